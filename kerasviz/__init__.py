@@ -1,0 +1,36 @@
+"""kerasviz: visualize and understand Keras CNNs, and serve fast neural style networks.
+
+Images go in and come out in pixel space (`[0, 255]`, channels last); see the README for the API.
+"""
+
+from .backbones import Backbone, PixelPreprocessing, imagenet_class_names, load_backbone
+from .errors import (
+    ImageError,
+    KerasvizError,
+    LayerNotFoundError,
+    ModelError,
+    ParameterError,
+    TargetError,
+    WeightsUnavailableError,
+)
+from .features import FeatureModel, layer_names
+from .progress import set_progress
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Backbone",
+    "FeatureModel",
+    "ImageError",
+    "KerasvizError",
+    "LayerNotFoundError",
+    "ModelError",
+    "ParameterError",
+    "PixelPreprocessing",
+    "TargetError",
+    "WeightsUnavailableError",
+    "imagenet_class_names",
+    "layer_names",
+    "load_backbone",
+    "set_progress",
+]

