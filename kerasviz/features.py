@@ -228,15 +228,20 @@ def _build(
     if input_shape is not None and tuple(input_shape) != tuple(inputs.shape[1:]):
         # Re-run the pruned graph (only the layers the outputs need) on an input of the new size.
         new_inputs = keras.Input(shape=tuple(input_shape))
-        try:
-            out = built._run_through_graph(new_inputs, operation_fn=lambda op: op)
-        except Exception as error:  # a Flatten / Dense on the path cannot take other sizes
+        tracer = _Tracer(None)
+        out = tracer.run(built, new_inputs)
+        fixed = [
+            name
+            for name, tensor in tracer.taps.items()
+            if name in taps and tensor.shape[-1] is None and taps[name].shape[-1] is not None
+        ]
+        if fixed:  # e.g. a Flatten feeding a Dense: its width depends on the image size
             raise ModelError(
                 f"Layers {list(names)} of {model.name!r} cannot run at input shape "
-                f"{tuple(input_shape)}: a layer on the path needs the model's own input size "
+                f"{tuple(input_shape)}: layer {fixed[0]!r} needs the model's own input size "
                 f"{tuple(inputs.shape[1:])}. Use that size, or ask for earlier layers without "
                 f"logits. Received: input_shape={tuple(input_shape)}"
-            ) from error
+            )
         built = keras.Model(new_inputs, out, name=f"{model.name}_features")
     return built
 

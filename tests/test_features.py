@@ -1,0 +1,102 @@
+import keras
+import numpy as np
+import pytest
+
+from kerasviz import FeatureModel, LayerNotFoundError, ModelError, layer_names
+
+
+def _base():
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Conv2D(4, 3, name="conv_a")(inputs)
+    x = keras.layers.ReLU(name="relu_a")(x)
+    x = keras.layers.Conv2D(6, 3, strides=2, name="conv_b")(x)
+    return keras.Model(inputs, x, name="base")
+
+
+@pytest.fixture(scope="module")
+def nested():
+    """A Sequential holding a Functional base, ending in a Dense softmax (transfer learning)."""
+    keras.utils.set_random_seed(0)
+    base = _base()
+    model = keras.Sequential(
+        [keras.Input((32, 32, 3)), base, keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(5, activation="softmax", name="fc")],
+        name="classifier",
+    )
+    return model, base
+
+
+@pytest.fixture(scope="module")
+def images():
+    return np.random.default_rng(0).uniform(0, 255, (3, 32, 32, 3)).astype("float32")
+
+
+def test_nested_layers_are_reachable_and_correct(nested, images):
+    model, base = nested
+    outputs = FeatureModel(model, ["relu_a", "conv_b"])(images)
+    reference = keras.Model(base.inputs[0], [base.get_layer("relu_a").output, base.output])(images)
+    np.testing.assert_allclose(outputs["relu_a"], reference[0], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(outputs["conv_b"], reference[1], rtol=1e-5, atol=1e-5)
+
+
+def test_logits_are_pre_softmax_and_model_untouched(nested, images):
+    model, _ = nested
+    logits = FeatureModel(model)(images)["logits"].numpy()
+    probabilities = model(images).numpy()
+    assert not np.allclose(logits.sum(1), 1.0)
+    softmax = np.exp(logits - logits.max(1, keepdims=True))
+    np.testing.assert_allclose(softmax / softmax.sum(1, keepdims=True), probabilities, atol=1e-5)
+    assert np.array_equal(logits.argmax(1), probabilities.argmax(1))
+    assert model.get_layer("fc").activation.__name__ == "softmax"  # user's model unchanged
+
+
+@pytest.mark.parametrize("head", ["layer", "activation"])
+def test_standalone_softmax_layers_are_stripped(head, images):
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(3, 3)(inputs))
+    x = keras.layers.Dense(4, name="scores")(x)
+    out = keras.layers.Softmax()(x) if head == "layer" else keras.layers.Activation("softmax")(x)
+    model = keras.Model(inputs, out)
+    features = FeatureModel(model, ["scores"])(images)
+    np.testing.assert_allclose(features["logits"], features["scores"], rtol=1e-6)
+
+
+def test_unknown_layer_lists_close_matches(nested):
+    model, _ = nested
+    with pytest.raises(LayerNotFoundError) as info:
+        FeatureModel(model, ["conv_c"])
+    message = str(info.value)
+    assert "'conv_a'" in message and "'conv_b'" in message and "Received: layer='conv_c'" in message
+
+
+def test_models_are_cached(nested):
+    model, _ = nested
+    assert FeatureModel(model, ["conv_a"]).model is FeatureModel(model, ("conv_a",)).model
+    assert FeatureModel(model, ["conv_a"]).model is not FeatureModel(model, ["conv_b"]).model
+
+
+def test_any_input_size_for_convolutional_layers(nested):
+    model, _ = nested
+    features = FeatureModel(model, ["conv_b"], logits=False, input_shape=(None, None, 3))
+    assert features(np.zeros((2, 48, 40, 3), "float32"))["conv_b"].shape == (2, 22, 18, 6)
+
+
+def test_layers_needing_fixed_size_give_clear_error():
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Flatten(name="flat")(keras.layers.Conv2D(2, 3, name="c")(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(3, name="dense")(x))
+    with pytest.raises(ModelError, match="input_shape"):
+        FeatureModel(model, ["dense"], logits=False, input_shape=(None, None, 3))
+
+
+def test_layer_names_opens_nested_models(nested):
+    model, _ = nested
+    assert layer_names(model) == ["base", "conv_a", "relu_a", "conv_b", "global_average_pooling2d", "fc"] or {
+        "conv_a", "relu_a", "conv_b", "fc"
+    } <= set(layer_names(model))
+
+
+def test_multi_input_model_is_refused():
+    a, b = keras.Input((8, 8, 3)), keras.Input((8, 8, 3))
+    model = keras.Model([a, b], keras.layers.Add()([a, b]))
+    with pytest.raises(ModelError, match="one image input"):
+        FeatureModel(model, [])
