@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from kerasviz.backbones.applications import keras_models_dir
 from kerasviz.errors import ModelError, WeightsUnavailableError
 
 __all__ = [
@@ -489,8 +490,7 @@ def _checkpoint_path() -> str:
 
 
 def _cache_path() -> Path:
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return Path(home) / "models" / _CACHE_NAME
+    return keras_models_dir() / _CACHE_NAME
 
 
 def _load_imagenet(model: Any) -> None:
