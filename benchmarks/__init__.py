@@ -1,0 +1,1 @@
+"""Ratio benchmarks: each family's optimized path against a baseline measured in the same run."""
