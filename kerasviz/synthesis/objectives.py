@@ -52,6 +52,7 @@ __all__ = [
 PIXELS = "pixels"
 
 ScoreFn = Callable[[Mapping[str, tf.Tensor]], tf.Tensor]
+ApplyFn = Callable[[Mapping[str, tf.Tensor], Tuple[tf.Tensor, ...]], tf.Tensor]
 Check = Callable[[FeatureModel], None]
 IndexLike = Union[int, Sequence[int], np.ndarray]
 
@@ -59,10 +60,17 @@ IndexLike = Union[int, Sequence[int], np.ndarray]
 class Objective:
     """A score per image, computed from FeatureModel outputs; objectives add, subtract and scale.
 
+    An objective separates its *structure* (`key`: which layers, which kind of score — hashable)
+    from its *numbers* (`values`: class / channel indices, target activations, Gram targets,
+    factors — NumPy arrays). Compiled loops are cached by `key` and receive `values` as tensor
+    inputs, so `class_score(1)` and `class_score(285)` share one traced function.
+
     Attributes:
         name: Readable description, e.g. `"channel(block3a_add, 5) - 0.001 * l2()"`.
         requires: Keys of the outputs the objective reads: layer names, `"logits"`, `"pixels"`.
         n_images: Batch size the objective needs (one index per image), or `None` for any.
+        key: Hashable structure; equal keys mean one compiled function serves both.
+        values: Tuple of NumPy arrays consumed by `apply`.
     """
 
     def __init__(
@@ -74,17 +82,39 @@ class Objective:
         n_images: Optional[int] = None,
         checks: Tuple[Check, ...] = (),
     ) -> None:
-        """Wrap a score function.
+        """Wrap a plain score function (a custom objective).
 
         Args:
-            fn: `fn(outputs) -> (N,)` float32 scores; `outputs` maps each required key to a tensor.
+            fn: `fn(outputs) -> (N,)` float32 scores; `outputs` maps each required key to a tensor
+                (layer outputs, `"logits"`, `"pixels"` in `[0, 255]`). Constants it uses are
+                traced into compiled loops (one trace per `fn` object).
             requires: Layer names it reads, plus `"logits"` / `"pixels"` where needed.
             name: Readable description used in reprs and progress bars.
             n_images: Batch size the objective needs, or `None` when any batch works.
             checks: Callables `check(features)` that raise a `KerasvizError` when the objective
                 does not fit a built FeatureModel (class or channel out of range).
         """
-        self.fn = fn
+        self._setup(lambda outputs, values: fn(outputs), (), ("fn", fn), requires, name, n_images, checks)
+
+    @classmethod
+    def _make(
+        cls,
+        apply: ApplyFn,
+        values: Tuple[np.ndarray, ...],
+        key: Any,
+        requires: Iterable[str],
+        name: str,
+        n_images: Optional[int] = None,
+        checks: Tuple[Check, ...] = (),
+    ) -> "Objective":
+        objective = cls.__new__(cls)
+        objective._setup(apply, values, key, requires, name, n_images, checks)
+        return objective
+
+    def _setup(self, apply, values, key, requires, name, n_images, checks) -> None:
+        self._apply = apply
+        self.values: Tuple[np.ndarray, ...] = tuple(values)
+        self.key = key
         self.requires: FrozenSet[str] = frozenset(requires)
         self.name = name
         self.n_images = n_images
@@ -100,6 +130,11 @@ class Objective:
     def needs_logits(self) -> bool:
         """Whether the objective reads the logits."""
         return LOGITS in self.requires
+
+    @property
+    def value_specs(self) -> Tuple[tf.TensorSpec, ...]:
+        """Input signature of `values`: dtype and rank of each, every dimension `None`."""
+        return tuple(tf.TensorSpec([None] * v.ndim, tf.as_dtype(v.dtype)) for v in self.values)
 
     def feature_model(
         self, model: Any, input_shape: Optional[Sequence[Optional[int]]] = (None, None, 3)
@@ -153,50 +188,65 @@ class Objective:
                 f"but {n_images} images are optimized. Received: n_images={n_images}"
             )
 
+    def apply(self, outputs: Mapping[str, tf.Tensor], values: Sequence[tf.Tensor]) -> tf.Tensor:
+        """Scores `(N,)` float32 with `values` given as tensors (inside compiled loops)."""
+        return tf.cast(self._apply(outputs, tuple(values)), tf.float32)
+
     def __call__(self, outputs: Mapping[str, tf.Tensor]) -> tf.Tensor:
-        """Scores `(N,)` float32 for one batch of outputs (graph-safe)."""
-        return tf.cast(self.fn(outputs), tf.float32)
+        """Scores `(N,)` float32 for one batch of outputs, with the objective's own values."""
+        return self.apply(outputs, tuple(tf.constant(v) for v in self.values))
 
     # -- algebra -------------------------------------------------------------------------------
-    def _combine(self, other: "Objective", fn: ScoreFn, name: str) -> "Objective":
+    def _combine(self, other: "Objective", sign: float, symbol: str) -> "Objective":
         sizes = {n for n in (self.n_images, other.n_images) if n is not None}
         if len(sizes) > 1:
             raise ParameterError(
                 f"Cannot combine objectives with one index per image for different batch sizes "
                 f"{sorted(sizes)}. Received: {self.name!r} and {other.name!r}"
             )
-        return Objective(
-            fn,
+        a, b, split = self._apply, other._apply, len(self.values)
+
+        def apply(outputs, values):
+            return tf.cast(a(outputs, values[:split]), tf.float32) + sign * tf.cast(
+                b(outputs, values[split:]), tf.float32
+            )
+
+        return Objective._make(
+            apply,
+            self.values + other.values,
+            (symbol, self.key, other.key),
             self.requires | other.requires,
-            name=name,
-            n_images=sizes.pop() if sizes else None,
-            checks=self.checks + other.checks,
+            f"{self.name} {symbol} {other.name}",
+            sizes.pop() if sizes else None,
+            self.checks + other.checks,
         )
 
     def _scaled(self, factor: float, name: str) -> "Objective":
-        fn = self.fn
-        return Objective(
-            lambda outputs: factor * tf.cast(fn(outputs), tf.float32),
+        inner = self._apply
+
+        def apply(outputs, values):
+            return values[0] * tf.cast(inner(outputs, values[1:]), tf.float32)
+
+        return Objective._make(
+            apply,
+            (np.float32(factor),) + self.values,
+            ("*", self.key),
             self.requires,
-            name=name,
-            n_images=self.n_images,
-            checks=self.checks,
+            name,
+            self.n_images,
+            self.checks,
         )
 
     def __add__(self, other: Any) -> "Objective":
         if isinstance(other, numbers.Number) and other == 0:
             return self
-        other = _as_objective(other, "+")
-        a, b = self.fn, other.fn
-        return self._combine(other, lambda o: a(o) + b(o), f"{self.name} + {other.name}")
+        return self._combine(_as_objective(other, "+"), 1.0, "+")
 
     def __radd__(self, other: Any) -> "Objective":  # sum([...]) starts from 0
         return self.__add__(other)
 
     def __sub__(self, other: Any) -> "Objective":
-        other = _as_objective(other, "-")
-        a, b = self.fn, other.fn
-        return self._combine(other, lambda o: a(o) - b(o), f"{self.name} - {other.name}")
+        return self._combine(_as_objective(other, "-"), -1.0, "-")
 
     def __neg__(self) -> "Objective":
         return self._scaled(-1.0, f"-({self.name})")
@@ -275,11 +325,15 @@ def _indices(index: IndexLike, what: str, error: type = ParameterError) -> Tuple
     return values.astype(np.int32).reshape(-1), values.ndim == 1
 
 
-def _pick(values: tf.Tensor, indices: np.ndarray, per_image: bool) -> tf.Tensor:
-    """`values[i, indices[i]]` (per image) or `values[:, indices[0]]` from `(N, K)` values."""
+def _pick(values: tf.Tensor, indices: tf.Tensor, per_image: bool) -> tf.Tensor:
+    """`values[i, indices[i]]` (per image) or `values[:, index]` from `(N, K)` values."""
     if per_image:
-        return tf.gather(values, tf.constant(indices), axis=1, batch_dims=1)
-    return values[:, int(indices[0])]
+        return tf.gather(values, indices, axis=1, batch_dims=1)
+    return tf.gather(values, indices, axis=1)
+
+
+def _index_value(indices: np.ndarray, per_image: bool) -> np.ndarray:
+    return indices if per_image else np.int32(indices[0])
 
 
 def _channel_check(layer: str, indices: np.ndarray) -> Check:
@@ -315,6 +369,10 @@ def _describe(index: IndexLike) -> str:
     return str(values[0]) if np.ndim(index) == 0 else str(values)
 
 
+def _per_image_mean(values: tf.Tensor) -> tf.Tensor:
+    return tf.reduce_mean(tf.reshape(values, (tf.shape(values)[0], -1)), axis=1)
+
+
 # -- activation objectives ------------------------------------------------------------------------
 def class_score(index: IndexLike, logits: bool = True) -> Objective:
     """The score of a class: its logit (default) or its log-probability.
@@ -335,18 +393,20 @@ def class_score(index: IndexLike, logits: bool = True) -> Objective:
     indices, per_image = _indices(index, "class", TargetError)
     use_logits = bool(logits)
 
-    def fn(outputs):
+    def apply(outputs, values):
         scores = outputs[LOGITS]
         if not use_logits:
             scores = tf.nn.log_softmax(scores, axis=-1)
-        return _pick(scores, indices, per_image)
+        return _pick(scores, values[0], per_image)
 
-    return Objective(
-        fn,
+    return Objective._make(
+        apply,
+        (_index_value(indices, per_image),),
+        ("class_score", use_logits, per_image),
         {LOGITS},
-        name=f"class_score({_describe(index)}{'' if use_logits else ', logits=False'})",
-        n_images=_batch(indices, per_image),
-        checks=(_class_check(indices),),
+        f"class_score({_describe(index)}{'' if use_logits else ', logits=False'})",
+        _batch(indices, per_image),
+        (_class_check(indices),),
     )
 
 
@@ -367,15 +427,17 @@ def channel(layer: str, index: IndexLike) -> Objective:
     layer = _layer_name(layer)
     indices, per_image = _indices(index, "channel")
 
-    def fn(outputs):
-        return _pick(tf.reduce_mean(outputs[layer], axis=(1, 2)), indices, per_image)
+    def apply(outputs, values):
+        return _pick(tf.reduce_mean(outputs[layer], axis=(1, 2)), values[0], per_image)
 
-    return Objective(
-        fn,
+    return Objective._make(
+        apply,
+        (_index_value(indices, per_image),),
+        ("channel", layer, per_image),
         {layer},
-        name=f"channel({layer}, {_describe(index)})",
-        n_images=_batch(indices, per_image),
-        checks=(_channel_check(layer, indices),),
+        f"channel({layer}, {_describe(index)})",
+        _batch(indices, per_image),
+        (_channel_check(layer, indices),),
     )
 
 
@@ -402,20 +464,24 @@ def neuron(layer: str, index: IndexLike, x: Optional[int] = None, y: Optional[in
         ):
             raise ParameterError(f"`{name}` must be a non-negative integer or None. Received: {name}={value!r}")
 
-    def fn(outputs):
+    def apply(outputs, values):
         maps = outputs[layer]
         shape = tf.shape(maps)
-        row = shape[1] // 2 if y is None else tf.minimum(int(y), shape[1] - 1)
-        col = shape[2] // 2 if x is None else tf.minimum(int(x), shape[2] - 1)
-        return _pick(maps[:, row, col, :], indices, per_image)
+        position = values[1]  # (row, col); -1 means the centre
+        row = tf.where(position[0] < 0, shape[1] // 2, tf.minimum(position[0], shape[1] - 1))
+        col = tf.where(position[1] < 0, shape[2] // 2, tf.minimum(position[1], shape[2] - 1))
+        return _pick(maps[:, row, col, :], values[0], per_image)
 
     where = "centre" if x is None and y is None else f"x={x}, y={y}"
-    return Objective(
-        fn,
+    position = np.array([-1 if y is None else int(y), -1 if x is None else int(x)], np.int32)
+    return Objective._make(
+        apply,
+        (_index_value(indices, per_image), position),
+        ("neuron", layer, per_image),
         {layer},
-        name=f"neuron({layer}, {_describe(index)}, {where})",
-        n_images=_batch(indices, per_image),
-        checks=(_channel_check(layer, indices),),
+        f"neuron({layer}, {_describe(index)}, {where})",
+        _batch(indices, per_image),
+        (_channel_check(layer, indices),),
     )
 
 
@@ -433,23 +499,21 @@ def layer_l2(layer: str) -> Objective:
     """
     layer = _layer_name(layer)
 
-    def fn(outputs):
-        maps = tf.cast(outputs[layer], tf.float32)
-        return tf.reduce_mean(tf.reshape(tf.square(maps), (tf.shape(maps)[0], -1)), axis=1)
+    def apply(outputs, values):
+        return _per_image_mean(tf.square(tf.cast(outputs[layer], tf.float32)))
 
-    return Objective(fn, {layer}, name=f"layer_l2({layer})")
+    return Objective._make(apply, (), ("layer_l2", layer), {layer}, f"layer_l2({layer})")
 
 
 # -- distances to targets --------------------------------------------------------------------------
-def _per_image_mean(values: tf.Tensor) -> tf.Tensor:
-    return tf.reduce_mean(tf.reshape(values, (tf.shape(values)[0], -1)), axis=1)
-
-
-def _target_tensor(target: Any, what: str) -> tf.Tensor:
-    array = np.asarray(target.numpy() if hasattr(target, "numpy") else target, np.float32)
+def _target_array(target: Any, what: str) -> np.ndarray:
+    try:
+        array = np.asarray(target.numpy() if hasattr(target, "numpy") else target, np.float32)
+    except (TypeError, ValueError) as error:
+        raise ParameterError(f"The {what} target must be a numeric array. Received: {target!r}") from error
     if not np.all(np.isfinite(array)):
         raise ParameterError(f"The {what} target must be finite. Received: a target with non-finite values")
-    return tf.constant(array)
+    return array
 
 
 def content(layer: str, target: Any) -> Objective:
@@ -469,19 +533,19 @@ def content(layer: str, target: Any) -> Objective:
         ParameterError: Bad layer name, or a target that is not a finite 3-D / 4-D array.
     """
     layer = _layer_name(layer)
-    target_tensor = _target_tensor(target, "content")
-    if target_tensor.shape.rank == 3:
-        target_tensor = target_tensor[None]
-    if target_tensor.shape.rank != 4:
+    array = _target_array(target, "content")
+    if array.ndim == 3:
+        array = array[None]
+    if array.ndim != 4:
         raise ParameterError(
             "A content target is a feature map (h, w, c) or (N, h, w, c). Received: target with "
-            f"shape {tuple(target_tensor.shape)}"
+            f"shape {array.shape}"
         )
 
-    def fn(outputs):
-        return _per_image_mean(tf.square(tf.cast(outputs[layer], tf.float32) - target_tensor))
+    def apply(outputs, values):
+        return _per_image_mean(tf.square(tf.cast(outputs[layer], tf.float32) - values[0]))
 
-    return Objective(fn, {layer}, name=f"content({layer})")
+    return Objective._make(apply, (array,), ("content", layer), {layer}, f"content({layer})")
 
 
 def gram_matrix(features: Any) -> tf.Tensor:
@@ -579,25 +643,27 @@ def style(layers: Any, gram_targets: Any, weights: Any = None) -> Objective:
             )
     targets = []
     for name, target in zip(names, targets_list):
-        tensor = _target_tensor(target, "style")
-        if tensor.shape.rank == 2:
-            tensor = tensor[None]
-        if tensor.shape.rank != 3 or tensor.shape[-1] != tensor.shape[-2]:
+        array = _target_array(target, "style")
+        if array.ndim == 2:
+            array = array[None]
+        if array.ndim != 3 or array.shape[-1] != array.shape[-2]:
             raise ParameterError(
                 f"A Gram target is a square matrix (c, c) or (N, c, c). Received: target for "
-                f"{name!r} with shape {tuple(tensor.shape)}"
+                f"{name!r} with shape {array.shape}"
             )
-        targets.append(tensor)
-    layer_weights = _layer_weights(weights, names)
+        targets.append(array)
+    layer_weights = np.asarray(_layer_weights(weights, names), np.float32)
 
-    def fn(outputs):
+    def apply(outputs, values):
+        *grams, weight = values
         total = 0.0
-        for name, target, weight in zip(names, targets, layer_weights):
-            if weight:
-                total += weight * _per_image_mean(tf.square(gram_matrix(outputs[name]) - target))
+        for i, (name, target) in enumerate(zip(names, grams)):
+            total += weight[i] * _per_image_mean(tf.square(gram_matrix(outputs[name]) - target))
         return total
 
-    return Objective(fn, set(names), name=f"style({', '.join(names)})")
+    return Objective._make(
+        apply, tuple(targets) + (layer_weights,), ("style", names), set(names), f"style({', '.join(names)})"
+    )
 
 
 # -- pixel regularizers ----------------------------------------------------------------------------
@@ -619,7 +685,7 @@ def total_variation(power: float = 2.0) -> Objective:
     if not 0 < beta <= 4:
         raise ParameterError(f"`power` must be in (0, 4]. Received: power={power!r}")
 
-    def fn(outputs):
+    def apply(outputs, values):
         x = outputs[PIXELS] / 255.0
         dx = x[:, :-1, 1:, :] - x[:, :-1, :-1, :]
         dy = x[:, 1:, :-1, :] - x[:, :-1, :-1, :]
@@ -628,7 +694,7 @@ def total_variation(power: float = 2.0) -> Objective:
             squared = tf.pow(squared + 1e-8, beta / 2.0)
         return _per_image_mean(squared)
 
-    return Objective(fn, {PIXELS}, name=f"total_variation({beta:g})")
+    return Objective._make(apply, (), ("total_variation", beta), {PIXELS}, f"total_variation({beta:g})")
 
 
 def _centred(pixels: tf.Tensor) -> tf.Tensor:
@@ -641,7 +707,9 @@ def l2() -> Objective:
     Returns:
         An objective reading `"pixels"`, scores `(N,)`; subtract it to pull pixels towards grey.
     """
-    return Objective(lambda o: _per_image_mean(tf.square(_centred(o[PIXELS]))), {PIXELS}, name="l2()")
+    return Objective._make(
+        lambda o, v: _per_image_mean(tf.square(_centred(o[PIXELS]))), (), ("l2",), {PIXELS}, "l2()"
+    )
 
 
 def l1() -> Objective:
@@ -650,7 +718,9 @@ def l1() -> Objective:
     Returns:
         An objective reading `"pixels"`, scores `(N,)`; subtract it for sparse changes from grey.
     """
-    return Objective(lambda o: _per_image_mean(tf.abs(_centred(o[PIXELS]))), {PIXELS}, name="l1()")
+    return Objective._make(
+        lambda o, v: _per_image_mean(tf.abs(_centred(o[PIXELS]))), (), ("l1",), {PIXELS}, "l1()"
+    )
 
 
 # -- targets computed once -------------------------------------------------------------------------

@@ -152,3 +152,22 @@ def test_model_bound_checks(lite0, chelsea):
         ob.gram_targets(lite0, [chelsea, chelsea], [LAYER], weights=[0.5, 0.6])
     with pytest.raises(KerasvizError):
         ob.content_targets(lite0, np.stack([chelsea, chelsea]))
+
+
+def test_numbers_are_values_and_structure_is_the_key():
+    a = ob.class_score(1) - 1e-3 * ob.l2()
+    b = ob.class_score(285) - 1e-4 * ob.l2()
+    assert a.key == b.key and hash(a.key) == hash(b.key)
+    assert int(a.values[0]) == 1 and float(a.values[1]) == pytest.approx(1e-3)
+    assert int(b.values[0]) == 285 and float(b.values[1]) == pytest.approx(1e-4)
+    assert ob.class_score([1, 2]).key != ob.class_score(1).key
+    assert ob.channel(LAYER, 3).key != ob.channel("block4c_add", 3).key
+    specs = ob.content(LAYER, np.zeros((1, 4, 4, 8))).value_specs
+    assert specs[0].shape.rank == 4 and specs[0].shape[1] is None
+
+
+def test_custom_function_objective(lite0, chelsea):
+    custom = ob.Objective(lambda o: tf.reduce_max(o["logits"], axis=-1), {"logits"}, name="top")
+    value = (2 * custom).evaluate(lite0, chelsea)
+    logits = lite0.logits(chelsea)
+    np.testing.assert_allclose(value, 2 * logits.max(axis=1), rtol=1e-4)
