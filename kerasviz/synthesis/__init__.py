@@ -2,6 +2,9 @@
 with class / feature visualization, fooling and adversarial images, DeepDream and feature
 inversion built on them."""
 
+from .optimize import OptimizeResult, optimize
+from .parameterization import DecorrelatedImage, FourierImage, Parameterization, PixelImage
+from .transforms import Transforms
 from .objectives import (
     PIXELS,
     Objective,
@@ -21,6 +24,13 @@ from .objectives import (
 )
 
 __all__ = [
+    "optimize",
+    "OptimizeResult",
+    "Transforms",
+    "Parameterization",
+    "PixelImage",
+    "DecorrelatedImage",
+    "FourierImage",
     "PIXELS",
     "Objective",
     "channel",
