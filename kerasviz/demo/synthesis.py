@@ -77,7 +77,7 @@ def _inversion(ctx: DemoContext) -> Tuple[np.ndarray, str]:
 
     size, steps = (64, 30) if ctx.quick else (128, 150)
     photo = ctx.image("chelsea", size)
-    layers = ["block2b_add", "block4c_add", "block6d_add"]
+    layers = ["block2b_add", "block6d_add"] if ctx.quick else ["block2b_add", "block4c_add", "block6d_add"]
     images = [photo] + [invert_features(ctx.backbone, photo, layer, steps=steps) for layer in layers]
     grid = image_grid(images, labels=["original"] + layers, tile_size=128)
     return grid, f"Mahendran & Vedaldi inversion from noise, feature L2 + TV; {size} px, {steps} steps"

@@ -32,6 +32,7 @@ def bundled():
     return np.stack([sample_image(name, size=224) for name in names])
 
 
+@pytest.mark.slow
 def test_pgd_at_two_levels_flips_most_bundled_images(lite0, bundled):
     before = lite0.predict(bundled).argmax(axis=1)
     adversarial = adversarial_example(lite0, bundled, 2.0, method="pgd", steps=8)

@@ -7,6 +7,12 @@ from kerasviz.cli import main
 from kerasviz.images import load_image, sample_image, save_image
 
 
+@pytest.fixture(autouse=True)
+def shared_backbone(monkeypatch, lite0):
+    """Reuse the session's Lite0 (and its compiled loops); loading is tested by the core CLI tests."""
+    monkeypatch.setattr("kerasviz.cli.synthesis.backbone_from_args", lambda args: lite0)
+
+
 @pytest.fixture(scope="module")
 def cat(tmp_path_factory):
     return save_image(tmp_path_factory.mktemp("cli") / "cat.png", sample_image("chelsea", size=224))
