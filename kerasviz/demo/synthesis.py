@@ -7,7 +7,7 @@ from typing import Tuple
 
 import numpy as np
 
-from ..images import image_grid, resize_image, to_uint8
+from ..images import image_grid
 from . import DemoContext, Panel
 
 CLASSES = [1, 130, 285, 963]  # goldfish, flamingo, Egyptian cat, pizza

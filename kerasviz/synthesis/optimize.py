@@ -30,7 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..backbones import as_backbone
-from ..errors import KerasvizError, ModelError, ParameterError
+from ..errors import ModelError, ParameterError
 from ..images import resize_image, to_uint8
 from ..progress import progress_bar
 from .objectives import Objective, objective_outputs

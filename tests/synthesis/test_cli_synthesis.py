@@ -1,6 +1,5 @@
 """The synthesis subcommands end to end (tiny sizes and step counts)."""
 
-import numpy as np
 import pytest
 
 from kerasviz.cli import main

@@ -7,7 +7,7 @@ import pytest
 from kerasviz.errors import LayerNotFoundError, ModelError, ParameterError, TargetError
 from kerasviz.synthesis import objectives as ob
 from kerasviz.synthesis.optimize import Transforms, optimize
-from kerasviz.synthesis.parameterization import FourierImage, PixelImage
+from kerasviz.synthesis.parameterization import PixelImage
 
 LAYER = "block3b_add"
 FAST = dict(size=48, steps=12, steps_per_call=6)
