@@ -383,7 +383,7 @@ def embedding_plot(
         )
     size = _positive_int(size, "size")
     thumb = _positive_int(thumb, "thumb")
-    if size < 8 or thumb > size:
+    if size < 8 or (not grid and thumb > size):
         raise ParameterError(f"Need size >= 8 and thumb <= size. Received: size={size}, thumb={thumb}")
     if not isinstance(background, numbers.Real) or not 0 <= background <= 255:
         raise ParameterError(f"`background` must be in [0, 255]. Received: background={background!r}")
