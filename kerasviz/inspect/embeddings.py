@@ -191,7 +191,7 @@ def nearest_neighbors(
 def _labels_for(indices: Sequence[int], labels: Optional[Sequence[Any]], query: int) -> List[str]:
     if labels is None:
         return ["query"] + [f"#{i}" for i in indices]
-    return [f"query: {labels[query]}"] + [str(labels[i]) for i in indices]
+    return [f"q: {labels[query]}"] + [str(labels[i]) for i in indices]
 
 
 def neighbors_grid(
