@@ -371,8 +371,11 @@ def embedding_plot(
         ParameterError: Bad points, sizes, or counts that differ.
     """
     batch, _ = as_image_batch(images)
-    coords = np.asarray(points, dtype=np.float64) if np.asarray(points).dtype != object else None
-    if coords is None or coords.ndim != 2 or coords.shape[1] != 2 or not np.all(np.isfinite(coords)):
+    try:
+        coords = np.asarray(points, dtype=np.float64)
+    except (TypeError, ValueError):
+        coords = np.empty(0)
+    if coords.ndim != 2 or coords.shape[1] != 2 or not np.all(np.isfinite(coords)):
         raise ParameterError(
             f"`points` must be a finite (N, 2) array. Received: points with shape {np.shape(points)}"
         )

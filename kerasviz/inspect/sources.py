@@ -175,6 +175,7 @@ def image_batches(
         ParameterError: Bad `batch_size` or `size`.
     """
     batch_size = check_batch_size(batch_size)
+    size = _parse_size(size, "image_size")
     array, files = _resolve(source)
     if array is not None:
         with progress_bar(total=len(array), desc=desc, progress=progress, unit="img") as bar:
@@ -183,7 +184,6 @@ def image_batches(
                 yield ImageBatch(rows, list(range(start, start + len(rows))), start)
                 bar.update(len(rows))
         return
-    size = _parse_size(size, "image_size")
     if size is None:
         raise ParameterError("Files need an `image_size` to be resized to. Received: image_size=None")
     count, done = 0, 0
