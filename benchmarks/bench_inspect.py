@@ -33,7 +33,10 @@ def run(quick: bool = False) -> List[Dict]:
     photos = [sample_image(name, size=256) for name in SAMPLE_IMAGES]
     rng = np.random.default_rng(0)
     images = np.stack(
-        [photos[i % len(photos)][y : y + 224, x : x + 224] for i, (y, x) in enumerate(rng.integers(0, 32, (count, 2)))]
+        [
+            photos[i % len(photos)][y : y + 224, x : x + 224]
+            for i, (y, x) in enumerate(rng.integers(0, 32, (count, 2)))
+        ]
     )
     repeats = 2 if quick else 3
 
@@ -45,10 +48,15 @@ def run(quick: bool = False) -> List[Dict]:
 
     rows = []
     base, cand = best_time(one_at_a_time, repeats), best_time(batched, repeats)
-    rows.append(ratio_row(
-        f"Lite0 features, {count} arrays ({count / base:.0f} vs {count / cand:.0f} img/s)",
-        "batch 1", "batch 32", base, cand,
-    ))
+    rows.append(
+        ratio_row(
+            f"Lite0 features, {count} arrays ({count / base:.0f} vs {count / cand:.0f} img/s)",
+            "batch 1",
+            "batch 32",
+            base,
+            cand,
+        )
+    )
 
     with tempfile.TemporaryDirectory() as folder:
         paths = []
@@ -59,17 +67,24 @@ def run(quick: bool = False) -> List[Dict]:
         plain = FeatureModel(backbone, ["top_dropout"], logits=False)  # Lite0's pooled features
 
         def naive_loop():
-            return np.concatenate([plain(load_image(p, size=224)[None])["top_dropout"].numpy() for p in paths])
+            return np.concatenate(
+                [plain(load_image(p, size=224)[None])["top_dropout"].numpy() for p in paths]
+            )
 
         def streamed():
             return extract_features(backbone, folder, batch_size=32)
 
         plain(images[:1])  # warm-up: build the eager model once, then time one pass of the loop
         base, cand = best_time(naive_loop, 1, warmup=0), best_time(streamed, repeats)
-        rows.append(ratio_row(
-            f"Lite0 features, folder of {count} JPEGs ({count / base:.0f} vs {count / cand:.0f} img/s)",
-            "load_image + model per file", "tf.data stream, batch 32", base, cand,
-        ))
+        rows.append(
+            ratio_row(
+                f"Lite0 features, folder of {count} JPEGs ({count / base:.0f} vs {count / cand:.0f} img/s)",
+                "load_image + model per file",
+                "tf.data stream, batch 32",
+                base,
+                cand,
+            )
+        )
     return rows
 
 

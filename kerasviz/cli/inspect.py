@@ -55,7 +55,11 @@ def _query_rows(queries: List[str], sources: List[str]) -> List[int]:
         if query.lstrip("-").isdigit():
             rows.append(int(query))
             continue
-        matches = [i for i, s in enumerate(sources) if os.path.samefile(s, query)] if os.path.exists(query) else []
+        matches = (
+            [i for i, s in enumerate(sources) if os.path.samefile(s, query)]
+            if os.path.exists(query)
+            else []
+        )
         if not matches:
             raise ParameterError(
                 f"A query must be an image index (0..{len(sources) - 1}, in sorted path order) or "
@@ -131,7 +135,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("activations", help="draw one image's activation maps")
     parser.add_argument("image", help="image file")
     parser.add_argument("--layer", help="layer with a feature map (default: the Grad-CAM layer)")
-    parser.add_argument("--channels", type=int, nargs="*", help="channel indices (default: most active)")
+    parser.add_argument(
+        "--channels", type=int, nargs="*", help="channel indices (default: most active)"
+    )
     parser.add_argument("--max-tiles", type=int, default=64, help="most maps drawn")
     parser.add_argument("--colormap", default="viridis", help="viridis, gray, jet, ...")
     parser.add_argument("--size", type=int, help="resize the image to SIZE x SIZE first")

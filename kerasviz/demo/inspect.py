@@ -68,7 +68,10 @@ def _activations(ctx: DemoContext):
     maps, picture = activation_maps(
         ctx.backbone, ctx.image("chelsea", 224), _ACTIVATIONS, max_tiles=tiles
     )
-    return picture, f"chelsea, {_ACTIVATIONS} ({maps.shape[0]} maps of {maps.shape[1]}x{maps.shape[2]}), {tiles} most active"
+    return (
+        picture,
+        f"chelsea, {_ACTIVATIONS} ({maps.shape[0]} maps of {maps.shape[1]}x{maps.shape[2]}), {tiles} most active",
+    )
 
 
 def _neighbors(ctx: DemoContext):
@@ -78,7 +81,10 @@ def _neighbors(ctx: DemoContext):
     per_image = len(images) // 8
     queries = [0, 2 * per_image, 4 * per_image, 6 * per_image]  # chelsea, astronaut, brick, gravel
     picture = neighbors_grid(images, _features(ctx), queries, k=4, labels=names, tile_size=64)
-    return picture, f"{len(images)} random crops of the bundled pictures; penultimate features (1280-d), cosine vs L2 pixels"
+    return (
+        picture,
+        f"{len(images)} random crops of the bundled pictures; penultimate features (1280-d), cosine vs L2 pixels",
+    )
 
 
 def _embedding(ctx: DemoContext):
@@ -88,7 +94,10 @@ def _embedding(ctx: DemoContext):
     method = "pca" if ctx.quick else "tsne"
     points = embed_2d(_features(ctx), method)
     picture = embedding_plot(points, images, size=512, grid=True)
-    return picture, f"{method.upper()} of penultimate features, snapped to a grid ({len(images)} crops)"
+    return (
+        picture,
+        f"{method.upper()} of penultimate features, snapped to a grid ({len(images)} crops)",
+    )
 
 
 def _patches(ctx: DemoContext):
@@ -99,14 +108,19 @@ def _patches(ctx: DemoContext):
     channel = int(np.argmax(pooled.std(axis=0)))  # the channel that varies most across crops
     result = max_activating_patches(ctx.backbone, images, _PATCH_LAYER, channel, k=9, tile_size=72)
     size = result.field.size[0]
-    return result.grid, f"{_PATCH_LAYER} channel {channel}: top 9 of {len(images)} crops, receptive field {size}x{size}"
+    return (
+        result.grid,
+        f"{_PATCH_LAYER} channel {channel}: top 9 of {len(images)} crops, receptive field {size}x{size}",
+    )
 
 
 PANELS = [
     Panel("inspect_first_filters", "First-layer filters", _first_filters, family="inspect"),
     Panel("inspect_layer_filters", "Depthwise filters", _layer_filters, family="inspect"),
     Panel("inspect_activations", "Activation maps", _activations, family="inspect"),
-    Panel("inspect_neighbors", "Nearest neighbours: features vs pixels", _neighbors, family="inspect"),
+    Panel(
+        "inspect_neighbors", "Nearest neighbours: features vs pixels", _neighbors, family="inspect"
+    ),
     Panel("inspect_embedding", "2-D map of features (grid)", _embedding, family="inspect"),
     Panel("inspect_patches", "Maximally activating patches", _patches, family="inspect"),
 ]

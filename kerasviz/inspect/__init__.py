@@ -2,7 +2,13 @@
 maximally activating patches with their receptive fields (the lecture's first half)."""
 
 from .activations import activation_maps
-from .embeddings import embed_2d, embedding_plot, extract_features, nearest_neighbors, neighbors_grid
+from .embeddings import (
+    embed_2d,
+    embedding_plot,
+    extract_features,
+    nearest_neighbors,
+    neighbors_grid,
+)
 from .filters import first_layer_filters, layer_filters
 from .patches import ActivatingPatches, max_activating_patches
 from .receptive_field import ReceptiveField, receptive_field

@@ -83,9 +83,13 @@ def activation_maps(
     count = spatial_layer(backbone, layer)[-1]
     chosen = _channel_list(channels, count, layer)
     if isinstance(max_tiles, bool) or not isinstance(max_tiles, (int, np.integer)) or max_tiles < 1:
-        raise ParameterError(f"`max_tiles` must be a positive int. Received: max_tiles={max_tiles!r}")
+        raise ParameterError(
+            f"`max_tiles` must be a positive int. Received: max_tiles={max_tiles!r}"
+        )
     if not isinstance(colormap, str) or colormap.lower() not in COLORMAPS:
-        raise ParameterError(f"`colormap` must be one of {sorted(COLORMAPS)}. Received: colormap={colormap!r}")
+        raise ParameterError(
+            f"`colormap` must be one of {sorted(COLORMAPS)}. Received: colormap={colormap!r}"
+        )
     compiled = layer_function(backbone, layer, "map")
     compiled.check_size(batch.shape[1:3], layer)
     output = compiled.fn(batch).numpy()[0]  # (h, w, C)

@@ -112,7 +112,9 @@ def _as_features(features: Any, name: str = "features") -> np.ndarray:
         )
     array = array.astype(np.float32)
     if not np.all(np.isfinite(array)):
-        raise ParameterError(f"`{name}` holds NaN or inf values. Received: {name} with shape {array.shape}")
+        raise ParameterError(
+            f"`{name}` holds NaN or inf values. Received: {name} with shape {array.shape}"
+        )
     return array
 
 
@@ -241,7 +243,9 @@ def neighbors_grid(
         )
     array = np.asarray(queries)
     if array.ndim > 1 or array.size == 0 or not np.issubdtype(array.dtype, np.integer):
-        raise ParameterError(f"`queries` must be row indices of the images. Received: queries={queries!r}")
+        raise ParameterError(
+            f"`queries` must be row indices of the images. Received: queries={queries!r}"
+        )
     _, by_feature = nearest_neighbors(features, queries, k, metric=metric)
     pixels = batch.reshape(len(batch), -1)
     _, by_pixel = nearest_neighbors(pixels, queries, k, metric=pixel_metric)
@@ -266,8 +270,12 @@ def _clamped_tsne(count: int, random_state: int, **options: Any):
 
     perplexity = options.pop("perplexity", min(30.0, max(1.0, (count - 1) / 3.0)))
     return TSNE(
-        n_components=2, perplexity=perplexity, init="pca", learning_rate="auto",
-        random_state=random_state, **options,
+        n_components=2,
+        perplexity=perplexity,
+        init="pca",
+        learning_rate="auto",
+        random_state=random_state,
+        **options,
     )
 
 
@@ -311,7 +319,9 @@ def embed_2d(
 
     features = _as_features(features)
     if method not in EMBEDDING_METHODS:
-        raise ParameterError(f"`method` must be one of {list(EMBEDDING_METHODS)}. Received: method={method!r}")
+        raise ParameterError(
+            f"`method` must be one of {list(EMBEDDING_METHODS)}. Received: method={method!r}"
+        )
     count, width = features.shape
     if count < 3 or (method == "pca" and width < 2):
         raise ParameterError(
@@ -320,7 +330,11 @@ def embed_2d(
         )
     try:
         if method == "pca":
-            return PCA(n_components=2, random_state=random_state, **options).fit_transform(features).astype(np.float32)
+            return (
+                PCA(n_components=2, random_state=random_state, **options)
+                .fit_transform(features)
+                .astype(np.float32)
+            )
         if width > 50 and count > 50:
             features = PCA(n_components=50, random_state=random_state).fit_transform(features)
         builder = _clamped_tsne if method == "tsne" else _clamped_umap
@@ -387,9 +401,13 @@ def embedding_plot(
     size = _positive_int(size, "size")
     thumb = _positive_int(thumb, "thumb")
     if size < 8 or (not grid and thumb > size):
-        raise ParameterError(f"Need size >= 8 and thumb <= size. Received: size={size}, thumb={thumb}")
+        raise ParameterError(
+            f"Need size >= 8 and thumb <= size. Received: size={size}, thumb={thumb}"
+        )
     if not isinstance(background, numbers.Real) or not 0 <= background <= 255:
-        raise ParameterError(f"`background` must be in [0, 255]. Received: background={background!r}")
+        raise ParameterError(
+            f"`background` must be in [0, 255]. Received: background={background!r}"
+        )
     unit = _unit_square(coords)
     unit[:, 1] = 1.0 - unit[:, 1]  # y up
     if grid:

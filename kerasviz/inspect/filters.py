@@ -59,7 +59,9 @@ def _reads_bgr(model: keras.Model) -> bool:
 
 
 def _first_rgb_conv(backbone: Any) -> keras.layers.Layer:
-    names = ([backbone.first_conv_layer] if backbone.first_conv_layer else []) + layer_names(backbone)
+    names = ([backbone.first_conv_layer] if backbone.first_conv_layer else []) + layer_names(
+        backbone
+    )
     for name in names:
         layer = find_layer(backbone.model, name)
         if isinstance(layer, keras.layers.Conv2D) and getattr(layer, "kernel", None) is not None:

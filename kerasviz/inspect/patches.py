@@ -70,7 +70,9 @@ def crop_field(image: np.ndarray, field: ReceptiveField, row: int, col: int) -> 
     return crop
 
 
-def _candidates(maps: np.ndarray, k: int, one_per_image: bool) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _candidates(
+    maps: np.ndarray, k: int, one_per_image: bool
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`(values, image rows, flat positions)` of a batch's best `k` units."""
     flat = maps.reshape(len(maps), -1)
     if one_per_image:
@@ -129,7 +131,11 @@ def max_activating_patches(
     """
     backbone = as_backbone(model)
     channels = spatial_layer(backbone, layer)[-1]
-    if isinstance(channel, bool) or not isinstance(channel, (int, np.integer)) or not 0 <= channel < channels:
+    if (
+        isinstance(channel, bool)
+        or not isinstance(channel, (int, np.integer))
+        or not 0 <= channel < channels
+    ):
         raise ParameterError(
             f"`channel` must be an int in [0, {channels - 1}] for layer {layer!r}. "
             f"Received: channel={channel!r}"

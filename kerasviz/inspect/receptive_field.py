@@ -73,7 +73,9 @@ def _same_padding(n: Optional[int], kernel: int, stride: int, layer: Any) -> int
     return total // 2
 
 
-def _window_layer(layer: Any, field: _Field, spatial: Tuple[Optional[int], Optional[int]]) -> _Field:
+def _window_layer(
+    layer: Any, field: _Field, spatial: Tuple[Optional[int], Optional[int]]
+) -> _Field:
     if isinstance(layer, keras.layers.Conv2DTranspose):
         raise ModelError(
             f"Receptive fields through transposed convolutions are not supported (layer "

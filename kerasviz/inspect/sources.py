@@ -30,7 +30,13 @@ from ..errors import ImageError, ParameterError
 from ..images import _parse_size, as_image_batch, load_image
 from ..progress import progress_bar
 
-__all__ = ["SkippedImageWarning", "ImageBatch", "image_batches", "list_image_files", "check_batch_size"]
+__all__ = [
+    "SkippedImageWarning",
+    "ImageBatch",
+    "image_batches",
+    "list_image_files",
+    "check_batch_size",
+]
 
 #: A source id: the file path for files, the row index for arrays.
 SourceId = Union[str, int]
@@ -67,14 +73,22 @@ def check_batch_size(batch_size: Any) -> int:
     Raises:
         ParameterError: Not a positive int.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ParameterError(f"`batch_size` must be a positive int. Received: batch_size={batch_size!r}")
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size < 1
+    ):
+        raise ParameterError(
+            f"`batch_size` must be a positive int. Received: batch_size={batch_size!r}"
+        )
     return int(batch_size)
 
 
 def _is_paths(source: Any) -> bool:
-    return isinstance(source, (list, tuple)) and len(source) > 0 and all(
-        isinstance(item, (str, os.PathLike)) for item in source
+    return (
+        isinstance(source, (list, tuple))
+        and len(source) > 0
+        and all(isinstance(item, (str, os.PathLike)) for item in source)
     )
 
 
@@ -185,7 +199,9 @@ def image_batches(
                 bar.update(len(rows))
         return
     if size is None:
-        raise ParameterError("Files need an `image_size` to be resized to. Received: image_size=None")
+        raise ParameterError(
+            "Files need an `image_size` to be resized to. Received: image_size=None"
+        )
     count, done = 0, 0
     with progress_bar(total=len(files), desc=desc, progress=progress, unit="img") as bar:
         for pixels, ok, messages in _decode_dataset(files, size, batch_size):

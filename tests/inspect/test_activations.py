@@ -23,7 +23,9 @@ def test_lite0_on_chelsea_is_non_trivial(lite0, chelsea):
 
 def test_channels_order_and_sizes(lite0, chelsea):
     maps, _ = activation_maps(lite0, chelsea, "stem_activation")
-    some, grid = activation_maps(lite0, chelsea, "stem_activation", channels=[5, 1], tile_size=None, ncols=2)
+    some, grid = activation_maps(
+        lite0, chelsea, "stem_activation", channels=[5, 1], tile_size=None, ncols=2
+    )
     np.testing.assert_allclose(some, maps[[5, 1]], rtol=1e-5, atol=1e-5)
     assert grid.shape[1] == 2 * 112 + 3 * 2  # two 112-px tiles
     small, _ = activation_maps(lite0, chelsea[:96, :128], "stem_activation", channels=0)

@@ -50,7 +50,9 @@ def test_extract_features_lite0_penultimate(lite0, chelsea, coffee):
 
 def test_compiled_forward_is_not_retraced(digits):
     extract_features(digits.model, digits.images[:3], layer="conv3")
-    fn = layer_function(__import__("kerasviz").backbones.as_backbone(digits.model), "conv3", "pool").fn
+    fn = layer_function(
+        __import__("kerasviz").backbones.as_backbone(digits.model), "conv3", "pool"
+    ).fn
     count = fn.experimental_get_tracing_count()
     extract_features(digits.model, digits.images[:7], layer="conv3", batch_size=2)
     assert fn.experimental_get_tracing_count() == count == 1
@@ -206,7 +208,9 @@ def _solid_images(count):
 
 def test_embedding_plot_places_thumbnails():
     points = np.array([[0.0, 0.0], [1.0, 1.0]])  # left-bottom and right-top
-    canvas = embedding_plot(points, np.stack([np.zeros((4, 4, 3)), np.full((4, 4, 3), 200.0)]), size=40, thumb=10)
+    canvas = embedding_plot(
+        points, np.stack([np.zeros((4, 4, 3)), np.full((4, 4, 3), 200.0)]), size=40, thumb=10
+    )
     assert canvas.shape == (40, 40, 3) and canvas.dtype == np.uint8
     assert canvas[35, 5, 0] == 0  # first image at the bottom left (y goes up)
     assert canvas[5, 35, 0] == 200  # second at the top right

@@ -61,6 +61,13 @@ def test_filters_exceptions(lite0, digits):
         layer_filters(digits.model, "conv1", max_filters=0)
     with pytest.raises(ParameterError, match="scale"):
         first_layer_filters(digits.model, scale=-1)
-    gray = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Dense(4), keras.layers.Flatten(), keras.layers.Dense(2)])
+    gray = keras.Sequential(
+        [
+            keras.Input((8, 8, 3)),
+            keras.layers.Dense(4),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2),
+        ]
+    )
     with pytest.raises(ModelError, match="no Conv2D"):
         first_layer_filters(gray)

@@ -8,7 +8,12 @@ import tensorflow as tf
 
 from kerasviz import FeatureModel, ImageError, LayerNotFoundError, ModelError, ParameterError
 from kerasviz.backbones import as_backbone
-from kerasviz.inspect import ReceptiveField, SkippedImageWarning, max_activating_patches, receptive_field
+from kerasviz.inspect import (
+    ReceptiveField,
+    SkippedImageWarning,
+    max_activating_patches,
+    receptive_field,
+)
 from kerasviz.inspect.layer_outputs import layer_function
 from kerasviz.inspect.patches import PAD_VALUE, crop_field
 
@@ -34,10 +39,15 @@ def test_patches_are_receptive_field_crops(digits):
     images = digits.images[:20]
     result = max_activating_patches(digits.model, images, "conv3", 0, k=4)
     field = receptive_field(digits.model, "conv3", input_size=24)
-    assert result.field == field and field.size == (18, 18)  # 3, pool +1, conv +2*2, pool +1*2, conv +2*4
+    assert result.field == field and field.size == (
+        18,
+        18,
+    )  # 3, pool +1, conv +2*2, pool +1*2, conv +2*4
     assert result.patches.shape == (4, *field.size, 3) and result.patches.dtype == np.uint8
     for patch, source, unit in zip(result.patches, result.sources, result.positions):
-        np.testing.assert_array_equal(patch, crop_field(images[source].astype("float32"), field, *unit))
+        np.testing.assert_array_equal(
+            patch, crop_field(images[source].astype("float32"), field, *unit)
+        )
     assert result.grid.dtype == np.uint8 and result.grid.shape[0] >= 2 * field.size[0]
 
 
@@ -67,7 +77,9 @@ def test_crop_field_pads_outside_the_image():
 
 
 def test_several_units_per_image_and_folders(digits, image_folder):
-    multi = max_activating_patches(digits.model, digits.images[:3], "conv1", 2, k=5, one_per_image=False)
+    multi = max_activating_patches(
+        digits.model, digits.images[:3], "conv1", 2, k=5, one_per_image=False
+    )
     assert len(multi.activations) == 5 and np.all(np.diff(multi.activations) <= 0)
     with pytest.warns(SkippedImageWarning):
         result = max_activating_patches(digits.model, image_folder, "conv3", 1, k=3, batch_size=4)

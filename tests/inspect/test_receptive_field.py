@@ -104,7 +104,9 @@ def test_lite0_field_grows_and_offsets_follow_the_input_size(lite0):
     assert early.size == (19, 19) and early.stride == (4, 4)
     assert late.size[0] > early.size[0] and late.stride == (16, 16)
     odd = receptive_field(lite0, "block2b_add", input_size=(97, 96))
-    assert odd.size == early.size and odd.offset[0] != odd.offset[1]  # TF 'same' pads odd sizes more
+    assert (
+        odd.size == early.size and odd.offset[0] != odd.offset[1]
+    )  # TF 'same' pads odd sizes more
 
 
 def test_receptive_field_exceptions(vgg16, lite0):
