@@ -69,9 +69,26 @@ def _query_rows(queries: List[str], sources: List[str]) -> List[int]:
     return rows
 
 
+def _check_folder(folder: str) -> None:
+    """Fail on a missing or empty folder before the (slow) model load."""
+    from ..inspect.sources import list_image_files
+
+    list_image_files(folder)
+
+
 def _neighbors(args: argparse.Namespace) -> int:
+    import os
+
+    from ..errors import ParameterError
     from ..inspect import extract_features, neighbors_grid
 
+    _check_folder(args.folder)
+    missing = [q for q in args.queries if not q.lstrip("-").isdigit() and not os.path.isfile(q)]
+    if missing:
+        raise ParameterError(
+            "A query must be an image index (in sorted path order) or an image file of the "
+            f"folder. Received: query={missing[0]!r}"
+        )
     backbone = backbone_from_args(args)
     features, sources = extract_features(
         backbone, args.folder, args.layer, batch_size=args.batch_size, return_sources=True
@@ -88,6 +105,7 @@ def _neighbors(args: argparse.Namespace) -> int:
 def _embed(args: argparse.Namespace) -> int:
     from ..inspect import embed_2d, embedding_plot, extract_features
 
+    _check_folder(args.folder)
     backbone = backbone_from_args(args)
     features, sources = extract_features(
         backbone, args.folder, args.layer, batch_size=args.batch_size, return_sources=True
@@ -103,6 +121,7 @@ def _embed(args: argparse.Namespace) -> int:
 def _patches(args: argparse.Namespace) -> int:
     from ..inspect import max_activating_patches
 
+    _check_folder(args.folder)
     backbone = backbone_from_args(args)
     result = max_activating_patches(
         backbone, args.folder, args.layer, args.channel, args.k, batch_size=args.batch_size
