@@ -53,12 +53,10 @@ class ImageBatch:
     Attributes:
         pixels: float32 `(b, H, W, 3)` in `[0, 255]`.
         sources: One id per row: the file path (str) for files, the row index (int) for arrays.
-        first: Index of the batch's first image in the stream (skipped files not counted).
     """
 
     pixels: np.ndarray
     sources: List[SourceId]
-    first: int
 
 
 def check_batch_size(batch_size: Any) -> int:
@@ -195,7 +193,7 @@ def image_batches(
         with progress_bar(total=len(array), desc=desc, progress=progress, unit="img") as bar:
             for start in range(0, len(array), batch_size):
                 rows = array[start : start + batch_size]
-                yield ImageBatch(rows, list(range(start, start + len(rows))), start)
+                yield ImageBatch(rows, list(range(start, start + len(rows))))
                 bar.update(len(rows))
         return
     if size is None:
@@ -216,7 +214,7 @@ def image_batches(
             bar.update(len(names))
             if ok.any():
                 kept = [name for name, good in zip(names, ok) if good]
-                yield ImageBatch(pixels.numpy()[ok], kept, count)
+                yield ImageBatch(pixels.numpy()[ok], kept)
                 count += len(kept)
     if count == 0:
         raise ImageError(
