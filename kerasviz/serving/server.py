@@ -148,9 +148,13 @@ class ServingServer:
         self.manager.start()
         workers = min(self._max_concurrent, 32)
         self._executor = futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kerasviz-rest")
-        self._start_grpc(workers)
-        if self._ports[1] is not None:
-            self._start_rest()
+        try:
+            self._start_grpc(workers)
+            if self._ports[1] is not None:
+                self._start_rest()
+        except BaseException:
+            self.stop(grace=0)
+            raise
         self.manager.on_available = self._mark_serving
         self._mark_serving()
         _log.info("serving model %s: gRPC %s:%s, REST %s", self.manager.name, self.host, self.grpc_port, self.rest_port)
@@ -253,13 +257,14 @@ class ServingServer:
         Args:
             grace: Seconds for running requests (default `grace_seconds`).
         """
-        if self._stopped.is_set() or self._grpc is None:
-            self._stopped.set()
+        if self._stopped.is_set():
             return
         grace = self.grace_seconds if grace is None else grace
-        self._health.enter_graceful_shutdown()
-        grpc_done = self._grpc.stop(grace)
-        if self._loop is not None and self._runner is not None:
+        grpc_done = None
+        if self._grpc is not None:
+            self._health.enter_graceful_shutdown()
+            grpc_done = self._grpc.stop(grace)
+        if self._loop is not None and self._runner is not None and self._loop_thread.is_alive():
             cleanup = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop)
             try:
                 cleanup.result(timeout=grace + 5)
@@ -267,9 +272,11 @@ class ServingServer:
                 _log.warning("REST shutdown did not finish cleanly")
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._loop_thread.join(timeout=10)
-        grpc_done.wait(timeout=grace + 5)
+        if grpc_done is not None:
+            grpc_done.wait(timeout=grace + 5)
         self.manager.stop()
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
         self._stopped.set()
 
     def wait(self, timeout: Optional[float] = None) -> bool:
