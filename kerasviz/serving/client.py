@@ -8,6 +8,7 @@ with exponential backoff on UNAVAILABLE only; and raise `ServingError` with the 
 from __future__ import annotations
 
 import base64
+import http.client
 import io
 import json
 import socket
@@ -317,7 +318,7 @@ class RestStyleClient(_Client):
             raise ServingError(code_from_http(error.code), str(message), http_status=error.code) from None
         except (socket.timeout, TimeoutError):
             raise ServingError(grpc.StatusCode.DEADLINE_EXCEEDED, f"no reply within {timeout} s") from None
-        except (urllib.error.URLError, ConnectionError, OSError) as error:
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
             reason = getattr(error, "reason", error)
             if isinstance(reason, (socket.timeout, TimeoutError)):
                 raise ServingError(grpc.StatusCode.DEADLINE_EXCEEDED, f"no reply within {timeout} s") from None

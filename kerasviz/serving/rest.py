@@ -33,10 +33,10 @@ _PATH = re.compile(
 )
 
 
-def _decode_value(value: Any, want_bytes: bool) -> Any:
-    """Replace `{"b64": ...}` objects by bytes (and strings by UTF-8 bytes for string inputs)."""
+def _decode_strings(value: Any) -> Any:
+    """Replace `{"b64": ...}` objects by bytes and text by UTF-8 bytes, recursively."""
     if isinstance(value, list):
-        return [_decode_value(item, want_bytes) for item in value]
+        return [_decode_strings(item) for item in value]
     if isinstance(value, dict):
         if set(value) != {"b64"} or not isinstance(value["b64"], str):
             raise ServingError(_INVALID, 'a JSON object inside a tensor must be {"b64": "<base64 string>"}')
@@ -44,27 +44,26 @@ def _decode_value(value: Any, want_bytes: bool) -> Any:
             return base64.b64decode(value["b64"], validate=True)
         except (binascii.Error, ValueError):
             raise ServingError(_INVALID, "a b64 value is not valid base64") from None
-    if want_bytes and isinstance(value, str):
-        return value.encode("utf-8")
-    return value
+    return value.encode("utf-8") if isinstance(value, str) else value
 
 
 def _to_array(name: str, value: Any, info: meta_graph_pb2.TensorInfo) -> np.ndarray:
     dtype = numpy_dtype(info)
-    is_string = dtype == np.dtype(object)
-    value = _decode_value(value, is_string)
     try:
-        if is_string:
-            array = np.array(value, dtype=object)
+        if dtype == np.dtype(object):
+            array = np.array(_decode_strings(value), dtype=object)
             if not all(isinstance(item, bytes) for item in array.flat):
-                raise ValueError("ragged nesting or non-string values")
-        else:
-            if any(isinstance(item, bytes) for item in np.array(value, dtype=object).flat):
-                raise ValueError("bytes given for a numeric tensor")
-            array = np.asarray(value, dtype=dtype)
+                raise ValueError("expected strings or {\"b64\": ...} objects, evenly nested")
+            return array
+        raw = np.asarray(value)  # numbers only: strings, objects and ragged lists are refused
+        if raw.dtype.kind not in "biuf" or (dtype.kind in "iub" and raw.dtype.kind == "f"):
+            raise ValueError(f"expected {dtype} numbers, evenly nested")
+        if dtype.kind in "iu" and raw.size and (raw.min() < np.iinfo(dtype).min or raw.max() > np.iinfo(dtype).max):
+            raise ValueError(f"values outside the {dtype} range")
+        with np.errstate(over="ignore"):  # floats beyond float32 become inf and are refused later
+            return raw.astype(dtype)
     except (ValueError, TypeError, OverflowError) as error:
         raise ServingError(_INVALID, f"input '{name}' is not a {dtype} tensor: {error}") from None
-    return array
 
 
 def parse_predict_body(body: Any, signature: meta_graph_pb2.SignatureDef) -> Tuple[Dict[str, np.ndarray], bool]:

@@ -13,12 +13,15 @@ from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 MODEL = "style"
 
 
-def export_toy_model(base: Path, version: int, n_styles: int = 1, offset: float = 0.0, broken: bool = False) -> Path:
+def export_toy_model(
+    base: Path, version: int, n_styles: int = 1, offset: float = 0.0, broken: bool = False, bad_warmup: bool = False
+) -> Path:
     """A tiny SavedModel with the fast-style export's signatures (and warm-up records).
 
     `serving_default`: `images` float32 (N,H,W,3) [+ `style_weights` (N, n_styles)] -> `stylized`;
     `stylize_bytes`: `image_bytes` string (N,) [+ `style_weights`] -> `stylized_png` string (N,).
-    `broken=True` writes a version whose `saved_model.pb` is garbage.
+    `broken=True` writes a version whose `saved_model.pb` is garbage; `bad_warmup=True` one whose
+    warm-up record names an input the signature does not have.
     """
     target = Path(base) / str(version)
     if broken:
@@ -56,7 +59,7 @@ def export_toy_model(base: Path, version: int, n_styles: int = 1, offset: float 
     )
     request = predict_pb2.PredictRequest()
     request.model_spec.name = MODEL
-    request.inputs["images"].CopyFrom(tf.make_tensor_proto(np.zeros((1, 8, 8, 3), np.float32)))
+    request.inputs["bogus" if bad_warmup else "images"].CopyFrom(tf.make_tensor_proto(np.zeros((1, 8, 8, 3), np.float32)))
     if n_styles > 1:
         request.inputs["style_weights"].CopyFrom(tf.make_tensor_proto(np.full((1, n_styles), 1 / n_styles, np.float32)))
     (tmp / "assets.extra").mkdir()
@@ -233,3 +236,9 @@ def tight_server(single_base):
     server = start_server(single_base, max_concurrent_requests=1)
     yield server
     server.stop(grace=0)
+
+
+@pytest.fixture(scope="session")
+def start():
+    """`start(base, **kwargs)` -> a started ServingServer on free ports (the test stops it)."""
+    return start_server
