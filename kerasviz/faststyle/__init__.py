@@ -1,0 +1,15 @@
+"""Fast style family: Johnson et al.'s transform networks (one or many styles, mixed in one
+pass), trained with the synthesis objectives, checkpointed, resumed and exported as SavedModels."""
+
+from .export import export_style_model, load_style_model, stylize_saved_model
+from .network import build_transform_net, extract_style, stylize, transform_net_config
+
+__all__ = [
+    "build_transform_net",
+    "export_style_model",
+    "extract_style",
+    "load_style_model",
+    "stylize",
+    "stylize_saved_model",
+    "transform_net_config",
+]
