@@ -28,6 +28,7 @@ from tensorflow.core.protobuf import meta_graph_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2, predict_pb2, prediction_service_pb2_grpc
 
 from ..errors import ParameterError
+from ..faststyle.network import check_style_weights
 from ..images import as_image_batch, load_image, to_uint8
 from .errors import ServingError, code_from_http
 from .tensors import array_to_proto, proto_to_array
@@ -81,26 +82,12 @@ def _make_plan(signatures: Dict[str, meta_graph_pb2.SignatureDef], wanted: Optio
     return _Plan(wanted, image_keys[0], output_key, weights_key, n_styles, encoded, signature.outputs[output_key])
 
 
-def _check_weights(style_weights: Any, n_images: int, plan: _Plan) -> Optional[np.ndarray]:
+def _style_weights(style_weights: Any, n_images: int, plan: _Plan) -> Optional[np.ndarray]:
     if plan.weights_key is None:
         if style_weights is not None:
             raise ParameterError(f"This model has one style; drop `style_weights`. Received: style_weights={style_weights!r}")
         return None
-    if style_weights is None:
-        raise ParameterError(
-            f"This model mixes {plan.n_styles} styles; pass `style_weights` (length {plan.n_styles}, "
-            "summing to 1). Received: style_weights=None"
-        )
-    weights = np.asarray(style_weights, dtype=np.float32)
-    if weights.ndim == 1:
-        weights = np.broadcast_to(weights, (n_images, weights.shape[0]))
-    n = plan.n_styles if plan.n_styles and plan.n_styles > 0 else weights.shape[-1]
-    if weights.shape != (n_images, n) or not np.isfinite(weights).all() or (weights < 0).any() or not np.allclose(weights.sum(-1), 1.0, atol=1e-3):
-        raise ParameterError(
-            f"`style_weights` must be {n} non-negative numbers summing to 1, or one such row per "
-            f"image ({n_images}). Received: style_weights with shape {np.shape(style_weights)}"
-        )
-    return np.ascontiguousarray(weights)
+    return check_style_weights(style_weights, plan.n_styles, n_images)
 
 
 def _png(image: np.ndarray) -> bytes:
@@ -154,7 +141,7 @@ class _Client:
         Args:
             images: `(H, W, 3)` or `(N, H, W, 3)` uint8 or float `[0, 255]` (sent as uint8).
             style_weights: For multi-style models: `(n_styles,)` or `(N, n_styles)`, each row
-                non-negative and summing to 1; None for single-style models.
+                non-negative and summing to 1 (None = style 0); None for single-style models.
             timeout: Seconds per attempt (gRPC deadline / HTTP timeout).
 
         Returns:
@@ -176,7 +163,7 @@ class _Client:
         inputs: Dict[str, np.ndarray] = {
             plan.image_key: np.array([_png(p) for p in pixels], dtype=object) if plan.encoded else pixels.astype(np.float32)
         }
-        weights = _check_weights(style_weights, len(pixels), plan)
+        weights = _style_weights(style_weights, len(pixels), plan)
         if weights is not None:
             inputs[plan.weights_key] = weights
         result = _decode_output(self._retry(lambda: self._predict(plan, inputs, timeout)), plan)

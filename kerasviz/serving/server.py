@@ -145,14 +145,17 @@ class ServingServer:
         Raises:
             ParameterError: a port is taken.
         """
-        self.manager.start()
+        rest_socket = self._bind_rest() if self._ports[1] is not None else None
         workers = min(self._max_concurrent, 32)
         self._executor = futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kerasviz-rest")
         try:
+            self.manager.start()
             self._start_grpc(workers)
-            if self._ports[1] is not None:
-                self._start_rest()
+            if rest_socket is not None:
+                self._start_rest(rest_socket)
         except BaseException:
+            if rest_socket is not None:
+                rest_socket.close()
             self.stop(grace=0)
             raise
         self.manager.on_available = self._mark_serving
@@ -214,14 +217,20 @@ class ServingServer:
             context.verify_mode = ssl.CERT_REQUIRED
         return context
 
-    def _start_rest(self) -> None:
+    def _bind_rest(self) -> socket.socket:
         sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
         try:
             sock.bind((self.host, self._ports[1]))
         except OSError as error:
             sock.close()
-            raise ParameterError(f"Cannot listen for REST on {self.host}:{self._ports[1]}: {error.strerror}. Received: rest_api_port={self._ports[1]}") from None
+            raise ParameterError(
+                f"Cannot listen for REST on {self.host}:{self._ports[1]}: {error.strerror}. "
+                f"Received: rest_api_port={self._ports[1]}"
+            ) from None
         self.rest_port = sock.getsockname()[1]
+        return sock
+
+    def _start_rest(self, sock: socket.socket) -> None:
         app = make_app(
             {self.manager.name: self.manager}, self._executor, self._max_concurrent, self._max_bytes, self._token
         )

@@ -29,6 +29,12 @@ def _statuses(port):
     return {s.version: s for s in reply.model_version_status}
 
 
+def _drop_copy(source, base, version):
+    """Copy a version folder in under a temporary name and rename it into place (as export_style_model does)."""
+    shutil.copytree(source, base / f".incoming-{version}")
+    (base / f".incoming-{version}").rename(base / str(version))
+
+
 def _state(port, version):
     """The version's state, or None while the server knows nothing about it."""
     try:
@@ -88,8 +94,7 @@ def test_new_version_under_load(tmp_path, single_base, grpc_predict, start):
             with lock:
                 if i >= 20 and not dropped.is_set():
                     dropped.set()
-                    shutil.copytree(single_base / "1", tmp_path / ".incoming-2")
-                    (tmp_path / ".incoming-2").rename(tmp_path / "2")  # atomic, as export_style_model does
+                    _drop_copy(single_base / "1", tmp_path, 2)
 
     try:
         with ThreadPoolExecutor(16) as pool:
@@ -105,25 +110,26 @@ def test_new_version_under_load(tmp_path, single_base, grpc_predict, start):
         server.stop(grace=1)
 
 
-def test_broken_versions_are_reported(tmp_path, single_base, toy_export, grpc_predict, start):
+def test_broken_versions_are_reported(tmp_path, single_base, exporter, grpc_predict, start):
     """A version that fails to load, or whose warm-up fails, is END with an error in GetModelStatus
     while the previous version keeps serving; a later good version is swapped in."""
     shutil.copytree(single_base / "1", tmp_path / "1")
     server = start(tmp_path, file_system_poll_wait_seconds=0.1)
     try:
-        toy_export(tmp_path, 2, broken=True)
+        _, break_version = exporter
+        break_version(tmp_path, 2, "garbage")
         assert _wait_for(lambda: _state(server.grpc_port, 2) == get_model_status_pb2.ModelVersionStatus.END)
         broken = _statuses(server.grpc_port)[2]
         assert broken.status.error_code != grpc.StatusCode.OK.value[0] and "load" in broken.status.error_message
         assert grpc_predict(server.grpc_port, {"images": IMAGES}).model_spec.version.value == 1
 
-        toy_export(tmp_path, 3, bad_warmup=True)
+        break_version(tmp_path, 3, "warmup")
         assert _wait_for(lambda: _state(server.grpc_port, 3) == get_model_status_pb2.ModelVersionStatus.END)
         assert "warm-up" in _statuses(server.grpc_port)[3].status.error_message
         assert grpc_predict(server.grpc_port, {"images": IMAGES}).model_spec.version.value == 1
         assert _statuses(server.grpc_port)[1].state == get_model_status_pb2.ModelVersionStatus.AVAILABLE
 
-        toy_export(tmp_path, 4)
+        _drop_copy(single_base / "1", tmp_path, 4)
         assert _wait_for(lambda: grpc_predict(server.grpc_port, {"images": IMAGES}).model_spec.version.value == 4)
         with pytest.raises(grpc.RpcError) as caught:
             grpc_predict(server.grpc_port, {"images": IMAGES}, version=1)
@@ -132,7 +138,7 @@ def test_broken_versions_are_reported(tmp_path, single_base, toy_export, grpc_pr
         server.stop(grace=1)
 
 
-def test_no_version_yet(tmp_path, grpc_predict, start, toy_export):
+def test_no_version_yet(tmp_path, single_base, grpc_predict, start):
     """An empty base path serves nothing (NOT_FOUND) until a version appears."""
     server = start(tmp_path, file_system_poll_wait_seconds=0.1)
     try:
@@ -142,7 +148,7 @@ def test_no_version_yet(tmp_path, grpc_predict, start, toy_export):
         with pytest.raises(grpc.RpcError) as caught:
             _statuses(server.grpc_port)
         assert caught.value.code() == grpc.StatusCode.NOT_FOUND
-        toy_export(tmp_path, 1)
+        _drop_copy(single_base / "1", tmp_path, 1)
         assert _wait_for(lambda: _state(server.grpc_port, 1) == get_model_status_pb2.ModelVersionStatus.AVAILABLE)
         assert tf.make_ndarray(grpc_predict(server.grpc_port, {"images": IMAGES}).outputs["stylized"]).shape == IMAGES.shape
     finally:
