@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 from pathlib import Path
 
 import keras
@@ -31,29 +32,30 @@ def export_style(base: Path, version: int, n_styles: int = 1) -> Path:
     return export_style_model(_transform_net(n_styles), base, version=version)
 
 
-def break_version(base: Path, version: int, how: str) -> Path:
+def break_version(base: Path, version: int, how: str, good: Path) -> Path:
     """Write a deliberately broken version: `how="garbage"` (saved_model.pb is not a SavedModel)
-    or `how="warmup"` (a good export whose warm-up record names an input the model lacks)."""
+    or `how="warmup"` (a copy of the good version folder `good` whose warm-up record names an
+    input the model lacks)."""
     target = Path(base) / str(version)
     if how == "garbage":
         target.mkdir(parents=True)
         (target / "saved_model.pb").write_bytes(b"not a SavedModel")
         return target
     staging = Path(base) / f".staging-{version}"
-    export_style(staging, version)
+    shutil.copytree(good, staging)
     request = predict_pb2.PredictRequest()
     request.inputs["bogus"].CopyFrom(tf.make_tensor_proto(np.zeros((1, 8, 8, 3), np.float32)))
     log = prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request))
-    with tf.io.TFRecordWriter(str(staging / str(version) / "assets.extra" / "tf_serving_warmup_requests")) as writer:
+    with tf.io.TFRecordWriter(str(staging / "assets.extra" / "tf_serving_warmup_requests")) as writer:
         writer.write(log.SerializeToString())
-    os.replace(staging / str(version), target)
+    os.replace(staging, target)
     return target
 
 
 @pytest.fixture(scope="session")
-def exporter():
-    """`export_style(base, version, n_styles=1)` and `break_version(base, version, how)`."""
-    return export_style, break_version
+def broken_version():
+    """`break_version(base, version, how, good)`."""
+    return break_version
 
 
 @pytest.fixture(scope="session")

@@ -110,20 +110,19 @@ def test_new_version_under_load(tmp_path, single_base, grpc_predict, start):
         server.stop(grace=1)
 
 
-def test_broken_versions_are_reported(tmp_path, single_base, exporter, grpc_predict, start):
+def test_broken_versions_are_reported(tmp_path, single_base, broken_version, grpc_predict, start):
     """A version that fails to load, or whose warm-up fails, is END with an error in GetModelStatus
     while the previous version keeps serving; a later good version is swapped in."""
     shutil.copytree(single_base / "1", tmp_path / "1")
     server = start(tmp_path, file_system_poll_wait_seconds=0.1)
     try:
-        _, break_version = exporter
-        break_version(tmp_path, 2, "garbage")
+        broken_version(tmp_path, 2, "garbage", single_base / "1")
         assert _wait_for(lambda: _state(server.grpc_port, 2) == get_model_status_pb2.ModelVersionStatus.END)
         broken = _statuses(server.grpc_port)[2]
         assert broken.status.error_code != grpc.StatusCode.OK.value[0] and "load" in broken.status.error_message
         assert grpc_predict(server.grpc_port, {"images": IMAGES}).model_spec.version.value == 1
 
-        break_version(tmp_path, 3, "warmup")
+        broken_version(tmp_path, 3, "warmup", single_base / "1")
         assert _wait_for(lambda: _state(server.grpc_port, 3) == get_model_status_pb2.ModelVersionStatus.END)
         assert "warm-up" in _statuses(server.grpc_port)[3].status.error_message
         assert grpc_predict(server.grpc_port, {"images": IMAGES}).model_spec.version.value == 1
