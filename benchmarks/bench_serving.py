@@ -86,7 +86,7 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
                 requests = concurrency * (1 if quick else 4)
                 baseline = _measure(direct, concurrency, requests)
                 for name, client in clients.items():
-                    served = _measure(lambda: client.stylize(image, timeout=120), concurrency, requests)
+                    served = _measure(lambda c=client: c.stylize(image, timeout=120), concurrency, requests)
                     row = ratio_row(
                         f"serve 256² uint8, concurrency {concurrency}",
                         "direct SavedModel call",

@@ -13,7 +13,11 @@ from typing import Any
 
 from ..errors import ParameterError
 from .common import write_png
-from .faststyle import _load_for_stylize, add_stylize_arguments, stylize_with_saved_model
+from .faststyle import (
+    _load_for_stylize,
+    add_stylize_arguments,
+    stylize_with_saved_model,
+)
 
 __all__ = ["register"]
 

@@ -11,7 +11,7 @@ import json
 import re
 import threading
 from concurrent.futures import Executor
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import grpc
 import numpy as np
@@ -222,6 +222,8 @@ def make_app(
             return web.json_response(
                 {"error": f"request body larger than the limit of {max_body_bytes} bytes"}, status=413
             )
+        except web.HTTPException as error:  # unknown path, wrong method: still TF Serving's JSON shape
+            return web.json_response({"error": f"{error.reason}: {request.method} {request.path}"}, status=error.status)
         finally:
             slots.release()
 

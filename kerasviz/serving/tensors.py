@@ -180,7 +180,7 @@ def validate_inputs(
                     f"input '{name}' must have rank {len(shape)} (shape {shape}, -1 = any), got "
                     f"shape {list(array.shape)}",
                 )
-            if any(want not in (-1, got) for want, got in zip(shape, array.shape)):
+            if any(want not in (-1, got) for want, got in zip(shape, array.shape, strict=True)):
                 raise ServingError(
                     _INVALID, f"input '{name}' must have shape {shape} (-1 = any), got {list(array.shape)}"
                 )

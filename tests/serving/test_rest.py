@@ -101,6 +101,7 @@ def test_format_outputs():
         ("/v1/models/style:predict", {"inputs": {"images": [IMAGE], "extra": [1]}}, 400),
         ("/v1/models/style:predict", {"signature_name": 5, "inputs": [IMAGE]}, 400),
         ("/v1/models/style:classify", {"examples": []}, 501),
+        ("/v2/anything", None, 404),
     ],
 )
 def test_http_error_codes(server, http, path, body, status):

@@ -14,7 +14,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from PIL import Image
 
 from kerasviz.errors import ParameterError
-from kerasviz.serving import ServingServer, StyleClient, RestStyleClient
+from kerasviz.serving import RestStyleClient, ServingServer, StyleClient
 
 MODEL = "style"
 RNG = np.random.default_rng(0)
@@ -69,16 +69,16 @@ def test_bytes_signature_equals_savedmodel(styles, request, grpc_predict, http, 
 
     response = grpc_predict(server.grpc_port, inputs, signature=signature)
     served = tf.make_ndarray(response.outputs[output_key])
-    for png, want in zip(served, expected):
+    for png, want in zip(served, expected, strict=True):
         np.testing.assert_array_equal(_decode(png), want)
 
     body = {"signature_name": signature, "instances": [
         {image_key: {"b64": base64.b64encode(png).decode()}, **({"style_weights": w.tolist()} if styles == "multi" else {})}
-        for png, w in zip(PNGS, WEIGHTS)
+        for png, w in zip(PNGS, WEIGHTS, strict=True)
     ]}
     status, reply = http(f"http://127.0.0.1:{server.rest_port}/v1/models/{MODEL}:predict", body)
     assert status == 200
-    for row, want in zip(reply["predictions"], expected):
+    for row, want in zip(reply["predictions"], expected, strict=True):
         np.testing.assert_array_equal(_decode(base64.b64decode(row["b64"])), want)
 
 
