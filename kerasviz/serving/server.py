@@ -22,6 +22,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
 
 from ..errors import ParameterError
+from .errors import ServingError
 from .grpc_service import ModelServicer, PredictionServicer, TokenInterceptor
 from .models import ModelManager
 from .rest import make_app
@@ -167,7 +168,7 @@ class ServingServer:
         try:
             self.manager.servable()
             state = health_pb2.HealthCheckResponse.SERVING
-        except Exception:
+        except ServingError:  # no version loaded yet
             state = health_pb2.HealthCheckResponse.NOT_SERVING
         for service in _SERVICES:
             self._health.set(service, state)
@@ -190,7 +191,7 @@ class ServingServer:
         model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(models), server)
         self._health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
-        address = f"{self.host}:{self._ports[0]}"
+        address = f"[{self.host}]:{self._ports[0]}" if ":" in self.host else f"{self.host}:{self._ports[0]}"
         try:
             if self._cert is not None:
                 credentials = grpc.ssl_server_credentials(

@@ -48,6 +48,7 @@ def _huge_shape_request() -> predict_pb2.PredictRequest:
     [
         ("unknown model", grpc.StatusCode.NOT_FOUND),
         ("unknown version", grpc.StatusCode.NOT_FOUND),
+        ("path as model name", grpc.StatusCode.NOT_FOUND),
         ("unknown signature", grpc.StatusCode.FAILED_PRECONDITION),
         ("empty request", grpc.StatusCode.INVALID_ARGUMENT),
         ("missing input", grpc.StatusCode.INVALID_ARGUMENT),
@@ -70,6 +71,7 @@ def test_predict_status_codes(case, code, multi_server, grpc_predict):
     calls = {
         "unknown model": lambda: grpc_predict(port, good, model="nope"),
         "unknown version": lambda: grpc_predict(port, good, version=7),
+        "path as model name": lambda: grpc_predict(port, good, model=str(multi_server.manager.base_path)),
         "unknown signature": lambda: grpc_predict(port, good, signature="nope"),
         "empty request": lambda: grpc_predict(port, {}),
         "missing input": lambda: grpc_predict(port, {"images": IMAGES}),

@@ -102,6 +102,7 @@ def test_format_outputs():
         ("/v1/models/style:predict", {"signature_name": 5, "inputs": [IMAGE]}, 400),
         ("/v1/models/style:classify", {"examples": []}, 501),
         ("/v2/anything", None, 404),
+        ("/v1/models/..%2F..%2Fsingle:predict", {"instances": [IMAGE]}, 404),
     ],
 )
 def test_http_error_codes(server, http, path, body, status):
