@@ -62,6 +62,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _stylize(args: argparse.Namespace) -> int:
     if not args.server:
+        if not args.model:
+            raise ParameterError(
+                "Give --model DIR (an exported style model, run locally) or --server HOST:PORT "
+                "(TF Serving / kerasviz serve). Received: model=None, server=None"
+            )
         return stylize_with_saved_model(args)
     from ..serving import RestStyleClient, StyleClient
 
