@@ -144,8 +144,10 @@ class ServingServer:
             `(grpc_port, rest_port)`; `rest_port` is None without REST.
 
         Raises:
-            ParameterError: a port is taken.
+            ParameterError: a port is taken, or the server was already started (make a new one).
         """
+        if self._executor is not None:
+            raise ParameterError("A ServingServer starts once; create a new one to serve again. Received: start() called twice")
         rest_socket = self._bind_rest() if self._ports[1] is not None else None
         workers = min(self._max_concurrent, 32)
         self._executor = futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kerasviz-rest")

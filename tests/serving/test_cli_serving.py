@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from kerasviz.cli import main
@@ -31,6 +32,7 @@ def _lines(stream, sink: "queue.Queue[str]") -> None:
         sink.put(line)
 
 
+@pytest.mark.slow  # ~10-20 s: a fresh Python process imports TensorFlow and loads the model
 def test_serve_and_stylize_with_server(single_base, tmp_path, direct, capsys):
     """`serve` starts on the given ports; `stylize --server` over gRPC and REST writes the served
     result; SIGTERM stops the server cleanly (exit 0) within seconds."""
