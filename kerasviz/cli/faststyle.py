@@ -80,6 +80,8 @@ def _train(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         steps=args.steps,
         width=args.width,
+        content_layers=args.content_layers,
+        style_layers=args.style_layers,
         content_weight=args.content_weight,
         style_weight=args.style_weight[0] if len(args.style_weight) == 1 else args.style_weight,
         tv_weight=args.tv_weight,
@@ -157,6 +159,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--steps", type=int, default=2000, help="total steps (a resumed run continues up to this)")
     parser.add_argument("--width", type=int, default=32, help="transform-net width (16 or 32)")
+    parser.add_argument("--content-layers", nargs="+", default=None, help="default: the backbone's content_layers")
+    parser.add_argument("--style-layers", nargs="+", default=None, help="default: the backbone's style_layers")
     parser.add_argument("--content-weight", type=float, default=1.0)
     parser.add_argument("--style-weight", type=float, nargs="+", default=[10.0], help="one, or one per style")
     parser.add_argument("--tv-weight", type=float, default=1.0)

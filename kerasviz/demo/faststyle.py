@@ -15,7 +15,7 @@ MIXES = ((1, 0, 0), (0.5, 0.5, 0), (0, 1, 0), (0, 0.5, 0.5), (0, 0, 1))
 
 
 def _mix_label(weights) -> str:
-    return " ".join(f"{w:g}" for w in weights)
+    return "weights " + " ".join(f"{w:g}" for w in weights)
 
 
 def render_style_mix(ctx: DemoContext) -> Tuple[np.ndarray, str]:

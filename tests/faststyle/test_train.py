@@ -43,7 +43,9 @@ def test_training_lowers_the_perceptual_loss(uninterrupted):
     assert uninterrupted.checkpoint.endswith("ckpt-6")
 
 
-def test_resume_continues_with_the_same_optimizer_state(lite0, contents, styles, uninterrupted, tmp_path):
+@pytest.mark.slow
+def test_resume_continues_with_the_same_optimizer_state(  # ~40 s: two more training calls
+    lite0, contents, styles, uninterrupted, tmp_path):
     args = dict(backbone=lite0, checkpoint_dir=tmp_path, checkpoint_every=3, style_weight=[10.0, 5.0], **SMALL)
     first = train_style_network(contents, styles, steps=3, **args)
     assert first.step == 3 and first.checkpoint.endswith("ckpt-3")
