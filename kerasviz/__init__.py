@@ -30,6 +30,8 @@ from .images import (
 from .inspect import *  # noqa: F401,F403
 from .inspect import __all__ as _inspect_all
 from .progress import set_progress
+from .serving import *  # noqa: F401,F403
+from .serving import __all__ as _serving_all
 
 __version__ = "0.1.0"
 
@@ -60,4 +62,5 @@ __all__ = [
     "set_progress",
     "to_uint8",
     *_inspect_all,
+    *_serving_all,
 ]
