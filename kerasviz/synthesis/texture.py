@@ -45,7 +45,7 @@ def synthesize_texture(
     learning_rate: float = 4.0,
     tv_weight: float = 0.0,
     feature_transform: Optional[str] = "auto",
-    temperature: float = 1.0,
+    temperature: float = 3.0,
     patch_size: Optional[int] = None,
     seed: Optional[int] = None,
     progress: Optional[bool] = None,
