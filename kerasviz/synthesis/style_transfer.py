@@ -407,28 +407,30 @@ def _with_content_colour(result: np.ndarray, content: np.ndarray) -> np.ndarray:
 
 
 def _run_lbfgs(problem, start, values, weights, temperature, steps, progress, desc):
+    """SciPy L-BFGS-B over pixels / 255 in [0, 1]: its first step has unit norm, which in pixel
+    units would move a whole image by one grey level and stall in float32 round-off."""
     from scipy.optimize import minimize
 
     shape = (1, *start.shape)
     temp = tf.constant(temperature, tf.float32)
 
     def value_and_gradient(flat: np.ndarray):
-        image = tf.constant(flat.reshape(shape), tf.float32)
+        image = tf.constant(255.0 * flat.reshape(shape), tf.float32)
         loss, gradient, _ = problem.value_and_gradient(image, values, weights, temp)
-        return float(loss), gradient.numpy().astype(np.float64).ravel()
+        return float(loss), 255.0 * gradient.numpy().astype(np.float64).ravel()
 
     bar = progress_bar(total=steps, desc=desc, progress=progress, unit="step")
     with bar:
         result = minimize(
             value_and_gradient,
-            start.astype(np.float64).ravel(),
+            start.astype(np.float64).ravel() / 255.0,
             jac=True,
             method="L-BFGS-B",
-            bounds=[(0.0, 255.0)] * start.size,
+            bounds=[(0.0, 1.0)] * start.size,
             callback=lambda _: bar.update(1),
-            options=dict(maxiter=steps, maxfun=2 * steps + 10, ftol=1e-12, gtol=0.0, maxcor=20),
+            options=dict(maxiter=steps, maxfun=2 * steps + 10, ftol=0.0, gtol=0.0, maxcor=20),
         )
-    return result.x.reshape(start.shape).astype(np.float32)
+    return 255.0 * result.x.reshape(start.shape).astype(np.float32)
 
 
 def _run_adam(problem, start, values, weights, temperature, steps, rate, progress, desc):
