@@ -36,6 +36,7 @@ from ..images import as_image_batch, resize_image, to_uint8
 from ..progress import progress_bar
 from . import objectives
 from .objectives import Objective
+from .optimize import optimize
 
 __all__ = ["style_transfer", "style_transfer_losses", "StyleProblem", "FEATURE_TRANSFORMS"]
 
@@ -46,7 +47,6 @@ FEATURE_TRANSFORMS = ("auto", "softmax", None)
 MIN_SIDE, MAX_SIDE = 32, 2048
 
 _VGG_NAMES = ("vgg16", "vgg19")
-_ADAM_STEPS_PER_CALL = 10
 _EPS = 1e-12
 
 
@@ -57,6 +57,51 @@ def _softmax_features(features: tf.Tensor, temperature: tf.Tensor) -> tf.Tensor:
     flat = tf.reshape(features, [shape[0], -1])
     count = tf.cast(tf.shape(flat)[1], features.dtype)
     return tf.reshape(tf.nn.softmax(flat / temperature, axis=1) * count, shape)
+
+
+def _transform_outputs(
+    outputs: Dict[str, tf.Tensor], layers: Sequence[str], transform: Optional[str], temperature: tf.Tensor
+) -> Dict[str, tf.Tensor]:
+    """`outputs` with the named layers' features transformed (pixels and others untouched)."""
+    if transform != "softmax":
+        return outputs
+    mapped = dict(outputs)
+    for name in layers:
+        mapped[name] = _softmax_features(outputs[name], temperature)
+    return mapped
+
+
+def transformed_objective(objective: Objective, transform: Optional[str], temperature: float) -> Objective:
+    """An objective that reads softmax-transformed features (identity for `transform=None`).
+
+    The temperature is one of the objective's values, so the synthesis engine's compiled loop
+    (cached by the objective's structure) serves every temperature and target.
+
+    Args:
+        objective: Any objective of layer features (and pixels).
+        transform: `"softmax"` or `None`.
+        temperature: Softmax temperature (> 0).
+
+    Returns:
+        The wrapped objective.
+    """
+    if transform is None:
+        return objective
+    inner, layers = objective, objective.layers
+
+    def apply(outputs, values):
+        return inner.apply(_transform_outputs(outputs, layers, transform, values[0]), values[1:])
+
+    # Objective._make keeps structure (key) apart from numbers (values); see objectives.py.
+    return Objective._make(
+        apply,
+        (np.float32(temperature),) + inner.values,
+        (transform, inner.key),
+        inner.requires,
+        f"{transform}({inner.name})",
+        inner.n_images,
+        inner.checks,
+    )
 
 
 def resolve_feature_transform(backbone: Backbone, feature_transform: Optional[str]) -> Optional[str]:
@@ -137,6 +182,7 @@ class StyleProblem:
         style_layers: Sequence[str],
         transform: Optional[str],
     ) -> None:
+        self.backbone = backbone
         self.content_layers = tuple(content_layers)
         self.style_layers = tuple(style_layers)
         self.transform = transform
@@ -156,13 +202,6 @@ class StyleProblem:
         self.targets_fn = tf.function(self._targets, input_signature=[image, scalar])
         self.value_and_gradient = tf.function(
             self._value_and_gradient, input_signature=[image, values, weights, scalar]
-        )
-        self.adam_steps = tf.function(
-            self._adam_steps,
-            input_signature=[
-                image, image, image, scalar, values, weights, scalar, scalar,
-                tf.TensorSpec((), tf.int32),
-            ],
         )
 
     @classmethod
@@ -195,10 +234,7 @@ class StyleProblem:
 
     def _outputs(self, image: tf.Tensor, temperature: tf.Tensor) -> Dict[str, tf.Tensor]:
         outputs = objectives.objective_outputs(self.features, image)
-        if self.transform == "softmax":
-            for name in self.features.layer_names:
-                outputs[name] = _softmax_features(outputs[name], temperature)
-        return outputs
+        return _transform_outputs(outputs, self.features.layer_names, self.transform, temperature)
 
     def _targets(self, image, temperature):
         outputs = self._outputs(image, temperature)
@@ -219,26 +255,14 @@ class StyleProblem:
             loss = tf.reduce_sum(weights * parts)
         return loss, tape.gradient(loss, image), parts
 
-    def _adam_steps(self, image, m, v, t, values, weights, temperature, rate, steps):
-        beta1, beta2 = 0.9, 0.999
-        loss = tf.constant(0.0)
-        for _ in tf.range(steps):
-            loss, gradient, _ = self._value_and_gradient(image, values, weights, temperature)
-            t += 1.0
-            m = beta1 * m + (1.0 - beta1) * gradient
-            v = beta2 * v + (1.0 - beta2) * tf.square(gradient)
-            step = rate * (m / (1.0 - beta1**t)) / (tf.sqrt(v / (1.0 - beta2**t)) + 1e-8)
-            image = tf.clip_by_value(image - step, 0.0, 255.0)
-        return image, m, v, t, loss
-
     def targets(
         self,
         content: Optional[np.ndarray],
         styles: Sequence[np.ndarray],
         style_weights: np.ndarray,
         temperature: float,
-    ) -> tuple:
-        """The objectives' values: content activations and blended style Grams, computed once.
+    ) -> Tuple[Optional[Objective], Optional[Objective], Objective]:
+        """The content, style and TV objectives with their targets, computed once.
 
         Args:
             content: `(H, W, 3)` float32 pixels, or `None` when there are no content layers.
@@ -247,7 +271,8 @@ class StyleProblem:
             temperature: Softmax temperature (ignored without the transform).
 
         Returns:
-            One tuple of value tensors per loss part, as `value_and_gradient` takes them.
+            `(content, style, tv)` objectives from `style_objectives` (`None` for a part without
+            layers); `values_of` turns them into `value_and_gradient`'s input.
         """
         temp = tf.constant(temperature, tf.float32)
         contents: Dict[str, np.ndarray] = {}
@@ -259,7 +284,11 @@ class StyleProblem:
             _, found = self.targets_fn(tf.constant(style[None], tf.float32), temp)
             for name, gram in zip(self.style_layers, found):
                 grams[name] = grams[name] + float(weight) * gram.numpy()
-        parts = style_objectives(contents, grams if styles else {})
+        return style_objectives(contents, grams if styles else {})
+
+    @staticmethod
+    def values_of(parts: Sequence[Optional[Objective]]) -> tuple:
+        """The parts' target values as tensors, in `value_and_gradient`'s input structure."""
         return tuple(() if o is None else tuple(tf.constant(x) for x in o.values) for o in parts)
 
 
@@ -433,59 +462,60 @@ def _run_lbfgs(problem, start, values, weights, temperature, steps, progress, de
     return 255.0 * result.x.reshape(start.shape).astype(np.float32)
 
 
-def _run_adam(problem, start, values, weights, temperature, steps, rate, progress, desc):
-    image = tf.constant(start[None], tf.float32)
-    m, v, t = tf.zeros_like(image), tf.zeros_like(image), tf.constant(0.0)
-    temp, lr = tf.constant(temperature, tf.float32), tf.constant(rate, tf.float32)
-    bar = progress_bar(total=steps, desc=desc, progress=progress, unit="step")
-    with bar:
-        done = 0
-        while done < steps:
-            chunk = min(_ADAM_STEPS_PER_CALL, steps - done)
-            image, m, v, t, _ = problem.adam_steps(
-                image, m, v, t, values, weights, temp, lr, tf.constant(chunk, tf.int32)
-            )
-            done += chunk
-            bar.update(chunk)
-    return image.numpy()[0]
-
-
 def optimize_pixels(
     problem: StyleProblem,
     start: np.ndarray,
-    values: tuple,
+    parts: Sequence[Optional[Objective]],
     loss_weights: Tuple[float, float, float],
     *,
     temperature: float,
     steps: int,
     optimizer: str,
     learning_rate: float,
+    seed: Optional[int],
     progress: Optional[bool],
     desc: str,
 ) -> np.ndarray:
-    """Minimize `problem`'s weighted loss over the pixels of `start` (shared with textures).
+    """Minimize the weighted loss over the pixels of `start` (shared with texture synthesis).
+
+    L-BFGS drives `problem.value_and_gradient`; Adam is the synthesis engine (`optimize`, no
+    transforms, raw gradients, several steps per compiled call) on the same objectives.
 
     Args:
         problem: The compiled `StyleProblem`.
         start: `(H, W, 3)` float32 starting pixels in [0, 255].
-        values: The objectives' values from `StyleProblem.targets`.
+        parts: `(content, style, tv)` objectives from `StyleProblem.targets`.
         loss_weights: `(content, style, tv)` weights.
         temperature: Softmax temperature.
         steps: L-BFGS iterations or Adam steps.
         optimizer: `"lbfgs"` or `"adam"`.
         learning_rate: Adam's step in pixel units.
+        seed: Seed passed to the engine.
         progress: Progress bar switch.
         desc: Progress bar label.
 
     Returns:
         `(H, W, 3)` float32 pixels in [0, 255].
     """
-    weights = tf.constant(loss_weights, tf.float32)
     if optimizer == "lbfgs":
+        values = problem.values_of(parts)
+        weights = tf.constant(loss_weights, tf.float32)
         return _run_lbfgs(problem, start, values, weights, temperature, steps, progress, desc)
-    return _run_adam(
-        problem, start, values, weights, temperature, steps, learning_rate, progress, desc
+    loss = sum(w * o for w, o in zip(loss_weights, parts) if o is not None and w > 0)
+    result = optimize(
+        problem.backbone,
+        -transformed_objective(loss, problem.transform, temperature),
+        images=start,
+        steps=steps,
+        step_size=learning_rate,
+        transforms=None,
+        normalize_grad=False,
+        optimizer="adam",
+        seed=seed,
+        progress=progress,
+        desc=desc,
     )
+    return result.images[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -591,11 +621,12 @@ def style_transfer(
     for index, image in enumerate(contents_batch):
         content_view = _grey(_luminance(image)) if preserve_color else image
         style_views = [_match_luminance(s, image) for s in scaled] if preserve_color else scaled
-        values = problem.targets(content_view, style_views, blend, temp)
+        parts = problem.targets(content_view, style_views, blend, temp)
         start = content_view if init == "content" else noise_image(image.shape[:2], seed)
         out = optimize_pixels(
-            problem, start, values, loss_weights, temperature=temp, steps=steps,
-            optimizer=optimizer, learning_rate=rate, progress=progress, desc="style transfer",
+            problem, start, parts, loss_weights, temperature=temp, steps=steps,
+            optimizer=optimizer, learning_rate=rate, seed=seed, progress=progress,
+            desc="style transfer",
         )
         results.append(_with_content_colour(out, image) if preserve_color else out)
     stacked = to_uint8(np.stack(results))
@@ -669,9 +700,9 @@ def style_transfer_losses(
             _check_side(s.shape[:2], "style")
         s_layers = _layer_list(style_layers, backbone.style_layers, "style_layers")
     problem = StyleProblem.get(backbone, c_layers, s_layers, transform)
-    values = problem.targets(content_image, styles, blend, temp)
-    _, _, parts = problem.value_and_gradient(
+    values = problem.values_of(problem.targets(content_image, styles, blend, temp))
+    _, _, losses = problem.value_and_gradient(
         tf.constant(scored[None]), values, tf.ones(3), tf.constant(temp, tf.float32)
     )
-    content_loss, style_loss, tv = (float(p) for p in parts.numpy())
+    content_loss, style_loss, tv = (float(p) for p in losses.numpy())
     return {"content": content_loss, "style": style_loss, "tv": tv}

@@ -115,9 +115,10 @@ def synthesize_texture(
     transform = resolve_feature_transform(backbone, feature_transform)
 
     problem = StyleProblem.get(backbone, (), style_layers, transform)
-    values = problem.targets(None, [example], np.ones(1), temp)
+    parts = problem.targets(None, [example], np.ones(1), temp)
     result = optimize_pixels(
-        problem, noise_image(out_size, seed), values, (0.0, 1.0, tv), temperature=temp,
-        steps=steps, optimizer=optimizer, learning_rate=rate, progress=progress, desc="texture",
+        problem, noise_image(out_size, seed), parts, (0.0, 1.0, tv), temperature=temp,
+        steps=steps, optimizer=optimizer, learning_rate=rate, seed=seed, progress=progress,
+        desc="texture",
     )
     return to_uint8(result)

@@ -84,7 +84,8 @@ def test_lowers_loss_and_stays_closer_to_content(lite0, content, style):
 
 
 def test_one_backbone_pass_per_step(counted, content, style):
-    """Targets once (content + one style), then exactly one image through the network per step.
+    """Targets once (content + one style), then exactly one image through the network per step,
+    for the engine's Adam loop and for the compiled value-and-gradient step L-BFGS drives.
 
     The keras-io recipe runs [content, style, result] through the network every step and would
     count 3 per step.
@@ -95,9 +96,10 @@ def test_one_backbone_pass_per_step(counted, content, style):
         backbone, content, style, content_layers=["conv2"], style_layers=["conv1", "conv2"],
         optimizer="adam", steps=12,
     )
-    assert int(counter.seen.numpy()) == 1 + 1 + 12
+    # content target + style target + the engine's one size check + one image per Adam step
+    assert int(counter.seen.numpy()) == 1 + 1 + 1 + 12
     problem = StyleProblem.get(backbone, ["conv2"], ["conv1", "conv2"], "softmax")
-    values = problem.targets(content, [style, style[:64]], np.array([0.5, 0.5]), 1.0)
+    values = problem.values_of(problem.targets(content, [style, style[:64]], np.array([0.5, 0.5]), 1.0))
     counter.seen.assign(0)
     problem.value_and_gradient(tf.constant(content[None]), values, tf.ones(3), tf.constant(1.0))
     assert int(counter.seen.numpy()) == 1
