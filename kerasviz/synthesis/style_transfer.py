@@ -4,7 +4,9 @@ Gram statistics of one or several style images.
 The content features and the (blended) style Gram matrices are computed once. The compiled step
 (`StyleProblem`) then runs the backbone once per step on the one image being optimized, and the
 optimizer is either SciPy's L-BFGS-B (box constraint [0, 255], the classic choice, which drives
-the compiled value-and-gradient function) or Adam (several steps per compiled call).
+the compiled value-and-gradient function) or Adam on the synthesis engine (`optimize`, several
+steps per compiled call). The losses are the synthesis objectives (`content`, `style` with
+`gram_matrix`, `total_variation`), each layer's error divided by its target's mean square.
 
 Non-VGG backbones (residual networks such as EfficientNet-Lite0) have peaky, low-entropy
 activations and plain Gram matching through them gives poor stylization. Following Wang, Li &
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import numbers
 import weakref
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -165,6 +167,7 @@ class StyleProblem:
     never retrace them. Each step runs the backbone once, on the one image being optimized.
 
     Attributes:
+        backbone: The backbone the features come from.
         content_layers: Layers whose (transformed) activations the result must keep.
         style_layers: Layers whose (transformed) Gram matrices the result must match.
         transform: `"softmax"` or `None`.
@@ -331,9 +334,9 @@ def _check_side(size: Tuple[int, int], name: str) -> None:
         )
 
 
-def _layer_list(layers: Any, default: Sequence[str], name: str, allow_empty: bool = False) -> List[str]:
+def _layer_list(layers: Any, default: Sequence[str], name: str) -> List[str]:
     chosen = list(default) if layers is None else ([layers] if isinstance(layers, str) else list(layers))
-    if (not chosen and not allow_empty) or not all(isinstance(n, str) for n in chosen):
+    if not chosen or not all(isinstance(n, str) for n in chosen):
         raise ParameterError(
             f"`{name}` must be a non-empty list of layer names (see `kerasviz.layer_names`). "
             f"Received: {name}={layers!r}"
