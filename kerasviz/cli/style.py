@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import argparse
 
-from ..backbones import Backbone, load_backbone
-from ..errors import WeightsUnavailableError
+from ..backbones import Backbone, keras_models_dir, load_backbone
+from ..backbones.applications import APPLICATIONS
+from ..errors import ModelError, WeightsUnavailableError
 from .common import add_backbone_arguments, backbone_from_args, write_png
 
 
 def _style_backbone(args: argparse.Namespace) -> Backbone:
-    """`--backbone auto`: VGG19 where its ImageNet weights exist, else Lite0 (offline)."""
+    """`--backbone auto`: VGG19 where its ImageNet weights are cached, else Lite0 (offline).
+
+    The cache is checked first, so an offline machine does not wait for a download to time out.
+    """
     if args.backbone != "auto":
         return backbone_from_args(args)
-    try:
-        return load_backbone("vgg19", weights="imagenet")
-    except WeightsUnavailableError:
-        print("VGG19 ImageNet weights are not available; using efficientnet_lite0")
-        return load_backbone("efficientnet_lite0")
+    cached = keras_models_dir() / APPLICATIONS["vgg19"]["file"].rsplit("/", 1)[1]
+    if cached.exists():
+        try:
+            return load_backbone("vgg19", weights="imagenet")
+        except (WeightsUnavailableError, ModelError):
+            pass
+    print("VGG19 ImageNet weights are not cached; using efficientnet_lite0")
+    return load_backbone("efficientnet_lite0")
 
 
 def _texture(args: argparse.Namespace) -> int:

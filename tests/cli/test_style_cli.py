@@ -26,3 +26,13 @@ def test_style_transfer_end_to_end(tmp_path, capsys):
     bad = args[:-2] + ["--style-weights", "0.9", "0.9"]
     assert main(bad) == 2
     assert "style_weights" in capsys.readouterr().err
+
+
+def test_auto_backbone_falls_back_to_lite0_without_vgg_weights(tmp_path, monkeypatch, capsys):
+    import kerasviz.cli.style as style_cli
+
+    monkeypatch.setattr(style_cli, "keras_models_dir", lambda: tmp_path / "no_weights_here")
+    example = save_image(tmp_path / "gravel.png", sample_image("gravel", size=48))
+    out = tmp_path / "auto.png"
+    assert main(["--no-progress", "texture", str(example), "--size", "40", "--steps", "1", "--out", str(out)]) == 0
+    assert "using efficientnet_lite0" in capsys.readouterr().out
