@@ -61,7 +61,7 @@ def run(quick: bool = False) -> list[dict]:
     baseline_s = best_time(lambda: baseline(result, tf.constant(content), tf.constant(style))[1].numpy())
 
     problem = StyleProblem.get(backbone, [content_layer], style_layers, None)
-    values = problem.targets(content[0], [style[0]], np.ones(1), 1.0)
+    values = problem.values_of(problem.targets(content[0], [style[0]], np.ones(1), 1.0))
     weights, temperature = tf.constant([1.0, 1000.0, 0.0]), tf.constant(1.0)
     candidate_s = best_time(
         lambda: problem.value_and_gradient(result, values, weights, temperature)[1].numpy()
