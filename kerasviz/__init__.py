@@ -27,6 +27,8 @@ from .images import (
     save_image,
     to_uint8,
 )
+from .inspect import *  # noqa: F401,F403
+from .inspect import __all__ as _inspect_all
 from .progress import set_progress
 
 __version__ = "0.1.0"
@@ -57,4 +59,5 @@ __all__ = [
     "save_image",
     "set_progress",
     "to_uint8",
+    *_inspect_all,
 ]
