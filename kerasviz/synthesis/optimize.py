@@ -304,23 +304,11 @@ def _loop(model, features, objective, param, optimizer, grad_mode, transformed, 
 
 
 # -- the public entry point ---------------------------------------------------------------------------
-def _dry_run(features: Any, size: Tuple[int, int], model: Any) -> None:
-    """Run the FeatureModel once at the smallest size, turning TensorFlow errors into ModelError."""
-    if features is None:
-        return
-    try:
-        outputs = features(tf.zeros((1,) + size + (3,), tf.float32))
-    except Exception as error:  # noqa: BLE001 - any failure here means the size does not fit
-        raise ModelError(
-            f"The model cannot run on images of size {size}: {type(error).__name__}. Use a larger "
-            f"size (its input size is {as_backbone(model).input_size}). Received: size={size}"
-        ) from None
-    empty = [name for name, t in outputs.items() if len(t.shape) == 4 and 0 in t.shape[1:3]]
-    if empty:
-        raise ModelError(
-            f"At size {size} layer {empty[0]!r} has an empty feature map; use a larger image. "
-            f"Received: size={size}"
-        )
+def _size_error(error: Exception, size: Tuple[int, ...], model: Any) -> ModelError:
+    return ModelError(
+        f"The model cannot run on images of size {size} ({type(error).__name__}). Use a larger size "
+        f"(its input size is {as_backbone(model).input_size}). Received: size={size}"
+    )
 
 
 def optimize(
@@ -467,7 +455,6 @@ def optimize(
         param.assign_image(resize_image(param.image().numpy(), sizes[0]))
 
     features = objective.feature_model(backbone, input_shape=input_shape)
-    _dry_run(features, sizes[0], backbone)
     if step_size is None:
         step_size = settings_optimizer.learning_rate
     if step_size is None:
@@ -517,18 +504,21 @@ def optimize(
             remaining = steps
             while remaining > 0 and active.any():
                 n = min(steps_per_call, remaining)
-                values, first, second, scores = loop(
-                    values,
-                    first,
-                    second,
-                    constants,
-                    objective_values,
-                    tf.constant(active),
-                    tf.constant(n, tf.int32),
-                    tf.constant(t, tf.int32),
-                    tf.constant(settings),
-                    seed_tensor,
-                )
+                try:
+                    values, first, second, scores = loop(
+                        values,
+                        first,
+                        second,
+                        constants,
+                        objective_values,
+                        tf.constant(active),
+                        tf.constant(n, tf.int32),
+                        tf.constant(t, tf.int32),
+                        tf.constant(settings),
+                        seed_tensor,
+                    )
+                except tf.errors.InvalidArgumentError as error:  # e.g. a feature map smaller than a kernel
+                    raise _size_error(error, octave_size, backbone) from None
                 history.append(scores.numpy())
                 done_steps += (active > 0) * n
                 remaining -= n
