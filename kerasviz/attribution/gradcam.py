@@ -14,19 +14,19 @@ import numpy as np
 import tensorflow as tf
 
 from ..errors import ModelError
-from ..features import FeatureModel, LOGITS
+from ..features import LOGITS, FeatureModel
 from ..images import resize_map
 from ..targets import TargetLike
 from .gradients import (
     batch_slices,
     cached,
     check_positive_int,
+    pixel_signature,
     prepare_inputs,
     reduce_to_scores,
     scale_to_unit,
     squeeze,
     target_indices,
-    pixel_signature,
 )
 
 __all__ = ["gradcam", "gradcam_plus_plus"]

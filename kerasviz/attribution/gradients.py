@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..backbones import Backbone, as_backbone
-from ..errors import ModelError, ParameterError
+from ..errors import ParameterError
 from ..features import FeatureModel, find_layer, trace_model
 from ..images import as_image_batch, to_uint8
 from ..progress import progress_bar
@@ -172,7 +172,7 @@ def cached(model: keras.Model, key: Any, build: Callable[[], Any], fn: Any = Non
 
 
 def _logits_function(model: keras.Model) -> Callable:
-    @tf.function(input_signature=pixel_signature(model)[:1], reduce_retracing=False)
+    @tf.function(input_signature=pixel_signature(model)[:1])
     def logits(images):
         return model(images, training=False)
 

@@ -7,7 +7,6 @@ the model in batches of at most `batch_size`.
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, Callable, Optional, Tuple
 
 import keras

@@ -63,6 +63,12 @@ def randomized_lite0(lite0):
     return kerasviz.Backbone.from_model(clone)
 
 
+@pytest.fixture(scope="session")
+def softmax_lite0(lite0):
+    """Lite0 with a Softmax layer appended: a model that outputs probabilities."""
+    return keras.Model(lite0.model.inputs, keras.layers.Softmax()(lite0.model.outputs[0]))
+
+
 def toy_model(activation="relu", extra=None, softmax=False) -> keras.Model:
     """A small pixels -> 3-class model on 16 x 16 images, with a nested Sequential block."""
     keras.utils.set_random_seed(0)
