@@ -14,6 +14,19 @@ from .errors import (
     WeightsUnavailableError,
 )
 from .features import FeatureModel, layer_names
+from .images import (
+    as_image_batch,
+    colorize_map,
+    image_grid,
+    load_image,
+    normalize_map,
+    overlay_heatmap,
+    resize_image,
+    resize_map,
+    sample_image,
+    save_image,
+    to_uint8,
+)
 from .progress import set_progress
 
 __version__ = "0.1.0"
@@ -29,8 +42,19 @@ __all__ = [
     "PixelPreprocessing",
     "TargetError",
     "WeightsUnavailableError",
+    "as_image_batch",
+    "colorize_map",
+    "image_grid",
     "imagenet_class_names",
     "layer_names",
     "load_backbone",
+    "load_image",
+    "normalize_map",
+    "overlay_heatmap",
+    "resize_image",
+    "resize_map",
+    "sample_image",
+    "save_image",
     "set_progress",
+    "to_uint8",
 ]
