@@ -140,6 +140,7 @@ def scale_to_unit(maps: np.ndarray) -> np.ndarray:
 
 
 def pixel_signature(model: keras.Model) -> List[tf.TensorSpec]:
+    """The fixed input signature `(None, H, W, 3)` float32 pixels + `(None,)` int32 indices."""
     height, width = model.inputs[0].shape[1:3]
     return [
         tf.TensorSpec((None, height, width, 3), tf.float32, name="images"),
@@ -570,20 +571,20 @@ def guided_backprop(
                 f"`layer` needs `channel` (which channel's mean to explain). Received: "
                 f"layer={layer!r}, channel=None"
             )
-    backbone = as_backbone(model)
-    clone = guided_model(backbone.model, layer)
     if layer is None:
-        inputs = prepare_inputs(backbone, images, target, batch_size)
+        inputs = prepare_inputs(model, images, target, batch_size)
+        clone = guided_model(inputs.backbone.model)
         indices = target_indices(inputs)
     else:
+        backbone = as_backbone(model)
         batch, single = as_image_batch(images)
         backbone._check_size(batch.shape[1:3])
-        shape = clone.model.outputs[0].shape
-        indices = _channel_indices(channel, len(batch), int(shape[-1]))
+        clone = guided_model(backbone.model, layer)
+        indices = _channel_indices(channel, len(batch), int(clone.model.outputs[0].shape[-1]))
         inputs = AttributionInputs(backbone, batch, single, Target(indices=indices, fn=None))
     _warn_unguided(clone)
     grad = score_gradient(
-        backbone, inputs.target, guided=True, layer=layer, jit_compile=jit_compile
+        inputs.backbone, inputs.target, guided=True, layer=layer, jit_compile=jit_compile
     )
     _, gradients = batched_gradients(grad, inputs.images, indices, batch_size)
     return squeeze(gradients.astype(np.float32), inputs.single)
