@@ -1,13 +1,14 @@
 """Grad-CAM and Grad-CAM++: class activation maps weighted by gradients of a target score.
 
-One compiled call (per model, layer, variant and target kind) returns the feature maps and the
-gradient of the target score with respect to them, and reduces them to a coarse map; the map is
-upsampled bilinearly to the input size (`images.resize_map`) and divided by its maximum.
+One compiled call (per model, layer and target kind, shared by both variants) returns the
+feature maps and the gradient of the target score with respect to them; the small weighted sum
+is done in NumPy, then upsampled bilinearly to the input size (`images.resize_map`) and divided
+by its maximum.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Tuple
 
 import keras
 import numpy as np
@@ -32,71 +33,68 @@ from .gradients import (
 __all__ = ["gradcam", "gradcam_plus_plus"]
 
 
-def _gradcam_weights(features: tf.Tensor, grads: tf.Tensor) -> tf.Tensor:
+def _gradcam_weights(features: np.ndarray, grads: np.ndarray) -> np.ndarray:
     """Grad-CAM channel weights `(N, K)`: spatial mean of the gradients."""
-    return tf.reduce_mean(grads, axis=[1, 2])
+    return grads.mean(axis=(1, 2))
 
 
-def _gradcam_plus_plus_weights(features: tf.Tensor, grads: tf.Tensor) -> tf.Tensor:
+def _gradcam_plus_plus_weights(features: np.ndarray, grads: np.ndarray) -> np.ndarray:
     """Grad-CAM++ channel weights `(N, K)` (Chattopadhay et al., closed form for an exponential
     of the score): `alpha = g^2 / (2 g^2 + sum_ab(A) g^3)`, `w = sum_ij alpha * relu(g)`. The
     common `exp(score)` factor is dropped: it scales a map, and maps are normalized."""
-    squared = tf.square(grads)
-    denominator = 2.0 * squared + tf.reduce_sum(features, axis=[1, 2], keepdims=True) * squared * grads
-    safe = tf.where(denominator != 0.0, denominator, tf.ones_like(denominator))
-    alpha = tf.where(denominator != 0.0, squared / safe, tf.zeros_like(squared))
-    return tf.reduce_sum(alpha * tf.nn.relu(grads), axis=[1, 2])
+    squared = np.square(grads, dtype=np.float64)
+    denominator = 2.0 * squared + features.sum(axis=(1, 2), keepdims=True) * squared * grads
+    nonzero = denominator != 0.0
+    alpha = np.where(nonzero, squared / np.where(nonzero, denominator, 1.0), 0.0)
+    return (alpha * np.maximum(grads, 0.0)).sum(axis=(1, 2))
 
 
-class ClassActivationMap:
-    """Compiled `(images, indices) -> (coarse maps (N, h, w), scores (N,))` for one layer.
+class FeatureGradients:
+    """Compiled `(images, indices) -> (feature maps (N, h, w, K), d score / d feature maps)`.
+
+    One function per (model, layer, target kind) serves Grad-CAM and Grad-CAM++.
 
     Attributes:
         function: The `tf.function`; its tracing count shows whether calls retrace.
     """
 
-    def __init__(
-        self, model: keras.Model, score_fn: Optional[Callable], weights_fn: Callable
-    ) -> None:
-        """Compile the map of a FeatureModel's `(feature map, logits)` model.
+    def __init__(self, model: keras.Model, score_fn: Optional[Callable]) -> None:
+        """Compile the feature-map gradient of a FeatureModel's `(feature map, logits)` model.
 
         Args:
             model: Keras model returning `{layer: (N, h, w, K), "logits": (N, C)}`.
             score_fn: Callable target on logits, or `None` for `logits[i, indices[i]]`.
-            weights_fn: `(features, grads) -> (N, K)` channel weights.
         """
         layer = next(name for name in model.output if name != LOGITS)
 
-        def maps(images, indices):
+        def feature_gradients(images, indices):
             with tf.GradientTape() as tape:
                 outputs = model(images, training=False)
                 features = outputs[layer]
                 tape.watch(features)
                 scores = reduce_to_scores(outputs[LOGITS], indices, score_fn)
-            grads = tape.gradient(scores, features)
-            weights = weights_fn(features, grads)
-            cam = tf.nn.relu(tf.einsum("nhwk,nk->nhw", features, weights))
-            return cam, scores
+            return features, tape.gradient(scores, features)
 
-        self.function = tf.function(maps, input_signature=pixel_signature(model))
+        self.function = tf.function(feature_gradients, input_signature=pixel_signature(model))
 
-    def __call__(self, images: np.ndarray, indices: np.ndarray) -> np.ndarray:
-        """Coarse non-negative maps `(B, h, w)` for one batch."""
-        cam, _ = self.function(tf.constant(images, tf.float32), tf.constant(indices, tf.int32))
-        return cam.numpy()
+    def __call__(self, images: np.ndarray, indices: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Feature maps and their gradients for one batch (NumPy in, NumPy out)."""
+        features, grads = self.function(
+            tf.constant(images, tf.float32), tf.constant(indices, tf.int32)
+        )
+        return features.numpy(), grads.numpy()
 
 
-def class_activation_map(backbone: Any, layer: str, target: Any, plus_plus: bool) -> ClassActivationMap:
-    """The cached compiled Grad-CAM (or Grad-CAM++) function of a backbone's layer.
+def feature_gradients(backbone: Any, layer: str, target: Any) -> FeatureGradients:
+    """The cached compiled feature-map gradient of a backbone's layer.
 
     Args:
         backbone: A `Backbone`.
         layer: Name of a layer with a 4-D `(N, h, w, K)` output.
         target: A resolved `Target` (its callable, if any, is compiled in).
-        plus_plus: Grad-CAM++ weights instead of Grad-CAM's.
 
     Returns:
-        A `ClassActivationMap`.
+        A `FeatureGradients`.
 
     Raises:
         LayerNotFoundError: No such layer.
@@ -110,11 +108,10 @@ def class_activation_map(backbone: Any, layer: str, target: Any, plus_plus: bool
             f"{layer!r} outputs shape {tuple(shape)}. Pick a convolutional layer (default: the "
             f"backbone's gradcam_layer {backbone.gradcam_layer!r}). Received: layer={layer!r}"
         )
-    weights_fn = _gradcam_plus_plus_weights if plus_plus else _gradcam_weights
     return cached(
         backbone.model,
-        ("gradcam", layer, plus_plus),
-        lambda: ClassActivationMap(features.model, target.fn, weights_fn),
+        ("feature_gradients", layer),
+        lambda: FeatureGradients(features.model, target.fn),
         target.fn,
     )
 
@@ -136,12 +133,15 @@ def _maps(
             f"{backbone.name!r} has no 4-D feature map to use for Grad-CAM; pass `layer=`. "
             "Received: layer=None"
         )
-    cam = class_activation_map(backbone, layer, inputs.target, plus_plus)
+    compiled = feature_gradients(backbone, layer, inputs.target)
+    weights_fn = _gradcam_plus_plus_weights if plus_plus else _gradcam_weights
     indices = target_indices(inputs)
-    coarse = np.concatenate(
-        [cam(inputs.images[s], indices[s]) for s in batch_slices(len(indices), batch_size)]
-    )
-    maps = scale_to_unit(resize_map(coarse, inputs.images.shape[1:3]))
+    coarse = []
+    for part in batch_slices(len(indices), batch_size):
+        features, grads = compiled(inputs.images[part], indices[part])
+        weights = weights_fn(features, grads)
+        coarse.append(np.maximum(np.einsum("nhwk,nk->nhw", features, weights), 0.0))
+    maps = scale_to_unit(resize_map(np.concatenate(coarse), inputs.images.shape[1:3]))
     return squeeze(maps, inputs.single)
 
 
