@@ -89,7 +89,7 @@ def _render_smoothgrad(ctx: DemoContext) -> Tuple[np.ndarray, str]:
 def _render_integrated_gradients(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     from ..attribution import integrated_gradients
 
-    steps = 16 if ctx.quick else 64
+    steps = 8 if ctx.quick else 64
     image = _halves(ctx)
     result = integrated_gradients(
         ctx.backbone, np.stack([image, image]), [CAT, ESPRESSO], steps=steps
