@@ -113,7 +113,7 @@ def prepare_inputs(
     """
     backbone = as_backbone(model)
     batch, single = as_image_batch(images)
-    backbone._check_size(batch.shape[1:3])
+    backbone.check_size(batch.shape[1:3])
     resolved = resolve_target(target, len(batch), backbone.num_classes, allow_none=True)
     if resolved is None:
         logits = forward_logits(backbone.model, batch, batch_size)
@@ -578,7 +578,7 @@ def guided_backprop(
     else:
         backbone = as_backbone(model)
         batch, single = as_image_batch(images)
-        backbone._check_size(batch.shape[1:3])
+        backbone.check_size(batch.shape[1:3])
         clone = guided_model(backbone.model, layer)
         indices = _channel_indices(channel, len(batch), int(clone.model.outputs[0].shape[-1]))
         inputs = AttributionInputs(backbone, batch, single, Target(indices=indices, fn=None))
