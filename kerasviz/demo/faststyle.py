@@ -1,0 +1,53 @@
+"""Fast-style panel: one forward pass per style mix of the committed 3-style transform network."""
+
+from __future__ import annotations
+
+from typing import Tuple
+
+import numpy as np
+
+from . import DemoContext, Panel
+
+__all__ = ["PANELS"]
+
+#: Style mixes of the strip: pure styles and the halfway mixes between neighbours.
+MIXES = ((1, 0, 0), (0.5, 0.5, 0), (0, 1, 0), (0, 0.5, 0.5), (0, 0, 1))
+
+
+def _mix_label(weights) -> str:
+    return "weights " + " ".join(f"{w:g}" for w in weights)
+
+
+def render_style_mix(ctx: DemoContext) -> Tuple[np.ndarray, str]:
+    """Chelsea stylized by the bundled 3-style network at five mixes, under the three styles.
+
+    Args:
+        ctx: Demo context (`ctx.quick` renders at 128 px instead of 224 px).
+
+    Returns:
+        `(uint8 picture, caption details)`.
+    """
+    from ..cli.faststyle import load_named_image
+    from ..faststyle import stylize
+    from ..faststyle.weights import load_demo_network
+    from ..images import image_grid
+
+    net, info = load_demo_network()
+    size = 128 if ctx.quick else 224
+    content = ctx.image("chelsea", size)
+    mixes = np.array(MIXES + ((1 / 3, 1 / 3, 1 / 3),), np.float32)
+    stylized = stylize(net, np.repeat(content[None], len(mixes), axis=0), mixes)
+    styles = [load_named_image(name, size) for name in info["styles"]]
+    tiles = [content, *styles, stylized[-1], *stylized[:-1]]
+    names = [name.split(":")[-1][:16] for name in info["styles"]]
+    labels = ["content", *names, "mix 1/3 each", *(_mix_label(m) for m in MIXES)]
+    picture = image_grid(tiles, ncols=5, labels=labels)
+    details = (
+        f"3-style transform net (conditional instance norm, width {info['width']}, trained "
+        f"{info['steps']} steps at {info['image_size']} px on {info['backbone']}); style weights per "
+        f"tile, one forward pass for the whole strip"
+    )
+    return picture, details
+
+
+PANELS = [Panel("fast_style_mix", "Fast style: mixing 3 styles in one network", render_style_mix, family="style")]

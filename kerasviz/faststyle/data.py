@@ -1,0 +1,130 @@
+"""The training images as a `tf.data` pipeline whose content is a pure function of the step.
+
+Element `i` of the stream (the `i`-th image the network trains on) is chosen by a per-epoch
+shuffle seeded with `(seed, epoch)` and cropped at a position seeded with `(seed, i)`, so the
+stream started at step `k` is exactly the tail of the stream started at step 0: a resumed run
+sees the same images an uninterrupted one would have, without checkpointing iterator state.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, List, Tuple, Union
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image, UnidentifiedImageError
+
+from ..errors import ImageError
+from ..images import as_image_batch, resize_image
+
+__all__ = ["IMAGE_SUFFIXES", "list_image_files", "training_dataset"]
+
+#: File suffixes read from a content folder.
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+
+
+def list_image_files(folder: Union[str, os.PathLike]) -> List[Path]:
+    """The readable images in a folder (and its subfolders), sorted, each checked by Pillow.
+
+    Args:
+        folder: A folder of JPEG / PNG / BMP / GIF files.
+
+    Returns:
+        The image paths.
+
+    Raises:
+        ImageError: Not a readable folder, no images in it, or a file Pillow cannot identify.
+    """
+    path = Path(folder)
+    if not path.is_dir() or not os.access(path, os.R_OK | os.X_OK):
+        raise ImageError(f"The content folder does not exist or cannot be read. Received: content_images={str(folder)!r}")
+    files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise ImageError(
+            f"The content folder holds no images ({', '.join(IMAGE_SUFFIXES)}). Received: content_images={str(folder)!r}"
+        )
+    for file in files:
+        try:
+            with Image.open(file) as image:
+                image.verify()
+        except (OSError, UnidentifiedImageError) as error:
+            raise ImageError(f"Cannot read the content image {file}: {error}. Received: content_images={str(folder)!r}") from error
+    return files
+
+
+def _resize_shorter_side(image: tf.Tensor, size: int) -> tf.Tensor:
+    shape = tf.cast(tf.shape(image)[:2], tf.float32)
+    scale = tf.cast(size, tf.float32) / tf.reduce_min(shape)
+    new = tf.maximum(tf.cast(tf.math.ceil(shape * scale), tf.int32), size)
+    return tf.image.resize(image, new, method="bilinear", antialias=True)
+
+
+def _prepare_arrays(images: Any, size: int) -> np.ndarray:
+    batch, _ = as_image_batch(images, name="content_images")
+    height, width = batch.shape[1:3]
+    scale = size / min(height, width)
+    shape = (max(size, int(np.ceil(height * scale))), max(size, int(np.ceil(width * scale))))
+    return batch if shape == (height, width) else resize_image(batch, shape)
+
+
+def training_dataset(
+    content_images: Any,
+    image_size: int,
+    batch_size: int,
+    n_styles: int,
+    start_step: int = 0,
+    seed: int = 0,
+) -> tf.data.Dataset:
+    """An endless stream of `(crops, style_indices)` batches starting at a given step.
+
+    Args:
+        content_images: A folder of images, or an array / list of same-size images
+            `(N, H, W, 3)` in `[0, 255]`. Images are resized so the shorter side is `image_size`
+            and a random `image_size × image_size` crop is taken each time one is drawn.
+        image_size: Crop size in pixels.
+        batch_size: Images per (global) batch.
+        n_styles: Styles to draw from: each image gets one style index, uniformly at random.
+        start_step: First batch of the stream (batches `start_step, start_step + 1, ...`).
+        seed: Random seed of the shuffle, the crops and the style draws.
+
+    Returns:
+        A `tf.data.Dataset` of `(float32 (batch_size, image_size, image_size, 3) in [0, 255],
+        int32 (batch_size,))`, prefetched.
+
+    Raises:
+        ImageError: An unreadable folder or image, or invalid arrays.
+    """
+    if isinstance(content_images, (str, os.PathLike)):
+        files = tf.constant([str(p) for p in list_image_files(content_images)])
+        count = len(files)
+
+        def load(index):
+            data = tf.io.read_file(files[index])
+            image = tf.io.decode_image(data, channels=3, expand_animations=False)
+            image.set_shape((None, None, 3))
+            return _resize_shorter_side(tf.cast(image, tf.float32), image_size)
+
+    else:
+        arrays = tf.constant(_prepare_arrays(content_images, image_size))
+        count = int(arrays.shape[0])
+
+        def load(index):
+            return arrays[index]
+
+    def element(i):
+        epoch, position = i // count, i % count
+        order = tf.random.experimental.stateless_shuffle(tf.range(count, dtype=tf.int64), seed=tf.stack([seed, epoch]))
+        image = load(order[position])
+        crop = tf.image.stateless_random_crop(image, (image_size, image_size, 3), seed=tf.stack([seed, i]))
+        style = tf.random.stateless_uniform((), tf.stack([seed + 1, i]), maxval=n_styles, dtype=tf.int32)
+        return crop, style
+
+    first = int(start_step) * int(batch_size)
+    return (
+        tf.data.Dataset.counter(first)
+        .map(element, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .batch(batch_size, drop_remainder=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )

@@ -1,0 +1,259 @@
+"""Export a transform network as a SavedModel that TensorFlow Serving (and kerasviz's embedded
+server) loads, and load it back for local stylization.
+
+Layout written under `export_dir` (TF Serving's model base path):
+
+```
+export_dir/
+  3/                               numeric version folder (renamed into place in one step)
+    saved_model.pb, variables/
+    assets.extra/tf_serving_warmup_requests
+```
+
+Signatures (`saved_model_cli show --all --dir export_dir/3` lists them):
+
+- `serving_default`: `images` float32 `(-1, -1, -1, 3)` pixels in `[0, 255]` (+ `style_weights`
+  float32 `(-1, n_styles)`, each row a convex mix, for a multi-style network) →
+  `stylized` float32 `(-1, -1, -1, 3)` in `[0, 255]`. One batch: every image the same size.
+- `stylize_bytes`: `images` string `(-1,)`, each an encoded JPEG / PNG / BMP / GIF (first frame)
+  image (+ `style_weights` as above) → `stylized` string `(-1,)`, each an encoded PNG of the
+  same size as its input. The images of one request are decoded and stylized **one at a time**,
+  so their sizes may differ (and a request stays small: bytes, not float JSON).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any, Dict, Optional, Union
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ..errors import ImageError, ModelError, ParameterError
+from ..images import as_image_batch, to_uint8
+from .network import IMAGES, MIN_SIZE, STYLE_WEIGHTS, check_style_weights, transform_net_config
+
+__all__ = [
+    "SERVING_DEFAULT",
+    "STYLIZE_BYTES",
+    "STYLIZED",
+    "WARMUP_FILE",
+    "export_style_model",
+    "latest_version",
+    "load_style_model",
+    "saved_model_styles",
+    "stylize_saved_model",
+]
+
+#: Signature taking float32 pixels.
+SERVING_DEFAULT = "serving_default"
+#: Signature taking encoded image bytes and returning PNG bytes.
+STYLIZE_BYTES = "stylize_bytes"
+#: Output key of both signatures.
+STYLIZED = "stylized"
+#: Warm-up records' path inside a version folder (TF Serving's convention).
+WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
+_WARMUP_SIZE = 32
+_VERSION = re.compile(r"^[0-9]+$")
+
+
+class _StyleModule(tf.Module):
+    """What is saved: the network and its two signatures."""
+
+    def __init__(self, net: keras.Model, n_styles: int) -> None:
+        super().__init__(name="style_model")
+        self.net = net
+        self.n_styles = n_styles
+        pixels = tf.TensorSpec((None, None, None, 3), tf.float32, name=IMAGES)
+        encoded = tf.TensorSpec((None,), tf.string, name=IMAGES)
+        weights = tf.TensorSpec((None, n_styles), tf.float32, name=STYLE_WEIGHTS)
+        if n_styles == 1:
+            self.serving_default = tf.function(lambda images: self._pixels(images, None), input_signature=(pixels,))
+            self.stylize_bytes = tf.function(lambda images: self._bytes(images, None), input_signature=(encoded,))
+        else:
+            self.serving_default = tf.function(self._pixels, input_signature=(pixels, weights))
+            self.stylize_bytes = tf.function(self._bytes, input_signature=(encoded, weights))
+
+    def _run(self, images: tf.Tensor, style_weights: Optional[tf.Tensor]) -> tf.Tensor:
+        inputs = images if style_weights is None else {IMAGES: images, STYLE_WEIGHTS: style_weights}
+        return tf.cast(self.net(inputs, training=False), tf.float32)
+
+    def _pixels(self, images: tf.Tensor, style_weights: Optional[tf.Tensor]) -> Dict[str, tf.Tensor]:
+        return {STYLIZED: self._run(images, style_weights)}
+
+    def _bytes(self, images: tf.Tensor, style_weights: Optional[tf.Tensor]) -> Dict[str, tf.Tensor]:
+        if style_weights is None:
+            style_weights = tf.ones((tf.shape(images)[0], 1), tf.float32)
+
+        def one(args):
+            data, weights = args
+            pixels = tf.io.decode_image(data, channels=3, expand_animations=False)
+            batch = tf.cast(pixels, tf.float32)[None]
+            out = self._run(batch, None if self.n_styles == 1 else weights[None])[0]
+            return tf.io.encode_png(tf.cast(tf.round(tf.clip_by_value(out, 0.0, 255.0)), tf.uint8))
+
+        encoded = tf.map_fn(one, (images, style_weights), fn_output_signature=tf.TensorSpec((), tf.string))
+        return {STYLIZED: encoded}
+
+
+def latest_version(export_dir: Union[str, os.PathLike]) -> Optional[int]:
+    """The highest numeric version folder under a model base path.
+
+    Args:
+        export_dir: Model base path.
+
+    Returns:
+        The version number, or `None` when there is none (or the folder does not exist).
+    """
+    base = Path(export_dir)
+    if not base.is_dir():
+        return None
+    versions = [int(p.name) for p in base.iterdir() if p.is_dir() and _VERSION.match(p.name)]
+    return max(versions) if versions else None
+
+
+def _warmup_records(path: Path, n_styles: int) -> None:
+    """Write one TF Serving `PredictionLog` per signature (a small image, a valid style mix)."""
+    from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
+
+    rng = np.random.default_rng(0)
+    pixels = rng.uniform(0, 255, (1, _WARMUP_SIZE, _WARMUP_SIZE, 3)).astype(np.float32)
+    png = tf.io.encode_png(pixels[0].astype(np.uint8)).numpy()
+    weights = np.full((1, n_styles), 1.0 / n_styles, np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tf.io.TFRecordWriter(str(path)) as writer:
+        for signature, images in ((SERVING_DEFAULT, pixels), (STYLIZE_BYTES, np.array([png], dtype=object))):
+            request = predict_pb2.PredictRequest(model_spec=model_pb2.ModelSpec(signature_name=signature))
+            request.inputs[IMAGES].CopyFrom(tf.make_tensor_proto(images))
+            if n_styles > 1:
+                request.inputs[STYLE_WEIGHTS].CopyFrom(tf.make_tensor_proto(weights))
+            log = prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request))
+            writer.write(log.SerializeToString())
+
+
+def _save(module: _StyleModule, folder: Path) -> None:
+    signatures = {SERVING_DEFAULT: module.serving_default, STYLIZE_BYTES: module.stylize_bytes}
+    tf.saved_model.save(module, str(folder), signatures=signatures)
+    _warmup_records(folder / WARMUP_FILE, module.n_styles)
+
+
+def export_style_model(
+    net: keras.Model, export_dir: Union[str, os.PathLike], version: Optional[int] = None
+) -> Path:
+    """Export a transform network as a versioned SavedModel for TF Serving.
+
+    The version is written to a hidden temporary sibling folder and renamed into place in one
+    step, so a server watching `export_dir` never sees a half-written version, and a failed
+    export leaves no version folder behind.
+
+    Args:
+        net: A network from `build_transform_net` (trained or not); any dtype policy (the
+            signatures take and return float32).
+        export_dir: Model base path; created if missing.
+        version: Version number (a positive integer, not already present), or `None` for one
+            more than the highest existing version (1 for an empty folder).
+
+    Returns:
+        The version folder written, `export_dir/<version>`.
+
+    Raises:
+        ModelError: `net` is not a transform network.
+        ParameterError: `version` not a positive integer, already exported, or `export_dir` is
+            a file.
+    """
+    config = transform_net_config(net)
+    base = Path(export_dir)
+    if base.exists() and not base.is_dir():
+        raise ParameterError(f"`export_dir` must be a folder. Received: export_dir={str(export_dir)!r}")
+    if version is None:
+        version = (latest_version(base) or 0) + 1
+    elif isinstance(version, (bool, np.bool_)) or not isinstance(version, (int, np.integer)) or version < 1:
+        raise ParameterError(f"`version` must be a positive integer or None. Received: version={version!r}")
+    target = base / str(int(version))
+    if target.exists():
+        raise ParameterError(
+            f"Version {version} already exists in {base}; pass another version or None for the "
+            f"next one. Received: version={version!r}"
+        )
+    base.mkdir(parents=True, exist_ok=True)
+    temporary = base / f".tmp-{int(version)}-{uuid.uuid4().hex}"
+    try:
+        _save(_StyleModule(net, config["n_styles"]), temporary)
+        os.rename(temporary, target)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    return target
+
+
+def load_style_model(model_dir: Union[str, os.PathLike]) -> Any:
+    """Load an exported style model: a version folder, or a base path (its newest version).
+
+    Args:
+        model_dir: `export_dir/<version>` or `export_dir`.
+
+    Returns:
+        The loaded object; `.signatures["serving_default"]` and `.signatures["stylize_bytes"]`.
+
+    Raises:
+        ModelError: No SavedModel (or version folder) there, or one without these signatures.
+    """
+    path = Path(model_dir)
+    if not (path / "saved_model.pb").is_file():
+        version = latest_version(path)
+        if version is None:
+            raise ModelError(
+                "No SavedModel there: give a version folder holding saved_model.pb or a base path "
+                f"with numeric version folders. Received: model_dir={str(model_dir)!r}"
+            )
+        path = path / str(version)
+    loaded = tf.saved_model.load(str(path))
+    if not {SERVING_DEFAULT, STYLIZE_BYTES} <= set(loaded.signatures):
+        raise ModelError(
+            f"The SavedModel lacks the {SERVING_DEFAULT!r} / {STYLIZE_BYTES!r} signatures of "
+            f"export_style_model. Received: signatures {sorted(loaded.signatures)} in {path}"
+        )
+    return loaded
+
+
+def saved_model_styles(loaded: Any) -> int:
+    """Number of styles of a loaded style model (1 when it takes no `style_weights`)."""
+    _, kwargs = loaded.signatures[SERVING_DEFAULT].structured_input_signature
+    spec = kwargs.get(STYLE_WEIGHTS)
+    return 1 if spec is None else int(spec.shape[-1])
+
+
+def stylize_saved_model(model_dir: Union[str, os.PathLike, Any], images: Any, style_weights: Any = None) -> np.ndarray:
+    """Stylize images with an exported style model (its `serving_default` signature).
+
+    Args:
+        model_dir: A version folder, a base path (newest version), or an object returned by
+            `load_style_model`.
+        images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`, `H, W >= 4`.
+        style_weights: Convex mix `(n_styles,)` or `(N, n_styles)` for a multi-style model;
+            `None` means style 0.
+
+    Returns:
+        uint8 `(H, W, 3)` or `(N, H, W, 3)`.
+
+    Raises:
+        ModelError: No usable SavedModel.
+        ImageError: Invalid images.
+        ParameterError: Bad `style_weights`.
+    """
+    loaded = model_dir if hasattr(model_dir, "signatures") else load_style_model(model_dir)
+    batch, single = as_image_batch(images)
+    if min(batch.shape[1:3]) < MIN_SIZE:
+        raise ImageError(f"Images must be at least {MIN_SIZE}×{MIN_SIZE}. Received: images with shape {batch.shape}")
+    n_styles = saved_model_styles(loaded)
+    weights = check_style_weights(style_weights, n_styles, len(batch))
+    inputs = {IMAGES: tf.constant(batch)}
+    if n_styles > 1:
+        inputs[STYLE_WEIGHTS] = tf.constant(weights)
+    result = to_uint8(loaded.signatures[SERVING_DEFAULT](**inputs)[STYLIZED].numpy())
+    return result[0] if single else result

@@ -1,0 +1,380 @@
+"""Johnson et al.'s feed-forward transform network, with conditional instance norm for N styles.
+
+Architecture (Johnson, Alahi & Fei-Fei, 2016, with Ulyanov's instance normalization and Odena's
+resize-convolution): a 9×9 convolution, two stride-2 3×3 convolutions, five residual blocks, two
+upsamplings (nearest-neighbour ×2 then a 3×3 convolution, so no checkerboard artefacts) and a
+9×9 output convolution; every convolution but the last is followed by instance normalization and
+a ReLU. With `n_styles > 1` each normalization is *conditional* (Dumoulin, Shlens & Kudlur,
+2017): one γ / β pair per style, mixed by a `style_weights` input `(N, n_styles)`, so any convex
+mix of the learned styles is one forward pass.
+
+Pixels in and out are in `[0, 255]`: the input is centred to `[-1, 1]` inside the model and the
+output is `127.5 · (1 + tanh(x))` (a scaled tanh, i.e. `255 · sigmoid(2x)`), always in range.
+Any height and width of at least 4 pixels works: the model reflects-pads the bottom / right edge
+to a multiple of 4 and crops the result back to the input size.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any, Dict, Optional, Tuple
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ..errors import ImageError, ModelError, ParameterError
+from ..images import as_image_batch, to_uint8
+
+__all__ = [
+    "IMAGES",
+    "STYLE_WEIGHTS",
+    "MIN_SIZE",
+    "InstanceNormalization",
+    "ConditionalInstanceNormalization",
+    "PadToMultiple",
+    "CropToInput",
+    "build_transform_net",
+    "transform_net_config",
+    "extract_style",
+    "check_style_weights",
+    "stylize",
+]
+
+#: Name of the image input (pixels `[0, 255]`).
+IMAGES = "images"
+#: Name of the style-mix input `(N, n_styles)` of multi-style networks.
+STYLE_WEIGHTS = "style_weights"
+#: Smallest height / width the network takes.
+MIN_SIZE = 4
+_MULTIPLE = 4  # two stride-2 downsamplings
+_N_RESIDUAL = 5
+_UPSAMPLING = ("resize_conv", "transpose")
+
+
+@keras.saving.register_keras_serializable(package="kerasviz")
+class InstanceNormalization(keras.layers.Layer):
+    """Per-image, per-channel normalization over height and width, with a learned γ / β.
+
+    Statistics are computed in float32 even under mixed precision.
+    """
+
+    def __init__(self, epsilon: float = 1e-5, **kwargs: Any) -> None:
+        """Create the layer.
+
+        Args:
+            epsilon: Added to the variance.
+            **kwargs: Keras layer arguments (`name`, `dtype`).
+        """
+        super().__init__(**kwargs)
+        self.epsilon = float(epsilon)
+
+    def build(self, input_shape: Tuple[Optional[int], ...]) -> None:
+        channels = int(input_shape[-1])
+        self.gamma = self.add_weight(name="gamma", shape=(channels,), initializer="ones")
+        self.beta = self.add_weight(name="beta", shape=(channels,), initializer="zeros")
+
+    def _normalize(self, x: tf.Tensor) -> tf.Tensor:
+        x = tf.cast(x, tf.float32)
+        mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+        return (x - mean) * tf.math.rsqrt(variance + self.epsilon)
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:
+        y = self._normalize(x) * tf.cast(self.gamma, tf.float32) + tf.cast(self.beta, tf.float32)
+        return tf.cast(y, self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self) -> Dict[str, Any]:
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="kerasviz")
+class ConditionalInstanceNormalization(InstanceNormalization):
+    """Instance normalization with one γ / β per style, mixed per image by style weights.
+
+    Called on `[x, style_weights]` with `style_weights` `(N, n_styles)`: image n gets
+    `γ = style_weights[n] @ γ_styles` and likewise β.
+    """
+
+    def __init__(self, n_styles: int, epsilon: float = 1e-5, **kwargs: Any) -> None:
+        """Create the layer.
+
+        Args:
+            n_styles: Number of styles (rows of γ and β).
+            epsilon: Added to the variance.
+            **kwargs: Keras layer arguments (`name`, `dtype`).
+        """
+        super().__init__(epsilon=epsilon, **kwargs)
+        self.n_styles = int(n_styles)
+
+    def build(self, input_shape) -> None:
+        channels = int(input_shape[0][-1])
+        shape = (self.n_styles, channels)
+        self.gamma = self.add_weight(name="gamma", shape=shape, initializer="ones")
+        self.beta = self.add_weight(name="beta", shape=shape, initializer="zeros")
+
+    def call(self, inputs) -> tf.Tensor:
+        x, weights = inputs
+        weights = tf.cast(weights, tf.float32)
+        gamma = tf.matmul(weights, tf.cast(self.gamma, tf.float32))[:, None, None, :]
+        beta = tf.matmul(weights, tf.cast(self.beta, tf.float32))[:, None, None, :]
+        return tf.cast(self._normalize(x) * gamma + beta, self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self) -> Dict[str, Any]:
+        return {**super().get_config(), "n_styles": self.n_styles}
+
+
+@keras.saving.register_keras_serializable(package="kerasviz")
+class PadToMultiple(keras.layers.Layer):
+    """Reflect-pad the bottom and right edges so height and width are multiples of `multiple`."""
+
+    def __init__(self, multiple: int = _MULTIPLE, **kwargs: Any) -> None:
+        """Create the layer.
+
+        Args:
+            multiple: Height and width are padded up to a multiple of this.
+            **kwargs: Keras layer arguments.
+        """
+        super().__init__(**kwargs)
+        self.multiple = int(multiple)
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:
+        shape = tf.shape(x)
+        pad_h = (-shape[1]) % self.multiple
+        pad_w = (-shape[2]) % self.multiple
+        return tf.pad(x, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode="REFLECT")
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], None, None, input_shape[-1])
+
+    def get_config(self) -> Dict[str, Any]:
+        return {**super().get_config(), "multiple": self.multiple}
+
+
+@keras.saving.register_keras_serializable(package="kerasviz")
+class CropToInput(keras.layers.Layer):
+    """Crop `[y, reference]` to the reference's height and width (undoing `PadToMultiple`)."""
+
+    def call(self, inputs) -> tf.Tensor:
+        y, reference = inputs
+        shape = tf.shape(reference)
+        return y[:, : shape[1], : shape[2], :]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[1][:3] + (input_shape[0][-1],)
+
+
+def _norm(x, name: str, n_styles: int, weights):
+    if n_styles == 1:
+        return InstanceNormalization(name=name)(x)
+    return ConditionalInstanceNormalization(n_styles, name=name)([x, weights])
+
+
+def _conv(x, filters: int, kernel: int, name: str, n_styles: int, weights, strides: int = 1, relu: bool = True):
+    x = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same", name=f"{name}_conv")(x)
+    x = _norm(x, f"{name}_norm", n_styles, weights)
+    return keras.layers.ReLU(name=f"{name}_relu")(x) if relu else x
+
+
+def _check_int(value: Any, name: str, low: int, high: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        raise ParameterError(f"`{name}` must be an integer in [{low}, {high}]. Received: {name}={value!r}")
+    return int(value)
+
+
+def build_transform_net(n_styles: int = 1, width: int = 32, upsample: str = "resize_conv") -> keras.Model:
+    """Build Johnson et al.'s transform network (one style, or N styles with conditional IN).
+
+    Args:
+        n_styles: Number of styles; `> 1` adds the `style_weights` input and conditional
+            instance normalization (one γ / β per style).
+        width: Channels of the first convolution (32 in the paper; 16 for a small, fast net);
+            the downsampled layers have 2× and 4× as many.
+        upsample: `"resize_conv"` (nearest ×2 then a 3×3 convolution: no checkerboard
+            artefacts) or `"transpose"` (the paper's stride-2 transposed convolutions).
+
+    Returns:
+        A `keras.Model` named `transform_net`: input `images` float32 `(N, H, W, 3)` in
+        `[0, 255]` (plus `style_weights` float32 `(N, n_styles)` when `n_styles > 1`, fed as a
+        dict or a list `[images, style_weights]`), output float32 `(N, H, W, 3)` in `[0, 255]`
+        for any `H, W >= 4`. Built under the current Keras dtype policy (mixed precision keeps
+        the normalization statistics and the output in float32).
+
+    Raises:
+        ParameterError: `n_styles` or `width` not a positive integer, or an unknown `upsample`.
+    """
+    n_styles = _check_int(n_styles, "n_styles", 1, 1024)
+    width = _check_int(width, "width", 1, 1024)
+    if upsample not in _UPSAMPLING:
+        raise ParameterError(f"`upsample` must be one of {list(_UPSAMPLING)}. Received: upsample={upsample!r}")
+    images = keras.Input(shape=(None, None, 3), name=IMAGES)
+    weights = keras.Input(shape=(n_styles,), name=STYLE_WEIGHTS) if n_styles > 1 else None
+    x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="centre")(images)
+    x = PadToMultiple(_MULTIPLE, name="pad")(x)
+    x = _conv(x, width, 9, "in", n_styles, weights)
+    x = _conv(x, 2 * width, 3, "down1", n_styles, weights, strides=2)
+    x = _conv(x, 4 * width, 3, "down2", n_styles, weights, strides=2)
+    for i in range(1, _N_RESIDUAL + 1):
+        y = _conv(x, 4 * width, 3, f"res{i}a", n_styles, weights)
+        y = _conv(y, 4 * width, 3, f"res{i}b", n_styles, weights, relu=False)
+        x = keras.layers.Add(name=f"res{i}_add")([x, y])
+    for i, filters in ((1, 2 * width), (2, width)):
+        if upsample == "resize_conv":
+            x = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}_resize")(x)
+            x = _conv(x, filters, 3, f"up{i}", n_styles, weights)
+        else:
+            x = keras.layers.Conv2DTranspose(filters, 3, strides=2, padding="same", name=f"up{i}_conv")(x)
+            x = keras.layers.ReLU(name=f"up{i}_relu")(_norm(x, f"up{i}_norm", n_styles, weights))
+    x = keras.layers.Conv2D(3, 9, padding="same", name="out_conv")(x)
+    x = keras.layers.Activation("tanh", dtype="float32", name="out_tanh")(x)
+    x = keras.layers.Rescaling(127.5, offset=127.5, dtype="float32", name="to_pixels")(x)
+    x = CropToInput(dtype="float32", name="crop")([x, images])
+    inputs = images if weights is None else {IMAGES: images, STYLE_WEIGHTS: weights}
+    return keras.Model(inputs, x, name="transform_net")
+
+
+def transform_net_config(net: Any) -> Dict[str, Any]:
+    """Read `n_styles`, `width` and `upsample` back from a network built by `build_transform_net`.
+
+    Args:
+        net: The transform network.
+
+    Returns:
+        `{"n_styles": int, "width": int, "upsample": str}`.
+
+    Raises:
+        ModelError: `net` is not a transform network.
+    """
+    try:
+        names = {layer.name for layer in net.layers}
+        width = int(net.get_layer("in_conv").filters)
+        norm = net.get_layer("in_norm")
+    except (AttributeError, ValueError) as error:
+        raise ModelError(
+            "Expected a network built by kerasviz.build_transform_net. Received: "
+            f"net of type {type(net).__name__}"
+        ) from error
+    n_styles = norm.n_styles if isinstance(norm, ConditionalInstanceNormalization) else 1
+    upsample = "resize_conv" if "up1_resize" in names else "transpose"
+    return {"n_styles": n_styles, "width": width, "upsample": upsample}
+
+
+def extract_style(net: keras.Model, index: int) -> keras.Model:
+    """A single-style network equal to a multi-style network with one-hot weights on `index`.
+
+    Args:
+        net: A network from `build_transform_net(n_styles > 1)`.
+        index: The style to keep, in `[0, n_styles)`.
+
+    Returns:
+        A new single-style network (no `style_weights` input) with copied weights.
+
+    Raises:
+        ModelError: `net` is not a transform network.
+        ParameterError: `index` out of range.
+    """
+    config = transform_net_config(net)
+    index = _check_int(index, "index", 0, config["n_styles"] - 1)
+    single = build_transform_net(1, config["width"], config["upsample"])
+    for layer in single.layers:
+        source = net.get_layer(layer.name)
+        weights = source.get_weights()
+        if isinstance(source, ConditionalInstanceNormalization):
+            weights = [w[index] for w in weights]
+        layer.set_weights(weights)
+    return single
+
+
+def check_style_weights(style_weights: Any, n_styles: int, n_images: int) -> np.ndarray:
+    """Validate a convex style mix and broadcast it to one row per image.
+
+    Args:
+        style_weights: `None` (style 0 only), one mix `(n_styles,)`, or one per image
+            `(n_images, n_styles)`; each row non-negative, finite and summing to 1.
+        n_styles: Styles of the network.
+        n_images: Images to stylize.
+
+    Returns:
+        float32 `(n_images, n_styles)`.
+
+    Raises:
+        ParameterError: Wrong length or shape, negative or non-finite values, rows not summing
+            to 1 (within 1e-3).
+    """
+    if style_weights is None:
+        weights = np.zeros((n_styles,), np.float32)
+        weights[0] = 1.0
+    else:
+        try:
+            weights = np.asarray(style_weights, dtype=np.float32)
+        except (TypeError, ValueError) as error:
+            raise ParameterError(f"`style_weights` must be numbers. Received: style_weights={style_weights!r}") from error
+    if weights.ndim == 1:
+        weights = np.broadcast_to(weights, (n_images,) + weights.shape)
+    if weights.ndim != 2 or weights.shape != (n_images, n_styles):
+        raise ParameterError(
+            f"`style_weights` needs {n_styles} weights (one per style), or one such row per image "
+            f"({n_images} images). Received: style_weights with shape {np.shape(style_weights)}"
+        )
+    if not np.all(np.isfinite(weights)) or (weights < 0).any() or np.abs(weights.sum(axis=1) - 1).max() > 1e-3:
+        raise ParameterError(
+            "`style_weights` must be a convex mix: non-negative, finite, each row summing to 1. "
+            f"Received: style_weights={np.asarray(style_weights).tolist()}"
+        )
+    return np.ascontiguousarray(weights, dtype=np.float32)
+
+
+_COMPILED: "weakref.WeakKeyDictionary[keras.Model, Any]" = weakref.WeakKeyDictionary()
+
+
+def _compiled(net: keras.Model, n_styles: int):
+    """One `tf.function` per network, with a fixed input signature (no retrace per size)."""
+    if net not in _COMPILED:
+        images = tf.TensorSpec((None, None, None, 3), tf.float32)
+        weights = tf.TensorSpec((None, n_styles), tf.float32)
+
+        @tf.function(input_signature=(images, weights), reduce_retracing=True)
+        def run(x, w):
+            inputs = x if n_styles == 1 else {IMAGES: x, STYLE_WEIGHTS: w}
+            return tf.cast(net(inputs, training=False), tf.float32)
+
+        _COMPILED[net] = run
+    return _COMPILED[net]
+
+
+def stylize(net: keras.Model, images: Any, style_weights: Any = None, batch_size: int = 8) -> np.ndarray:
+    """Stylize images with a transform network (one compiled call per batch).
+
+    Args:
+        net: A network from `build_transform_net` (trained by `train_style_network`).
+        images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`, uint8 or float, `H, W >= 4`.
+        style_weights: For a multi-style network, a convex mix `(n_styles,)` or one per image
+            `(N, n_styles)`; `None` means style 0. Ignored (must be `None` or `[1]`) for one style.
+        batch_size: Images per compiled call, >= 1.
+
+    Returns:
+        uint8 `(H, W, 3)` or `(N, H, W, 3)`, matching the input.
+
+    Raises:
+        ImageError: Invalid images, or smaller than 4×4.
+        ModelError: `net` is not a transform network.
+        ParameterError: Bad `style_weights` or `batch_size`.
+    """
+    config = transform_net_config(net)
+    batch, single = as_image_batch(images)
+    if min(batch.shape[1:3]) < MIN_SIZE:
+        raise ImageError(f"Images must be at least {MIN_SIZE}×{MIN_SIZE}. Received: images with shape {batch.shape}")
+    batch_size = _check_int(batch_size, "batch_size", 1, 1 << 16)
+    weights = check_style_weights(style_weights, config["n_styles"], len(batch))
+    run = _compiled(net, config["n_styles"])
+    parts = [
+        run(tf.constant(batch[i : i + batch_size]), tf.constant(weights[i : i + batch_size])).numpy()
+        for i in range(0, len(batch), batch_size)
+    ]
+    result = to_uint8(np.concatenate(parts))
+    return result[0] if single else result

@@ -1,0 +1,329 @@
+"""Train a transform network on a perceptual loss, with checkpoints, resume and tf.distribute.
+
+The perceptual loss is the synthesis family's objectives applied to the network's output through
+the backbone's FeatureModel: `content_weight · content(layer, features of the content crop)
++ style_weight[s] · style(style layers, Gram targets of style s) + tv_weight · total_variation()`,
+where `s` is the style drawn for each image. Gram targets are computed once per style; the
+content targets come from the same backbone pass as the stylized images' features.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ..backbones import Backbone, as_backbone, load_backbone
+from ..errors import ImageError, ParameterError
+from ..features import FeatureModel
+from ..images import as_image_batch, resize_image
+from ..progress import progress_bar
+from ..synthesis.objectives import content, gram_targets, objective_outputs, style, total_variation
+from .data import training_dataset
+from .network import build_transform_net, transform_net_config
+
+__all__ = ["TrainingResult", "train_style_network"]
+
+_CONFIG_FILE = "transform_net.json"
+_LOSS_NAMES = ("loss", "content", "style", "tv")
+
+
+@dataclass
+class TrainingResult:
+    """What `train_style_network` returns.
+
+    Attributes:
+        net: The trained transform network (float32 variables).
+        optimizer: Its Adam optimizer (`optimizer.iterations` counts restored steps too).
+        step: Steps done in all (including those restored from a checkpoint).
+        start_step: The step this call started from (0, or the restored checkpoint's step).
+        history: One dict per compiled call: `step` and the losses of its last step —
+            `loss` (weighted total), `content`, `style`, `tv` (unweighted, batch means).
+        checkpoint: Path prefix of the last checkpoint written, or `None`.
+    """
+
+    net: keras.Model
+    optimizer: keras.optimizers.Optimizer
+    step: int
+    start_step: int
+    history: List[Dict[str, float]] = field(default_factory=list)
+    checkpoint: Optional[str] = None
+
+
+def _positive_int(value: Any, name: str, low: int = 1) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ParameterError(f"`{name}` must be an integer >= {low}. Received: {name}={value!r}")
+    return int(value)
+
+
+def _weight(value: Any, name: str, positive: bool = False) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ParameterError(f"`{name}` must be a finite number. Received: {name}={value!r}")
+    if value < 0 or (positive and value == 0):
+        raise ParameterError(f"`{name}` must be {'> 0' if positive else '>= 0'}. Received: {name}={value!r}")
+    return float(value)
+
+
+def _style_images(styles: Any, size: int) -> List[np.ndarray]:
+    """Each style image, resized so its shorter side is `size`."""
+    if isinstance(styles, (str, os.PathLike)) or (hasattr(styles, "ndim") and styles.ndim == 3):
+        styles = [styles]
+    styles = list(styles) if styles is not None else []
+    if not styles:
+        raise ParameterError("Give at least one style image. Received: styles=[]")
+    result = []
+    for i, image in enumerate(styles):
+        if isinstance(image, (str, os.PathLike)):
+            from ..images import load_image
+
+            image = load_image(image)
+        batch, single = as_image_batch(image, name=f"styles[{i}]")
+        if not single:
+            raise ImageError(f"Each style is one image (H, W, 3). Received: styles[{i}] with shape {batch.shape}")
+        height, width = batch.shape[1:3]
+        if min(height, width) < 16:
+            raise ImageError(f"Style images must be at least 16×16. Received: styles[{i}] with shape {batch.shape[1:]}")
+        scale = size / min(height, width)
+        result.append(resize_image(batch[0], (round(height * scale), round(width * scale))))
+    return result
+
+
+def _style_weights(style_weight: Any, n_styles: int) -> np.ndarray:
+    if isinstance(style_weight, numbers.Real) and not isinstance(style_weight, (bool, np.bool_)):
+        return np.full(n_styles, _weight(style_weight, "style_weight"), np.float32)
+    values = list(np.asarray(style_weight, dtype=object).reshape(-1))
+    if len(values) != n_styles:
+        raise ParameterError(
+            f"`style_weight` is one number or one per style ({n_styles} styles). Received: style_weight={style_weight!r}"
+        )
+    return np.array([_weight(v, "style_weight") for v in values], np.float32)
+
+
+def _check_config(checkpoint_dir: Path, config: Dict[str, Any]) -> None:
+    """Write the network's configuration next to the checkpoints, or check it matches."""
+    path = checkpoint_dir / _CONFIG_FILE
+    if path.is_file():
+        saved = json.loads(path.read_text())
+        if saved != config:
+            raise ParameterError(
+                f"The checkpoints in {checkpoint_dir} belong to a different network {saved}; use "
+                f"another checkpoint_dir or the same n_styles / width / upsample. Received: {config}"
+            )
+    else:
+        checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(config))
+
+
+def _mixed_precision(value: Optional[bool]) -> bool:
+    has_gpu = bool(tf.config.list_logical_devices("GPU"))
+    if value is None:
+        return has_gpu
+    if value and not has_gpu:
+        raise ParameterError("Mixed precision only helps on a GPU and none is visible. Received: mixed_precision=True")
+    return bool(value)
+
+
+class _PerceptualLoss:
+    """Per-image content / style / TV losses of stylized images, from one backbone pass."""
+
+    def __init__(self, features: FeatureModel, content_layers, style_layers, grams, weights) -> None:
+        self.features = features
+        self.content = [content(layer, np.zeros((1, 1, 1, 1), np.float32)) for layer in content_layers]
+        self.styles = [style(style_layers, g) for g in grams]  # one objective per style
+        self.tv = total_variation()
+        self.weights = weights  # content, style per style (n,), tv
+
+    def __call__(self, stylized: tf.Tensor, crops: tf.Tensor, style_index: tf.Tensor) -> tf.Tensor:
+        n = tf.shape(stylized)[0]
+        both = self.features(tf.concat([stylized, crops], axis=0))
+        outputs = objective_outputs(None, stylized)
+        outputs.update({name: value[:n] for name, value in both.items()})
+        content_loss = tf.add_n(
+            [c.apply(outputs, (tf.stop_gradient(both[c.layers[0]][n:]),)) for c in self.content]
+        ) / len(self.content)
+        per_style = tf.stack([s(outputs) for s in self.styles], axis=1)  # (N, n_styles)
+        chosen = tf.one_hot(style_index, len(self.styles))
+        style_loss = tf.reduce_sum(per_style * chosen, axis=1)
+        style_factor = tf.reduce_sum(chosen * self.weights["style"], axis=1)
+        tv_loss = self.tv(outputs)
+        total = self.weights["content"] * content_loss + style_factor * style_loss + self.weights["tv"] * tv_loss
+        return tf.stack([total, content_loss, style_loss, tv_loss], axis=1)  # (N, 4)
+
+
+def train_style_network(
+    content_images: Any,
+    styles: Any,
+    *,
+    backbone: Union[str, Backbone, keras.Model] = "efficientnet_lite0",
+    image_size: int = 256,
+    batch_size: int = 4,
+    steps: int = 2000,
+    width: int = 32,
+    upsample: str = "resize_conv",
+    content_layers: Optional[Sequence[str]] = None,
+    style_layers: Optional[Sequence[str]] = None,
+    content_weight: float = 1.0,
+    style_weight: Union[float, Sequence[float]] = 10.0,
+    tv_weight: float = 1.0,
+    learning_rate: float = 1e-3,
+    checkpoint_dir: Optional[Union[str, os.PathLike]] = None,
+    checkpoint_every: int = 100,
+    steps_per_call: int = 10,
+    strategy: Optional[tf.distribute.Strategy] = None,
+    mixed_precision: Optional[bool] = None,
+    seed: int = 0,
+    progress: Optional[bool] = None,
+) -> TrainingResult:
+    """Train a transform network for one or several styles (resuming from a checkpoint if any).
+
+    Args:
+        content_images: A folder of JPEG / PNG images (searched recursively), or an array / list
+            of same-size images `(N, H, W, 3)` in `[0, 255]`; each is resized to a shorter side
+            of `image_size` and randomly cropped to `image_size²`, shuffled per epoch.
+        styles: One style image or a list of them (`(H, W, 3)` arrays in `[0, 255]` or paths);
+            several train one conditional-instance-norm network, each image of a batch drawing
+            a style at random. Style images are resized to a shorter side of `image_size`.
+        backbone: Loss network: a backbone name (`"efficientnet_lite0"` works offline;
+            `"vgg16"` / `"vgg19"` where their ImageNet weights exist), a `Backbone` or a Keras
+            classifier taking pixels.
+        image_size: Training crop size, >= 32 (256 in the paper).
+        batch_size: Global batch size (split over the strategy's replicas), >= 1.
+        steps: Total training steps to reach (a resumed run continues up to this), >= 1.
+        width: Transform-net width (see `build_transform_net`).
+        upsample: `"resize_conv"` or `"transpose"`.
+        content_layers: Layers of the content loss (default: the backbone's `content_layers`).
+        style_layers: Layers of the Gram loss (default: the backbone's `style_layers`).
+        content_weight: Factor of the content loss, >= 0.
+        style_weight: Factor of the style loss, one number or one per style, >= 0.
+        tv_weight: Factor of the total-variation penalty (on pixels in `[0, 1]`), >= 0.
+        learning_rate: Adam's learning rate, > 0.
+        checkpoint_dir: Folder of `tf.train.Checkpoint`s (network, optimizer, step). If it holds
+            one, training resumes from the newest; `None` trains without checkpoints.
+        checkpoint_every: Save every this many steps (and at the end), >= 1.
+        steps_per_call: Training steps per compiled call (between progress updates), >= 1.
+        strategy: A `tf.distribute.Strategy` (e.g. `MirroredStrategy()` on several GPUs);
+            `None` uses the current one (`tf.distribute.get_strategy()`).
+        mixed_precision: `mixed_float16` compute with loss scaling; `None` turns it on when a GPU
+            is visible. `True` without a GPU raises.
+        seed: Seed of the initial weights, the data order, crops and style draws.
+        progress: Show a progress bar with the losses; `None` uses the global setting.
+
+    Returns:
+        A `TrainingResult` (trained `net`, `step`, `start_step`, loss `history`, last
+        `checkpoint`).
+
+    Raises:
+        ImageError: An unreadable content folder or image, invalid style images (or smaller
+            than 16×16).
+        ParameterError: Zero styles, `style_weight` of the wrong length, bad sizes, counts or
+            weights, mixed precision without a GPU, a batch not divisible by the replicas, or a
+            checkpoint folder of a different network.
+        LayerNotFoundError: A content / style layer is not in the backbone.
+    """
+    image_size = _positive_int(image_size, "image_size", 32)
+    batch_size = _positive_int(batch_size, "batch_size")
+    steps = _positive_int(steps, "steps")
+    checkpoint_every = _positive_int(checkpoint_every, "checkpoint_every")
+    steps_per_call = _positive_int(steps_per_call, "steps_per_call")
+    seed = _positive_int(seed, "seed", 0)
+    learning_rate = _weight(learning_rate, "learning_rate", positive=True)
+    style_images = _style_images(styles, image_size)
+    n_styles = len(style_images)
+    weights = {
+        "content": _weight(content_weight, "content_weight"),
+        "style": _style_weights(style_weight, n_styles),
+        "tv": _weight(tv_weight, "tv_weight"),
+    }
+    strategy = strategy or tf.distribute.get_strategy()
+    if batch_size % strategy.num_replicas_in_sync:
+        raise ParameterError(
+            f"`batch_size` must be a multiple of the {strategy.num_replicas_in_sync} replicas. Received: batch_size={batch_size}"
+        )
+    mixed = _mixed_precision(mixed_precision)
+    dataset = training_dataset(content_images, image_size, batch_size, n_styles, 0, seed)  # validates early
+    model = load_backbone(backbone) if isinstance(backbone, str) else as_backbone(backbone)
+    content_layers = list(content_layers or model.content_layers)
+    style_layers = list(style_layers or model.style_layers)
+    features = FeatureModel(model, content_layers + [l for l in style_layers if l not in content_layers],
+                            logits=False, input_shape=(None, None, 3))
+    style_features = FeatureModel(model, style_layers, logits=False, input_shape=(None, None, 3))
+    grams = [gram_targets(style_features, image) for image in style_images]  # once per style
+
+    keras.utils.set_random_seed(seed)
+    policy = keras.mixed_precision.dtype_policy()
+    with strategy.scope():
+        keras.mixed_precision.set_dtype_policy("mixed_float16" if mixed else "float32")
+        try:
+            net = build_transform_net(n_styles, width, upsample)
+        finally:
+            keras.mixed_precision.set_dtype_policy(policy)
+        optimizer = keras.optimizers.Adam(learning_rate)
+        if mixed:
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        optimizer.build(net.trainable_variables)
+        step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step",
+                           aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+    checkpoint = tf.train.Checkpoint(net=net, optimizer=optimizer, step=step)
+    manager = None
+    if checkpoint_dir is not None:
+        folder = Path(checkpoint_dir)
+        _check_config(folder, transform_net_config(net))
+        manager = tf.train.CheckpointManager(checkpoint, str(folder), max_to_keep=3, checkpoint_name="ckpt")
+        if manager.latest_checkpoint:
+            checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    start = int(step.numpy())
+    if start:
+        dataset = training_dataset(content_images, image_size, batch_size, n_styles, start, seed)
+    iterator = iter(strategy.experimental_distribute_dataset(dataset))
+    loss_fn = _PerceptualLoss(features, content_layers, style_layers, grams, weights)
+    conditional = n_styles > 1
+
+    def replica_step(crops, style_index):
+        with tf.GradientTape() as tape:
+            inputs = crops if not conditional else {"images": crops, "style_weights": tf.one_hot(style_index, n_styles)}
+            stylized = tf.cast(net(inputs, training=True), tf.float32)
+            per_image = loss_fn(stylized, crops, style_index)
+            losses = tf.reduce_sum(per_image, axis=0) / batch_size  # global-batch mean
+            scaled = optimizer.scale_loss(losses[0]) if mixed else losses[0]
+        gradients = tape.gradient(scaled, net.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, net.trainable_variables))
+        return losses
+
+    @tf.function
+    def train_steps(iterator, count):
+        losses = tf.zeros((len(_LOSS_NAMES),))
+        for _ in tf.range(count):
+            crops, style_index = next(iterator)
+            losses = strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(replica_step, (crops, style_index)), axis=None)
+            step.assign_add(1)
+        return losses
+
+    result = TrainingResult(net=net, optimizer=optimizer, step=start, start_step=start, checkpoint=manager.latest_checkpoint if manager else None)
+    bar = progress_bar(total=steps, desc="train-style", unit="step", progress=progress)
+    bar.update(min(start, steps))
+    while result.step < steps:
+        boundary = (result.step // checkpoint_every + 1) * checkpoint_every
+        count = min(steps_per_call, steps - result.step, boundary - result.step)
+        losses = train_steps(iterator, tf.constant(count, tf.int32)).numpy()
+        result.step = int(step.numpy())
+        if not np.all(np.isfinite(losses)):
+            raise ParameterError(
+                f"Training diverged at step {result.step} (non-finite loss); lower learning_rate or "
+                f"the loss weights. Received: learning_rate={learning_rate}"
+            )
+        record = {"step": result.step, **{k: float(v) for k, v in zip(_LOSS_NAMES, losses)}}
+        result.history.append(record)
+        bar.update(count)
+        bar.set_postfix({k: f"{record[k]:.3g}" for k in _LOSS_NAMES})
+        if manager is not None and (result.step % checkpoint_every == 0 or result.step == steps):
+            result.checkpoint = manager.save(checkpoint_number=result.step)
+    bar.close()
+    return result

@@ -1,0 +1,131 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kerasviz.errors import ImageError, KerasvizError, ModelError, ParameterError
+from kerasviz.faststyle.network import (
+    _compiled,
+    build_transform_net,
+    check_style_weights,
+    extract_style,
+    stylize,
+    transform_net_config,
+)
+
+RNG = np.random.default_rng(0)
+
+
+def _images(n, h, w):
+    return RNG.uniform(0, 255, (n, h, w, 3)).astype("float32")
+
+
+# -- smoke / cardinality ------------------------------------------------------------------------
+@pytest.mark.parametrize("size", [(32, 32), (37, 50), (4, 4), (5, 7), (64, 30)])
+def test_output_shape_equals_input_shape(net1, net3, size):
+    x = _images(2, *size)
+    assert net1(x).shape == (2, *size, 3)
+    assert net3({"images": x, "style_weights": np.eye(3, dtype="float32")[:2]}).shape == (2, *size, 3)
+
+
+def test_stylize_single_and_batch_dtypes_ranges(net1):
+    x = _images(3, 20, 24)
+    batch = stylize(net1, x, batch_size=2)
+    single = stylize(net1, x[0].astype("uint8"))
+    assert batch.shape == (3, 20, 24, 3) and batch.dtype == np.uint8
+    assert single.shape == (20, 24, 3) and single.dtype == np.uint8
+    raw = net1(x).numpy()
+    assert raw.min() >= 0 and raw.max() <= 255
+
+
+def test_architecture(net1):
+    config = transform_net_config(net1)
+    assert config == {"n_styles": 1, "width": 8, "upsample": "resize_conv"}
+    kernels = {l.name: l.kernel_size for l in net1.layers if isinstance(l, keras.layers.Conv2D)}
+    assert kernels["in_conv"] == (9, 9) and kernels["out_conv"] == (9, 9)
+    assert [l.strides for l in net1.layers if l.name.startswith("down")  and hasattr(l, "strides")] == [(2, 2), (2, 2)]
+    assert sum(l.name.endswith("_add") for l in net1.layers) == 5
+    assert sum(isinstance(l, keras.layers.UpSampling2D) for l in net1.layers) == 2
+    transpose = build_transform_net(1, width=4, upsample="transpose")
+    assert transform_net_config(transpose)["upsample"] == "transpose"
+    assert transpose(_images(1, 10, 14)).shape == (1, 10, 14, 3)
+
+
+# -- feature: conditional instance norm ------------------------------------------------------------
+def test_one_hot_weights_equal_the_single_style_path(net3):
+    x = _images(2, 28, 36)
+    for index in range(3):
+        single = extract_style(net3, index)
+        one_hot = np.tile(np.eye(3, dtype="float32")[index], (2, 1))
+        mixed = net3({"images": x, "style_weights": one_hot}).numpy()
+        np.testing.assert_allclose(mixed, single(x).numpy(), atol=1e-3)
+    # styles really differ (the test would pass trivially otherwise)
+    a = stylize(net3, x, [1, 0, 0]).astype(int)
+    b = stylize(net3, x, [0, 1, 0]).astype(int)
+    assert np.abs(a - b).mean() > 5
+
+
+def test_mix_is_one_pass_with_per_image_weights(net3):
+    x = _images(3, 16, 16)
+    weights = np.array([[1, 0, 0], [0.5, 0.5, 0], [0, 0.25, 0.75]], "float32")
+    together = stylize(net3, x, weights)
+    apart = np.stack([stylize(net3, x[i], weights[i]) for i in range(3)])
+    np.testing.assert_array_equal(together, apart)
+    halfway = together[1].astype(int)
+    assert not np.array_equal(halfway, stylize(net3, x[1], [1, 0, 0]))
+    assert not np.array_equal(halfway, stylize(net3, x[1], [0, 1, 0]))
+
+
+def test_serialization_round_trip(net3, tmp_path):
+    path = tmp_path / "net.keras"
+    net3.save(path)
+    loaded = keras.models.load_model(path)
+    x = _images(1, 12, 20)
+    np.testing.assert_array_equal(stylize(loaded, x, [0.3, 0.3, 0.4]), stylize(net3, x, [0.3, 0.3, 0.4]))
+
+
+# -- compile ---------------------------------------------------------------------------------------
+def test_stylize_does_not_retrace(net1):
+    stylize(net1, _images(1, 16, 16))
+    run = _compiled(net1, 1)
+    before = run.experimental_get_tracing_count()
+    for size in [(20, 24), (33, 17), (16, 16)]:
+        stylize(net1, _images(2, *size))
+    assert run.experimental_get_tracing_count() == before
+
+
+# -- exceptions ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "kwargs", [dict(n_styles=0), dict(n_styles=1.5), dict(width=0), dict(width=True), dict(upsample="bilinear")]
+)
+def test_bad_build_arguments(kwargs):
+    with pytest.raises(ParameterError):
+        build_transform_net(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [[1, 0], [0.5, 0.2, 0.2], [1.5, -0.5, 0], [np.nan, 1, 0], [[1, 0, 0]] * 3, "abc"],
+)
+def test_bad_style_weights(net3, weights):
+    with pytest.raises(ParameterError):
+        stylize(net3, _images(2, 8, 8), weights)
+
+
+def test_bad_inputs(net1, net3):
+    with pytest.raises(ImageError):
+        stylize(net1, _images(1, 3, 8))
+    with pytest.raises(ImageError):
+        stylize(net1, np.full((8, 8, 3), 300.0))
+    with pytest.raises(ModelError):
+        stylize(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]), _images(1, 8, 8))
+    with pytest.raises(ParameterError):
+        extract_style(net3, 3)
+    with pytest.raises(ParameterError):
+        stylize(net1, _images(1, 8, 8), batch_size=0)
+    assert issubclass(ParameterError, KerasvizError)
+
+
+def test_check_style_weights_broadcasts():
+    assert check_style_weights(None, 3, 2).tolist() == [[1, 0, 0], [1, 0, 0]]
+    assert check_style_weights([0, 1], 2, 3).shape == (3, 2)

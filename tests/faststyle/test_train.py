@@ -1,0 +1,117 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kerasviz.errors import ImageError, KerasvizError, LayerNotFoundError, ParameterError
+from kerasviz.faststyle.train import train_style_network
+from kerasviz.images import sample_image
+
+SMALL = dict(image_size=32, batch_size=2, width=4, steps_per_call=1, learning_rate=1e-2)
+
+
+@pytest.fixture(scope="module")
+def contents():
+    """Two photos at exactly the crop size, so every step sees the same crops (a clean loss curve)."""
+    return np.stack([sample_image("chelsea", 32), sample_image("coffee", 32)])
+
+
+@pytest.fixture(scope="module")
+def styles():
+    return [sample_image("brick", 48), sample_image("grass", 48)]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(lite0, contents, styles, tmp_path_factory):
+    """6 steps in one call, two styles (conditional IN): the reference run."""
+    folder = tmp_path_factory.mktemp("reference")
+    return train_style_network(contents, styles, backbone=lite0, steps=6, checkpoint_dir=folder,
+                               checkpoint_every=3, style_weight=[10.0, 5.0], **SMALL)
+
+
+def test_training_lowers_the_perceptual_loss(uninterrupted):
+    losses = [h["loss"] for h in uninterrupted.history]
+    assert [h["step"] for h in uninterrupted.history] == [1, 2, 3, 4, 5, 6]
+    assert losses[-1] < 0.8 * losses[0], losses  # measured: 125 -> 91 (0.73) in 6 steps at lr 1e-2
+    assert uninterrupted.step == 6 and uninterrupted.start_step == 0
+    assert uninterrupted.checkpoint.endswith("ckpt-6")
+
+
+@pytest.mark.slow
+def test_resume_continues_with_the_same_optimizer_state(  # ~40 s: two more training calls
+    lite0, contents, styles, uninterrupted, tmp_path):
+    args = dict(backbone=lite0, checkpoint_dir=tmp_path, checkpoint_every=3, style_weight=[10.0, 5.0], **SMALL)
+    first = train_style_network(contents, styles, steps=3, **args)
+    assert first.step == 3 and first.checkpoint.endswith("ckpt-3")
+    resumed = train_style_network(contents, styles, steps=6, **args)
+    assert resumed.start_step == 3 and resumed.step == 6
+    assert [h["step"] for h in resumed.history] == [4, 5, 6]
+    assert int(resumed.optimizer.iterations.numpy()) == 6  # restored at 3, then 3 more
+    reference = {h["step"]: h["loss"] for h in uninterrupted.history}
+    for h in resumed.history:  # the same data, weights and Adam moments as the uninterrupted run
+        assert h["loss"] == pytest.approx(reference[h["step"]], rel=1e-4)
+    for a, b in zip(resumed.net.get_weights(), uninterrupted.net.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
+
+
+def test_optimizer_iterations_and_step_are_checkpointed(uninterrupted, tmp_path):
+    reader = tf.train.load_checkpoint(uninterrupted.checkpoint)
+    names = reader.get_variable_to_shape_map()
+    step = [n for n in names if n.startswith("step/")]
+    iterations = [n for n in names if n.startswith("optimizer/") and "iteration" in n]
+    assert reader.get_tensor(step[0]) == 6
+    assert iterations and reader.get_tensor(iterations[0]) == 6
+
+
+def test_multi_style_rows_train_apart(uninterrupted):
+    assert uninterrupted.net.get_layer("in_norm").gamma.shape == (2, 4)
+    rows = uninterrupted.net.get_layer("res5b_norm").beta.numpy()  # each image trains its style's row
+    assert not np.allclose(rows[0], rows[1])
+
+
+# -- exceptions ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        (dict(styles=[]), ParameterError),
+        (dict(style_weight=[1.0, 2.0]), ParameterError),
+        (dict(style_weight=-1.0), ParameterError),
+        (dict(image_size=8), ParameterError),
+        (dict(batch_size=0), ParameterError),
+        (dict(steps=0), ParameterError),
+        (dict(learning_rate=float("nan")), ParameterError),
+        (dict(content_images="/nonexistent/folder"), ImageError),
+        (dict(styles=[np.zeros((8, 8, 3))]), ImageError),
+        (dict(content_images=np.full((1, 40, 40, 3), 999.0)), ImageError),
+        (dict(mixed_precision=True), ParameterError),
+        (dict(style_layers=["no_such_layer"]), LayerNotFoundError),
+    ],
+)
+def test_bad_inputs(lite0, contents, styles, kwargs, error):
+    if kwargs.get("mixed_precision") and tf.config.list_logical_devices("GPU"):
+        pytest.skip("a GPU is visible: mixed precision is allowed")
+    args = dict(content_images=contents, styles=styles[:1], backbone=lite0, steps=1, **SMALL)
+    args.update(kwargs)
+    with pytest.raises(error):
+        train_style_network(**args)
+
+
+def test_unreadable_or_empty_content_folder(lite0, styles, tmp_path):
+    with pytest.raises(ImageError, match="no images"):
+        train_style_network(tmp_path, styles[:1], backbone=lite0, steps=1, **SMALL)
+    (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
+    with pytest.raises(ImageError, match="broken.jpg"):
+        train_style_network(tmp_path, styles[:1], backbone=lite0, steps=1, **SMALL)
+
+
+def test_checkpoint_of_another_network_is_refused(lite0, contents, styles, uninterrupted):
+    folder = Path(uninterrupted.checkpoint).parent
+    args = {**SMALL, "width": 8}
+    with pytest.raises(ParameterError, match="different network"):
+        train_style_network(contents, styles, backbone=lite0, steps=7, checkpoint_dir=folder, **args)

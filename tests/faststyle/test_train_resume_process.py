@@ -1,0 +1,45 @@
+"""Kill a training process mid-run and start it again: it continues from the last checkpoint."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "train_fast_style.py"
+
+
+def _command(checkpoint_dir):
+    return [sys.executable, str(SCRIPT), "--content", "skimage:chelsea", "--style", "skimage:brick",
+            "--image-size", "32", "--batch-size", "1", "--width", "4", "--steps", "400",
+            "--checkpoint-dir", str(checkpoint_dir), "--checkpoint-every", "5"]
+
+
+def _checkpoints(folder):
+    return sorted(int(p.name.split("-")[1].split(".")[0]) for p in folder.glob("ckpt-*.index"))
+
+
+@pytest.mark.slow
+def test_killed_training_resumes_from_last_checkpoint(tmp_path):  # ~40-60 s: two processes load TF
+    env = {**os.environ, "KERASVIZ_PROGRESS": "0", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    process = subprocess.Popen(_command(tmp_path), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 240
+    try:
+        while not _checkpoints(tmp_path) or _checkpoints(tmp_path)[-1] < 10:
+            assert process.poll() is None, process.stdout.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "no checkpoint written in time"
+            time.sleep(0.2)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    saved = _checkpoints(tmp_path)[-1]
+    assert saved < 400
+    command = _command(tmp_path)
+    command[command.index("400")] = str(saved + 5)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"trained {saved + 5} steps (from {saved})" in done.stdout  # lost < checkpoint_every steps
