@@ -33,6 +33,8 @@ from .inspect import *  # noqa: F401,F403
 from .inspect import __all__ as _inspect_all
 from .progress import set_progress
 from .serving import *  # noqa: F401,F403
+from .synthesis import *  # noqa: F401,F403
+from .synthesis import __all__ as _synthesis_all
 from .serving import __all__ as _serving_all
 
 __version__ = "0.1.0"
@@ -66,4 +68,5 @@ __all__ = [
     *_attribution_all,
     *_inspect_all,
     *_serving_all,
+    *_synthesis_all,
 ]

@@ -6,6 +6,9 @@ from .adversarial import FoolingReport, adversarial_example, fooling_image
 from .deepdream import deep_dream
 from .inversion import invert_features
 from .optimize import OptimizeResult, optimize
+from .patch_texture import quilt_texture
+from .style_transfer import style_transfer, style_transfer_losses
+from .texture import synthesize_texture
 from .parameterization import DecorrelatedImage, FourierImage, Parameterization, PixelImage
 from .transforms import Transforms
 from .visualize import visualize_class, visualize_feature
@@ -28,6 +31,10 @@ from .objectives import (
 )
 
 __all__ = [
+    "synthesize_texture",
+    "quilt_texture",
+    "style_transfer",
+    "style_transfer_losses",
     "visualize_class",
     "visualize_feature",
     "fooling_image",
