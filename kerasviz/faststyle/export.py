@@ -222,7 +222,14 @@ def load_style_model(model_dir: Union[str, os.PathLike]) -> Any:
 
 
 def saved_model_styles(loaded: Any) -> int:
-    """Number of styles of a loaded style model (1 when it takes no `style_weights`)."""
+    """Number of styles of a loaded style model.
+
+    Args:
+        loaded: An object returned by `load_style_model`.
+
+    Returns:
+        The width of its `style_weights` input, or 1 when it takes none.
+    """
     _, kwargs = loaded.signatures[SERVING_DEFAULT].structured_input_signature
     spec = kwargs.get(STYLE_WEIGHTS)
     return 1 if spec is None else int(spec.shape[-1])
