@@ -92,7 +92,7 @@ class _StyleModule(tf.Module):
 
         def one(args):
             data, weights = args
-            pixels = tf.io.decode_image(data, channels=3, expand_animations=False)
+            pixels = tf.io.decode_image(data, channels=3, dtype=tf.uint8, expand_animations=False)
             batch = tf.cast(pixels, tf.float32)[None]
             out = self._run(batch, None if self.n_styles == 1 else weights[None])[0]
             return tf.io.encode_png(tf.cast(tf.round(tf.clip_by_value(out, 0.0, 255.0)), tf.uint8))
