@@ -27,7 +27,11 @@ from .images import (
     save_image,
     to_uint8,
 )
+from .inspect import *  # noqa: F401,F403
+from .inspect import __all__ as _inspect_all
 from .progress import set_progress
+from .serving import *  # noqa: F401,F403
+from .serving import __all__ as _serving_all
 
 __version__ = "0.1.0"
 
@@ -57,4 +61,6 @@ __all__ = [
     "save_image",
     "set_progress",
     "to_uint8",
+    *_inspect_all,
+    *_serving_all,
 ]

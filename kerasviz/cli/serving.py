@@ -1,0 +1,124 @@
+"""Serving subcommands: `serve` (the embedded TF Serving, flags spelled as `tensorflow_model_server`
+spells them) and `--server` for `stylize` (the fast-style family's command), which sends the image
+to TF Serving or `kerasviz serve` instead of running a local SavedModel."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import ssl
+from pathlib import Path
+from typing import Any
+
+from ..errors import ParameterError
+from .common import write_png
+from .faststyle import (
+    _load_for_stylize,
+    add_stylize_arguments,
+    stylize_with_saved_model,
+)
+
+__all__ = ["register"]
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from ..serving import ServingError, ServingServer
+
+    if not args.model_base_path:
+        raise ParameterError("Give --model_base_path DIR (a folder of numeric SavedModel versions). Received: model_base_path=None")
+    server = ServingServer(
+        args.model_name,
+        args.model_base_path,
+        host=args.host,
+        port=args.port,
+        rest_api_port=args.rest_api_port or None,  # 0 disables REST, as in tensorflow_model_server
+        ssl_cert=args.ssl_cert,
+        ssl_key=args.ssl_key,
+        ssl_client_ca=args.ssl_client_ca,
+        auth_token=args.auth_token,
+        file_system_poll_wait_seconds=args.file_system_poll_wait_seconds,
+        max_concurrent_requests=args.max_concurrent_requests,
+        max_message_bytes=args.max_message_bytes,
+    )
+    grpc_port, rest_port = server.start()
+    try:
+        statuses = ", ".join(f"version {s.version} {s.state}" for s in server.manager.statuses())
+    except ServingError:  # nothing under the base path yet: versions load when they appear
+        statuses = "no version yet"
+    rest = f", REST on {args.host}:{rest_port}" if rest_port else ""
+    print(f"kerasviz serve: model '{args.model_name}' ({statuses}): gRPC on {args.host}:{grpc_port}{rest}", flush=True)
+
+    def shutdown(signum: int, frame: Any) -> None:
+        server.stop()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, shutdown)
+    while not server.wait(0.5):
+        pass
+    print("kerasviz serve: stopped", flush=True)
+    return 0
+
+
+def _stylize(args: argparse.Namespace) -> int:
+    if not args.server:
+        if not args.model:
+            raise ParameterError(
+                "Give --model DIR (an exported style model, run locally) or --server HOST:PORT "
+                "(TF Serving / kerasviz serve). Received: model=None, server=None"
+            )
+        return stylize_with_saved_model(args)
+    from ..serving import RestStyleClient, StyleClient
+
+    token = args.token or os.environ.get("KERASVIZ_SERVING_TOKEN") or None
+    image = _load_for_stylize(args)
+    if args.server.startswith(("http://", "https://")):
+        try:
+            context = ssl.create_default_context(cafile=args.ca_cert) if args.ca_cert else None
+        except (OSError, ssl.SSLError) as error:
+            raise ParameterError(f"Cannot read --ca-cert: {error}. Received: ca_cert={args.ca_cert!r}") from None
+        client = RestStyleClient(args.server, args.model_name, signature=args.signature, token=token, ssl_context=context)
+    else:
+        try:
+            root = Path(args.ca_cert).read_bytes() if args.ca_cert else None
+        except OSError as error:
+            raise ParameterError(f"Cannot read --ca-cert: {error.strerror}. Received: ca_cert={args.ca_cert!r}") from None
+        client = StyleClient(args.server, args.model_name, signature=args.signature, token=token, root_certificates=root)
+    write_png(args.out, client.stylize(image, style_weights=args.style_weights, timeout=args.timeout))
+    return 0
+
+
+def _extend_stylize(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.choices.get("stylize")
+    if parser is None:  # the fast-style command is registered first (modules load in name order)
+        parser = subparsers.add_parser("stylize", help="stylize an image with a fast style network")
+        add_stylize_arguments(parser)
+    group = parser.add_argument_group("serving (instead of --model)")
+    group.add_argument("--server", help="gRPC host:port (e.g. localhost:8500) or REST http(s)://host:port of TF Serving / kerasviz serve")
+    group.add_argument("--model-name", default="style", help="served model name (default style)")
+    group.add_argument("--signature", default=None, help="signature (default: the encoded-bytes one if served)")
+    group.add_argument("--token", default=None, help="bearer token (default $KERASVIZ_SERVING_TOKEN)")
+    group.add_argument("--ca-cert", default=None, help="PEM CA to trust for TLS")
+    group.add_argument("--timeout", type=float, default=60.0, help="seconds per attempt (default 60)")
+    parser.set_defaults(handler=_stylize)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `serve`, and `--server` to `stylize`."""
+    parser = subparsers.add_parser(
+        "serve", help="serve a model over TF Serving's gRPC and REST APIs (flags as tensorflow_model_server)"
+    )
+    parser.add_argument("--model_name", default="style", help="name clients ask for (default style, as `stylize --model-name`)")
+    parser.add_argument("--model_base_path", default=None, help="folder of numeric SavedModel version folders")
+    parser.add_argument("--port", type=int, default=8500, help="gRPC port (default 8500; 0 = a free port)")
+    parser.add_argument("--rest_api_port", type=int, default=8501, help="REST port (default 8501; 0 = no REST)")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1; 0.0.0.0 = all)")
+    parser.add_argument("--ssl_cert", default=None, help="PEM server certificate (TLS on both APIs)")
+    parser.add_argument("--ssl_key", default=None, help="PEM key of --ssl_cert")
+    parser.add_argument("--ssl_client_ca", default=None, help="PEM CA of client certificates (mutual TLS)")
+    parser.add_argument("--auth_token", default=None, help="require this bearer token (default $KERASVIZ_SERVING_TOKEN)")
+    parser.add_argument("--file_system_poll_wait_seconds", type=float, default=1.0, help="seconds between scans for new versions (default 1; 0 = none)")
+    parser.add_argument("--max_concurrent_requests", type=int, default=64, help="requests at once per API; more get RESOURCE_EXHAUSTED / 429")
+    parser.add_argument("--max_message_bytes", type=int, default=16 * 1024 * 1024, help="largest request / response (default 16 MiB)")
+    parser.set_defaults(handler=_serve)
+    _extend_stylize(subparsers)

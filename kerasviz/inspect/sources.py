@@ -1,0 +1,223 @@
+"""Many images, streamed: an array batch, a list of image files, or a folder, in bounded batches.
+
+`image_batches` is the one source behind `extract_features` and `max_activating_patches`. Arrays
+are validated once (`as_image_batch`) and sliced; files are decoded by `kerasviz.load_image`
+inside a `tf.data` pipeline (list -> parallel decode + resize -> batch -> prefetch), so memory
+holds a few batches whatever the folder's size.
+
+Rules for files (decided once, for every inspect function):
+
+- A folder is searched recursively; files are taken in sorted path order; hidden files and
+  folders (names starting with ".") are ignored.
+- A file that cannot be read as an image (not an image, truncated, corrupt) is **skipped** with a
+  `SkippedImageWarning` naming it and the reason: in a large folder, continuing is what a user
+  wants.
+- A missing folder, a folder without files, or a set of files of which **none** is a readable
+  image raises `ImageError`.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import warnings
+from dataclasses import dataclass
+from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from ..errors import ImageError, ParameterError
+from ..images import _parse_size, as_image_batch, load_image
+from ..progress import progress_bar
+
+__all__ = [
+    "SkippedImageWarning",
+    "ImageBatch",
+    "image_batches",
+    "list_image_files",
+    "check_batch_size",
+]
+
+#: A source id: the file path for files, the row index for arrays.
+SourceId = Union[str, int]
+
+
+class SkippedImageWarning(UserWarning):
+    """A file in a folder (or list of paths) could not be read as an image and was skipped."""
+
+
+@dataclass(frozen=True)
+class ImageBatch:
+    """One batch of a stream.
+
+    Attributes:
+        pixels: float32 `(b, H, W, 3)` in `[0, 255]`.
+        sources: One id per row: the file path (str) for files, the row index (int) for arrays.
+    """
+
+    pixels: np.ndarray
+    sources: List[SourceId]
+
+
+def check_batch_size(batch_size: Any) -> int:
+    """Validate a batch size (a positive int).
+
+    Args:
+        batch_size: The value to check.
+
+    Returns:
+        It, as an int.
+
+    Raises:
+        ParameterError: Not a positive int.
+    """
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size < 1
+    ):
+        raise ParameterError(
+            f"`batch_size` must be a positive int. Received: batch_size={batch_size!r}"
+        )
+    return int(batch_size)
+
+
+def _is_paths(source: Any) -> bool:
+    return (
+        isinstance(source, (list, tuple))
+        and len(source) > 0
+        and all(isinstance(item, (str, os.PathLike)) for item in source)
+    )
+
+
+def list_image_files(folder: Union[str, os.PathLike]) -> List[str]:
+    """The candidate files of a folder: recursive, sorted, hidden files and folders left out.
+
+    Args:
+        folder: Path of a folder.
+
+    Returns:
+        File paths (strings), sorted. Whether each is a readable image is decided when it is read.
+
+    Raises:
+        ImageError: The folder does not exist, is not a folder, or holds no files.
+    """
+    path = pathlib.Path(folder)
+    if not path.exists():
+        raise ImageError(f"No such folder. Check the path. Received: folder={os.fspath(folder)!r}")
+    if not path.is_dir():
+        raise ImageError(
+            "Expected a folder of images (or pass a list of file paths). "
+            f"Received: folder={os.fspath(folder)!r}"
+        )
+    files = sorted(
+        str(p)
+        for p in path.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+    )
+    if not files:
+        raise ImageError(
+            "The folder holds no files; put some images (PNG, JPEG, ...) in it. "
+            f"Received: folder={os.fspath(folder)!r}"
+        )
+    return files
+
+
+def _resolve(source: Any) -> Tuple[Optional[np.ndarray], List[str]]:
+    """`(array batch, [])` for images, `(None, files)` for a folder, one file or a list of files."""
+    if isinstance(source, (str, os.PathLike)):
+        if pathlib.Path(source).is_file():
+            return None, [os.fspath(source)]
+        return None, list_image_files(source)
+    if _is_paths(source):
+        return None, [os.fspath(item) for item in source]
+    batch, _ = as_image_batch(source, name="images")
+    return batch, []
+
+
+def _decode_dataset(files: Sequence[str], size: Tuple[int, int], batch_size: int):
+    """A `tf.data` pipeline of `(pixels, ok, message)` batches; failed files come back `ok=False`."""
+    import tensorflow as tf
+
+    height, width = size
+
+    def decode(path: tf.Tensor):
+        name = path.numpy().decode()
+        try:
+            return load_image(name, size=size), True, b""
+        except ImageError as error:
+            return np.zeros((height, width, 3), np.float32), False, str(error).encode()
+
+    def load(path):
+        pixels, ok, message = tf.py_function(decode, [path], [tf.float32, tf.bool, tf.string])
+        pixels.set_shape((height, width, 3))
+        return pixels, ok, message
+
+    return (
+        tf.data.Dataset.from_tensor_slices(list(files))
+        .map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .batch(batch_size)
+        .prefetch(2)  # bounded: at most two decoded batches wait for the model
+    )
+
+
+def image_batches(
+    source: Any,
+    *,
+    size: Optional[Tuple[int, int]],
+    batch_size: int,
+    progress: Optional[bool] = None,
+    desc: str = "images",
+) -> Iterator[ImageBatch]:
+    """Stream images in batches from an array, a list of files or a folder.
+
+    Args:
+        source: Images `(H, W, 3)` / `(N, H, W, 3)` (uint8 or float `[0, 255]`), a folder path
+            (searched recursively), one image file, or a list of image file paths.
+        size: `(height, width)` files are resized to (bicubic); arrays are used at their own size.
+        batch_size: Images per batch (positive).
+        progress: Show a tqdm bar; `None` uses the global setting.
+        desc: Label of the progress bar.
+
+    Yields:
+        `ImageBatch` items; unreadable files are skipped with a `SkippedImageWarning`.
+
+    Raises:
+        ImageError: Invalid arrays, a missing or empty folder, or no readable image at all.
+        ParameterError: Bad `batch_size` or `size`.
+    """
+    batch_size = check_batch_size(batch_size)
+    size = _parse_size(size, "image_size")
+    array, files = _resolve(source)
+    if array is not None:
+        with progress_bar(total=len(array), desc=desc, progress=progress, unit="img") as bar:
+            for start in range(0, len(array), batch_size):
+                rows = array[start : start + batch_size]
+                yield ImageBatch(rows, list(range(start, start + len(rows))))
+                bar.update(len(rows))
+        return
+    if size is None:
+        raise ParameterError(
+            "Files need an `image_size` to be resized to. Received: image_size=None"
+        )
+    count, done = 0, 0
+    with progress_bar(total=len(files), desc=desc, progress=progress, unit="img") as bar:
+        for pixels, ok, messages in _decode_dataset(files, size, batch_size):
+            names = files[done : done + len(ok)]
+            done += len(names)
+            ok = ok.numpy()
+            for name, good, message in zip(names, ok, messages.numpy()):
+                if not good:
+                    warnings.warn(
+                        f"Skipped {name!r}: {message.decode()}", SkippedImageWarning, stacklevel=3
+                    )
+            bar.update(len(names))
+            if ok.any():
+                kept = [name for name, good in zip(names, ok) if good]
+                yield ImageBatch(pixels.numpy()[ok], kept)
+                count += len(kept)
+    if count == 0:
+        raise ImageError(
+            f"None of the {len(files)} file(s) is a readable image (each was skipped with a "
+            f"warning saying why). Received: files {files[:3]}{' ...' if len(files) > 3 else ''}"
+        )

@@ -1,0 +1,344 @@
+"""Clients for TF Serving (real or embedded): `StyleClient` over gRPC, `RestStyleClient` over HTTP.
+
+Both ask the server for the model's signatures once, then send images as PNG bytes (to a signature
+taking encoded images) or as whole-number pixels (to `serving_default`), never float JSON; retry
+with exponential backoff on UNAVAILABLE only; and raise `ServingError` with the server's status.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import io
+import json
+import socket
+import ssl
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Optional, Sequence, TypeVar
+
+import grpc
+import numpy as np
+from google.protobuf import json_format
+from PIL import Image
+from tensorflow.core.framework import types_pb2
+from tensorflow.core.protobuf import meta_graph_pb2
+from tensorflow_serving.apis import (
+    get_model_metadata_pb2,
+    predict_pb2,
+    prediction_service_pb2_grpc,
+)
+
+from ..errors import ParameterError
+from ..faststyle.network import check_style_weights
+from ..images import as_image_batch, load_image, to_uint8
+from .errors import ServingError, code_from_http
+from .tensors import array_to_proto, proto_to_array
+
+__all__ = ["StyleClient", "RestStyleClient"]
+
+_T = TypeVar("_T")
+_CLIENT_MAX_BYTES = 256 * 1024 * 1024  # the server's limit is the one that refuses requests
+_MAX_BACKOFF_S = 2.0
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How to call one signature: its input / output keys and whether images travel as PNG bytes."""
+
+    signature: str
+    image_key: str
+    output_key: str
+    weights_key: Optional[str]
+    n_styles: Optional[int]
+    encoded: bool
+    output_info: meta_graph_pb2.TensorInfo
+
+
+def _make_plan(signatures: Dict[str, meta_graph_pb2.SignatureDef], wanted: Optional[str]) -> _Plan:
+    if wanted is None:  # prefer the signature taking encoded images: the smallest requests
+        encoded = [n for n, s in signatures.items() if any(i.dtype == types_pb2.DT_STRING for i in s.inputs.values())]
+        wanted = sorted(encoded)[0] if encoded else "serving_default"
+    if wanted not in signatures:
+        raise ServingError(
+            grpc.StatusCode.FAILED_PRECONDITION,
+            f"Serving signature name: \"{wanted}\" not found in signature def; the model has {sorted(signatures)}",
+        )
+    signature = signatures[wanted]
+    strings = [k for k, i in signature.inputs.items() if i.dtype == types_pb2.DT_STRING]
+    rank4 = [k for k, i in signature.inputs.items() if len(i.tensor_shape.dim) == 4]
+    image_keys = strings or rank4
+    if len(image_keys) != 1 or len(signature.inputs) > 2:
+        raise ParameterError(
+            f"Signature '{wanted}' does not look like a style network (one image input, optional "
+            f"style_weights). Received: inputs={sorted(signature.inputs)}"
+        )
+    others = [k for k in signature.inputs if k != image_keys[0]]
+    weights_key = others[0] if others else None
+    n_styles = signature.inputs[weights_key].tensor_shape.dim[-1].size if weights_key else None
+    encoded = bool(strings)
+    outputs = [k for k, i in signature.outputs.items() if (i.dtype == types_pb2.DT_STRING) == encoded]
+    if not outputs:
+        raise ParameterError(f"Signature '{wanted}' has no image output. Received: outputs={sorted(signature.outputs)}")
+    output_key = "stylized" if "stylized" in outputs else sorted(outputs)[0]
+    return _Plan(wanted, image_keys[0], output_key, weights_key, n_styles, encoded, signature.outputs[output_key])
+
+
+def _style_weights(style_weights: Any, n_images: int, plan: _Plan) -> Optional[np.ndarray]:
+    if plan.weights_key is None:
+        if style_weights is not None:
+            raise ParameterError(f"This model has one style; drop `style_weights`. Received: style_weights={style_weights!r}")
+        return None
+    return check_style_weights(style_weights, plan.n_styles, n_images)
+
+
+def _png(image: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def _decode_output(values: np.ndarray, plan: _Plan) -> np.ndarray:
+    if plan.encoded:
+        return np.stack([to_uint8(load_image(bytes(item))) for item in values.reshape(-1)])
+    return to_uint8(values)
+
+
+class _Client:
+    """What both clients share: signature discovery, request building, retries."""
+
+    def __init__(self, model_name: str, signature: Optional[str], version: Optional[int], retries: int, backoff: float) -> None:
+        if not isinstance(model_name, str) or not model_name:
+            raise ParameterError(f"`model_name` must be a non-empty string. Received: model_name={model_name!r}")
+        if not isinstance(retries, int) or retries < 0 or not backoff >= 0:
+            raise ParameterError(f"`retries` must be an int >= 0 and `backoff` >= 0. Received: retries={retries!r}, backoff={backoff!r}")
+        if version is not None and (not isinstance(version, int) or version < 0):
+            raise ParameterError(f"`version` must be a non-negative int or None. Received: version={version!r}")
+        self.model_name = model_name
+        self.signature = signature
+        self.version = version
+        self.retries = retries
+        self.backoff = backoff
+        self._plan: Optional[_Plan] = None
+
+    def _retry(self, call: Callable[[], _T]) -> _T:
+        for attempt in range(self.retries + 1):
+            try:
+                return call()
+            except ServingError as error:
+                if error.code != grpc.StatusCode.UNAVAILABLE or attempt == self.retries:
+                    raise
+                time.sleep(min(self.backoff * 2**attempt, _MAX_BACKOFF_S))
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _signatures(self, timeout: float) -> Dict[str, meta_graph_pb2.SignatureDef]:
+        raise NotImplementedError
+
+    def _predict(self, plan: _Plan, inputs: Dict[str, np.ndarray], timeout: float) -> np.ndarray:
+        raise NotImplementedError
+
+    def stylize(self, images: Any, style_weights: Any = None, timeout: float = 30.0) -> np.ndarray:
+        """Stylize images on the server.
+
+        Args:
+            images: `(H, W, 3)` or `(N, H, W, 3)` uint8 or float `[0, 255]` (sent as uint8).
+            style_weights: For multi-style models: `(n_styles,)` or `(N, n_styles)`, each row
+                non-negative and summing to 1 (None = style 0); None for single-style models.
+            timeout: Seconds per attempt (gRPC deadline / HTTP timeout).
+
+        Returns:
+            uint8 `(H, W, 3)` or `(N, H, W, 3)` (single in, single out).
+
+        Raises:
+            ImageError: `images` are not images.
+            ParameterError: `style_weights` do not fit the model, or a bad timeout.
+            ServingError: the server refused the request (status code and message inside) or
+                stayed UNAVAILABLE through every retry.
+        """
+        if not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise ParameterError(f"`timeout` must be a positive number of seconds. Received: timeout={timeout!r}")
+        batch, single = as_image_batch(images)
+        pixels = to_uint8(batch)
+        if self._plan is None:
+            self._plan = _make_plan(self._retry(lambda: self._signatures(timeout)), self.signature)
+        plan = self._plan
+        inputs: Dict[str, np.ndarray] = {
+            plan.image_key: np.array([_png(p) for p in pixels], dtype=object) if plan.encoded else pixels.astype(np.float32)
+        }
+        weights = _style_weights(style_weights, len(pixels), plan)
+        if weights is not None:
+            inputs[plan.weights_key] = weights
+        result = _decode_output(self._retry(lambda: self._predict(plan, inputs, timeout)), plan)
+        return result[0] if single else result
+
+
+class StyleClient(_Client):
+    """gRPC client of a fast-style model on TF Serving or `kerasviz serve`.
+
+    Args:
+        target: `host:port` of the gRPC API.
+        model_name: The served model's name.
+        signature: Signature to call; None picks the one taking encoded images if there is one,
+            else `serving_default`.
+        version: A model version, or None for the newest.
+        token: Bearer token sent as `authorization` metadata.
+        root_certificates: PEM CA bytes to trust; given (or with a client key pair), TLS is used.
+        private_key: PEM client key for mutual TLS.
+        certificate_chain: PEM client certificate for mutual TLS.
+        retries: Extra attempts after UNAVAILABLE (exponential backoff from `backoff` seconds).
+        backoff: First backoff in seconds.
+
+    Raises:
+        ParameterError: a bad argument.
+    """
+
+    def __init__(
+        self,
+        target: str = "localhost:8500",
+        model_name: str = "style",
+        *,
+        signature: Optional[str] = None,
+        version: Optional[int] = None,
+        token: Optional[str] = None,
+        root_certificates: Optional[bytes] = None,
+        private_key: Optional[bytes] = None,
+        certificate_chain: Optional[bytes] = None,
+        retries: int = 3,
+        backoff: float = 0.1,
+    ) -> None:
+        super().__init__(model_name, signature, version, retries, backoff)
+        options = [("grpc.max_receive_message_length", _CLIENT_MAX_BYTES), ("grpc.max_send_message_length", _CLIENT_MAX_BYTES)]
+        if root_certificates or private_key or certificate_chain:
+            credentials = grpc.ssl_channel_credentials(root_certificates, private_key, certificate_chain)
+            self._channel = grpc.secure_channel(target, credentials, options=options)
+        else:
+            self._channel = grpc.insecure_channel(target, options=options)
+        self._stub = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else None
+
+    def _spec(self, spec) -> None:
+        spec.name = self.model_name
+        if self.version is not None:
+            spec.version.value = self.version
+
+    def _call(self, method, request, timeout: float):
+        try:
+            return method(request, timeout=timeout, metadata=self._metadata)
+        except grpc.RpcError as error:
+            raise ServingError(error.code(), error.details() or error.code().name) from None
+
+    def _signatures(self, timeout: float) -> Dict[str, meta_graph_pb2.SignatureDef]:
+        request = get_model_metadata_pb2.GetModelMetadataRequest(metadata_field=["signature_def"])
+        self._spec(request.model_spec)
+        response = self._call(self._stub.GetModelMetadata, request, timeout)
+        signature_map = get_model_metadata_pb2.SignatureDefMap()
+        response.metadata["signature_def"].Unpack(signature_map)
+        return dict(signature_map.signature_def)
+
+    def _predict(self, plan: _Plan, inputs: Dict[str, np.ndarray], timeout: float) -> np.ndarray:
+        request = predict_pb2.PredictRequest(output_filter=[plan.output_key])
+        self._spec(request.model_spec)
+        request.model_spec.signature_name = plan.signature
+        for key, array in inputs.items():
+            request.inputs[key].CopyFrom(array_to_proto(array))
+        response = self._call(self._stub.Predict, request, timeout)
+        return proto_to_array(plan.output_key, response.outputs[plan.output_key], plan.output_info)
+
+    def close(self) -> None:
+        """Close the channel."""
+        self._channel.close()
+
+    def __enter__(self) -> "StyleClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class RestStyleClient(_Client):
+    """REST client of a fast-style model on TF Serving or `kerasviz serve`.
+
+    Args:
+        base_url: `http://host:port` or `https://host:port` of the REST API.
+        model_name: The served model's name.
+        signature: Signature to call (None: as `StyleClient`).
+        version: A model version, or None for the newest.
+        token: Bearer token sent in the `Authorization` header.
+        ssl_context: TLS settings for `https` (e.g. `ssl.create_default_context(cafile=...)`).
+        retries: Extra attempts after UNAVAILABLE (503 or a refused connection).
+        backoff: First backoff in seconds.
+
+    Raises:
+        ParameterError: a bad argument.
+    """
+
+    def __init__(
+        self,
+        base_url: str = "http://localhost:8501",
+        model_name: str = "style",
+        *,
+        signature: Optional[str] = None,
+        version: Optional[int] = None,
+        token: Optional[str] = None,
+        ssl_context: Optional[ssl.SSLContext] = None,
+        retries: int = 3,
+        backoff: float = 0.1,
+    ) -> None:
+        super().__init__(model_name, signature, version, retries, backoff)
+        if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+            raise ParameterError(f"`base_url` must start with http:// or https://. Received: base_url={base_url!r}")
+        path = f"/v1/models/{model_name}" + (f"/versions/{version}" if version is not None else "")
+        self._url = base_url.rstrip("/") + path
+        self._headers = {"Content-Type": "application/json"}
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
+        self._ssl = ssl_context
+
+    def _request(self, url: str, body: Optional[bytes], timeout: float) -> Any:
+        request = urllib.request.Request(url, data=body, headers=self._headers, method="POST" if body is not None else "GET")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout, context=self._ssl) as reply:
+                return json.loads(reply.read())
+        except urllib.error.HTTPError as error:
+            try:
+                message = json.loads(error.read()).get("error", error.reason)
+            except (ValueError, AttributeError, OSError):
+                message = str(error.reason)
+            raise ServingError(code_from_http(error.code), str(message), http_status=error.code) from None
+        except (socket.timeout, TimeoutError):
+            raise ServingError(grpc.StatusCode.DEADLINE_EXCEEDED, f"no reply within {timeout} s") from None
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
+            reason = getattr(error, "reason", error)
+            if isinstance(reason, (socket.timeout, TimeoutError)):
+                raise ServingError(grpc.StatusCode.DEADLINE_EXCEEDED, f"no reply within {timeout} s") from None
+            raise ServingError(grpc.StatusCode.UNAVAILABLE, f"cannot reach {url}: {reason}") from None
+
+    def _signatures(self, timeout: float) -> Dict[str, meta_graph_pb2.SignatureDef]:
+        reply = self._request(self._url + "/metadata", None, timeout)
+        signature_map = json_format.ParseDict(
+            reply["metadata"]["signature_def"], get_model_metadata_pb2.SignatureDefMap(), ignore_unknown_fields=True
+        )
+        return dict(signature_map.signature_def)
+
+    def _predict(self, plan: _Plan, inputs: Dict[str, np.ndarray], timeout: float) -> np.ndarray:
+        columns: Dict[str, Any] = {}
+        for key, array in inputs.items():
+            if array.dtype == object:
+                columns[key] = [{"b64": base64.b64encode(item).decode("ascii")} for item in array]
+            elif key == plan.image_key:
+                columns[key] = array.astype(np.uint8).tolist()  # whole numbers: compact JSON
+            else:
+                columns[key] = array.tolist()
+        body = json.dumps({"signature_name": plan.signature, "inputs": columns}).encode()
+        outputs = self._request(self._url + ":predict", body, timeout)["outputs"]
+        if isinstance(outputs, dict) and set(outputs) != {"b64"} and plan.output_key in outputs:
+            outputs = outputs[plan.output_key]
+        if plan.encoded:
+            return np.array([base64.b64decode(item["b64"]) for item in _as_list(outputs)], dtype=object)
+        return np.asarray(outputs, dtype=np.float32)
+
+
+def _as_list(values: Any) -> Sequence[Any]:
+    return values if isinstance(values, list) else [values]

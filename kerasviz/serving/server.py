@@ -1,0 +1,310 @@
+"""`ServingServer`: TF Serving's gRPC and REST APIs for one model, in one process.
+
+gRPC runs on `grpc.server` threads; REST runs on aiohttp in its own event-loop thread; both share
+the model manager (newest version, background loading, warm-up, atomic swaps).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import ssl
+import threading
+from concurrent import futures
+from pathlib import Path
+from typing import Optional, Tuple
+
+import grpc
+from aiohttp import web
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
+
+from ..errors import ParameterError
+from .errors import ServingError
+from .grpc_service import ModelServicer, PredictionServicer, TokenInterceptor
+from .models import ModelManager
+from .rest import make_app
+
+__all__ = ["ServingServer", "DEFAULT_MAX_MESSAGE_BYTES", "AUTH_TOKEN_ENV"]
+
+# One 1024 x 1024 float32 RGB image is 12.6 MB; 16 MiB leaves room for the rest of the request.
+DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+AUTH_TOKEN_ENV = "KERASVIZ_SERVING_TOKEN"
+_SERVICES = ("", "tensorflow.serving.PredictionService", "tensorflow.serving.ModelService")
+_log = logging.getLogger(__name__)
+
+
+def _read(path: Optional[str], what: str) -> Optional[bytes]:
+    if path is None:
+        return None
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        raise ParameterError(f"Cannot read the {what} file: {error.strerror}. Received: {what}={path!r}") from None
+
+
+def _check_port(value: Optional[int], name: str) -> None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 65535):
+        raise ParameterError(f"`{name}` must be a port number in [0, 65535] (0 = any free port). Received: {name}={value!r}")
+
+
+class ServingServer:
+    """An embedded TF Serving: gRPC `PredictionService` / `ModelService` / health, and the REST API.
+
+    Args:
+        model_name: The name clients ask for.
+        model_base_path: Folder of numeric SavedModel version folders (the only place models are
+            loaded from).
+        host: Interface to listen on (default loopback only).
+        port: gRPC port (0 = a free port).
+        rest_api_port: REST port (0 = a free port, None = no REST).
+        ssl_cert: PEM server certificate; with `ssl_key`, both APIs use TLS.
+        ssl_key: PEM private key of `ssl_cert`.
+        ssl_client_ca: PEM CA bundle; if given, clients must present a certificate it signed (mTLS).
+        auth_token: Bearer token required on every call (gRPC `authorization` metadata, REST
+            `Authorization` header); defaults to `$KERASVIZ_SERVING_TOKEN` when set.
+        file_system_poll_wait_seconds: Seconds between scans for new versions (0 = no polling).
+        max_concurrent_requests: Requests handled at once per API; more get RESOURCE_EXHAUSTED / 429.
+        max_message_bytes: Largest request and response (gRPC message, REST body).
+        grace_seconds: Default time `stop()` lets running requests finish.
+
+    Raises:
+        ParameterError: a missing base path, half a TLS key pair, unreadable PEM files, bad ports
+            or limits.
+    """
+
+    def __init__(
+        self,
+        model_name: str,
+        model_base_path: str | os.PathLike,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        rest_api_port: Optional[int] = 0,
+        ssl_cert: Optional[str] = None,
+        ssl_key: Optional[str] = None,
+        ssl_client_ca: Optional[str] = None,
+        auth_token: Optional[str] = None,
+        file_system_poll_wait_seconds: float = 1.0,
+        max_concurrent_requests: int = 64,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        grace_seconds: float = 5.0,
+    ) -> None:
+        if not model_name or "/" in model_name or ":" in model_name:
+            raise ParameterError(f"`model_name` must be a non-empty name without '/' or ':'. Received: model_name={model_name!r}")
+        if not Path(model_base_path).is_dir():
+            raise ParameterError(
+                "`model_base_path` must be an existing folder of numeric version folders (e.g. "
+                f"export with `export_style_model`). Received: model_base_path={str(model_base_path)!r}"
+            )
+        _check_port(port, "port")
+        _check_port(rest_api_port, "rest_api_port")
+        if (ssl_cert is None) != (ssl_key is None):
+            raise ParameterError(f"Pass both `ssl_cert` and `ssl_key`, or neither. Received: ssl_cert={ssl_cert!r}, ssl_key={ssl_key!r}")
+        if ssl_client_ca is not None and ssl_cert is None:
+            raise ParameterError(f"`ssl_client_ca` needs `ssl_cert` and `ssl_key`. Received: ssl_client_ca={ssl_client_ca!r}")
+        for name, value in (("max_concurrent_requests", max_concurrent_requests), ("max_message_bytes", max_message_bytes)):
+            if not isinstance(value, int) or value < 1:
+                raise ParameterError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+        if not file_system_poll_wait_seconds >= 0 or not grace_seconds >= 0:
+            raise ParameterError(
+                "`file_system_poll_wait_seconds` and `grace_seconds` must be >= 0. Received: "
+                f"file_system_poll_wait_seconds={file_system_poll_wait_seconds!r}, grace_seconds={grace_seconds!r}"
+            )
+        auth_token = auth_token if auth_token is not None else os.environ.get(AUTH_TOKEN_ENV) or None
+        if auth_token is not None and (not isinstance(auth_token, str) or not auth_token.strip()):
+            raise ParameterError(f"`auth_token` must be a non-empty string. Received: auth_token={auth_token!r}")
+        self.host = host
+        self._ports = (port, rest_api_port)
+        self._cert, self._key, self._client_ca = _read(ssl_cert, "ssl_cert"), _read(ssl_key, "ssl_key"), _read(ssl_client_ca, "ssl_client_ca")
+        self._cert_paths = (ssl_cert, ssl_key, ssl_client_ca)
+        self._token = auth_token
+        self._max_concurrent = max_concurrent_requests
+        self._max_bytes = max_message_bytes
+        self.grace_seconds = grace_seconds
+        self.manager = ModelManager(model_name, Path(model_base_path), file_system_poll_wait_seconds)
+        self.grpc_port: Optional[int] = None
+        self.rest_port: Optional[int] = None
+        self._grpc: Optional[grpc.Server] = None
+        self._health: Optional[health.HealthServicer] = None
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._loop_thread: Optional[threading.Thread] = None
+        self._runner: Optional[web.AppRunner] = None
+        self._executor: Optional[futures.ThreadPoolExecutor] = None
+        self._stopped = threading.Event()
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> Tuple[int, Optional[int]]:
+        """Load the newest version, then open the gRPC and REST ports.
+
+        Returns:
+            `(grpc_port, rest_port)`; `rest_port` is None without REST.
+
+        Raises:
+            ParameterError: a port is taken, or the server was already started (make a new one).
+        """
+        if self._executor is not None:
+            raise ParameterError("A ServingServer starts once; create a new one to serve again. Received: start() called twice")
+        rest_socket = self._bind_rest() if self._ports[1] is not None else None
+        workers = min(self._max_concurrent, 32)
+        self._executor = futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kerasviz-rest")
+        try:
+            self.manager.start()
+            self._start_grpc(workers)
+            if rest_socket is not None:
+                self._start_rest(rest_socket)
+        except BaseException:
+            if rest_socket is not None:
+                rest_socket.close()
+            self.stop(grace=0)
+            raise
+        self.manager.on_available = self._mark_serving
+        self._mark_serving()
+        _log.info("serving model %s: gRPC %s:%s, REST %s", self.manager.name, self.host, self.grpc_port, self.rest_port)
+        return self.grpc_port, self.rest_port
+
+    def _mark_serving(self) -> None:
+        try:
+            self.manager.servable()
+            state = health_pb2.HealthCheckResponse.SERVING
+        except ServingError:  # no version loaded yet
+            state = health_pb2.HealthCheckResponse.NOT_SERVING
+        for service in _SERVICES:
+            self._health.set(service, state)
+
+    def _start_grpc(self, workers: int) -> None:
+        options = [
+            ("grpc.max_receive_message_length", self._max_bytes),
+            ("grpc.max_send_message_length", self._max_bytes),
+            ("grpc.so_reuseport", 0),
+        ]
+        interceptors = [TokenInterceptor(self._token)] if self._token else []
+        server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kerasviz-grpc"),
+            interceptors=interceptors,
+            options=options,
+            maximum_concurrent_rpcs=self._max_concurrent,
+        )
+        models = {self.manager.name: self.manager}
+        prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(PredictionServicer(models), server)
+        model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(models), server)
+        self._health = health.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        address = f"[{self.host}]:{self._ports[0]}" if ":" in self.host else f"{self.host}:{self._ports[0]}"
+        try:
+            if self._cert is not None:
+                credentials = grpc.ssl_server_credentials(
+                    [(self._key, self._cert)],
+                    root_certificates=self._client_ca,
+                    require_client_auth=self._client_ca is not None,
+                )
+                self.grpc_port = server.add_secure_port(address, credentials)
+            else:
+                self.grpc_port = server.add_insecure_port(address)
+        except RuntimeError as error:
+            raise ParameterError(f"Cannot listen for gRPC on {address}: {error}. Received: port={self._ports[0]}") from None
+        server.start()
+        self._grpc = server
+
+    def _ssl_context(self) -> Optional[ssl.SSLContext]:
+        cert, key, client_ca = self._cert_paths
+        if cert is None:
+            return None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+        if client_ca is not None:
+            context.load_verify_locations(client_ca)
+            context.verify_mode = ssl.CERT_REQUIRED
+        return context
+
+    def _bind_rest(self) -> socket.socket:
+        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.bind((self.host, self._ports[1]))
+        except OSError as error:
+            sock.close()
+            raise ParameterError(
+                f"Cannot listen for REST on {self.host}:{self._ports[1]}: {error.strerror}. "
+                f"Received: rest_api_port={self._ports[1]}"
+            ) from None
+        self.rest_port = sock.getsockname()[1]
+        return sock
+
+    def _start_rest(self, sock: socket.socket) -> None:
+        app = make_app(
+            {self.manager.name: self.manager}, self._executor, self._max_concurrent, self._max_bytes, self._token
+        )
+        self._loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        errors = []
+
+        async def serve() -> None:
+            self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=self.grace_seconds)
+            await self._runner.setup()
+            await web.SockSite(self._runner, sock, ssl_context=self._ssl_context()).start()
+
+        def run() -> None:
+            asyncio.set_event_loop(self._loop)
+            try:
+                self._loop.run_until_complete(serve())
+            except Exception as error:  # reported to start()
+                errors.append(error)
+            ready.set()
+            if not errors:
+                self._loop.run_forever()
+            self._loop.close()
+
+        self._loop_thread = threading.Thread(target=run, name="kerasviz-rest-loop", daemon=True)
+        self._loop_thread.start()
+        ready.wait(timeout=30)
+        if errors:
+            raise ParameterError(f"Cannot start the REST server: {errors[0]}. Received: rest_api_port={self._ports[1]}")
+
+    def stop(self, grace: Optional[float] = None) -> None:
+        """Stop accepting requests, let running ones finish for `grace` seconds, then close.
+
+        Args:
+            grace: Seconds for running requests (default `grace_seconds`).
+        """
+        if self._stopped.is_set():
+            return
+        grace = self.grace_seconds if grace is None else grace
+        grpc_done = None
+        if self._grpc is not None:
+            self._health.enter_graceful_shutdown()
+            grpc_done = self._grpc.stop(grace)
+        if self._loop is not None and self._runner is not None and self._loop_thread.is_alive():
+            cleanup = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop)
+            try:
+                cleanup.result(timeout=grace + 5)
+            except Exception:  # already closed or timed out: the loop is stopped below anyway
+                _log.warning("REST shutdown did not finish cleanly")
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._loop_thread.join(timeout=10)
+        if grpc_done is not None:
+            grpc_done.wait(timeout=grace + 5)
+        self.manager.stop()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+        self._stopped.set()
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """Block until `stop()` has run (for the command line).
+
+        Args:
+            timeout: Seconds to wait at most (None = forever).
+
+        Returns:
+            True when the server has stopped.
+        """
+        return self._stopped.wait(timeout)
+
+    def __enter__(self) -> "ServingServer":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
