@@ -3,6 +3,8 @@
 Images go in and come out in pixel space (`[0, 255]`, channels last); see the README for the API.
 """
 
+from .attribution import *  # noqa: F401,F403
+from .attribution import __all__ as _attribution_all
 from .backbones import Backbone, PixelPreprocessing, imagenet_class_names, load_backbone
 from .errors import (
     ImageError,
@@ -61,6 +63,7 @@ __all__ = [
     "save_image",
     "set_progress",
     "to_uint8",
+    *_attribution_all,
     *_inspect_all,
     *_serving_all,
 ]

@@ -197,7 +197,7 @@ class Backbone:
         from ..images import as_image_batch
 
         batch, _ = as_image_batch(images)
-        self._check_size(batch.shape[1:3])
+        self.check_size(batch.shape[1:3])
         return np.asarray(self.model.predict(batch, batch_size=batch_size, verbose=0), np.float32)
 
     def predict(self, images: Any, batch_size: int = 32) -> np.ndarray:
@@ -243,7 +243,16 @@ class Backbone:
         order = np.argsort(-scores, axis=1)[:, : int(top)]
         return [[(int(i), names[i], float(row[i])) for i in idx] for row, idx in zip(scores, order)]
 
-    def _check_size(self, size: Tuple[int, int]) -> None:
+    def check_size(self, size: Tuple[int, int]) -> None:
+        """Raise unless images of `size` fit the classifier.
+
+        Args:
+            size: `(height, width)` of the images.
+
+        Raises:
+            ModelError: The classifier needs `input_size` and `size` differs; the message shows
+                how to resize.
+        """
         if self.input_size is not None and tuple(size) != tuple(self.input_size):
             raise ModelError(
                 f"{self.name} classifies images of size {self.input_size}; resize them, e.g. "

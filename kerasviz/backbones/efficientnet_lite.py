@@ -45,12 +45,14 @@ PREPROCESS_STD: float = 127.5
 LITE0_LAYERS: dict[str, Any] = {
     "gradcam": "top_activation",
     "content": "block4c_add",
+    # Early layers: chosen by eye for Gram style transfer / textures (deeper expand activations
+    # only add high-frequency noise through this network).
     "style": [
         "stem_activation",
+        "block1a_activation",
+        "block2a_expand_activation",
         "block2b_expand_activation",
-        "block3b_expand_activation",
-        "block4c_expand_activation",
-        "block6d_expand_activation",
+        "block3a_expand_activation",
     ],
     "dream": ["block4c_add", "block5c_add", "block6d_add"],
     "first_conv": "stem_conv",

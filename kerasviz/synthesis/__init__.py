@@ -2,6 +2,13 @@
 with class / feature visualization, fooling and adversarial images, DeepDream and feature
 inversion built on them."""
 
+from .adversarial import FoolingReport, adversarial_example, fooling_image
+from .deepdream import deep_dream
+from .inversion import invert_features
+from .optimize import OptimizeResult, optimize
+from .parameterization import DecorrelatedImage, FourierImage, Parameterization, PixelImage
+from .transforms import Transforms
+from .visualize import visualize_class, visualize_feature
 from .objectives import (
     PIXELS,
     Objective,
@@ -21,6 +28,20 @@ from .objectives import (
 )
 
 __all__ = [
+    "visualize_class",
+    "visualize_feature",
+    "fooling_image",
+    "FoolingReport",
+    "adversarial_example",
+    "deep_dream",
+    "invert_features",
+    "optimize",
+    "OptimizeResult",
+    "Transforms",
+    "Parameterization",
+    "PixelImage",
+    "DecorrelatedImage",
+    "FourierImage",
     "PIXELS",
     "Objective",
     "channel",

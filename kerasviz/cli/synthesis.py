@@ -1,0 +1,142 @@
+"""Synthesis subcommands: `visualize-class`, `visualize-feature`, `fool`, `dream`, `invert`."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from .common import add_backbone_arguments, backbone_from_args, write_png
+
+
+def _grid(images: np.ndarray) -> np.ndarray:
+    from ..images import image_grid
+
+    return images if images.ndim == 3 else image_grid(list(images))
+
+
+def _visualize_class(args: argparse.Namespace) -> int:
+    from ..synthesis import visualize_class
+
+    backbone = backbone_from_args(args)
+    images = visualize_class(
+        backbone, args.classes if len(args.classes) > 1 else args.classes[0], size=args.size, steps=args.steps,
+        param=args.param, tv_weight=args.tv_weight, seed=args.seed,
+    )
+    write_png(args.output, _grid(images))
+    return 0
+
+
+def _visualize_feature(args: argparse.Namespace) -> int:
+    from ..synthesis import visualize_feature
+
+    backbone = backbone_from_args(args)
+    channels = args.channels if len(args.channels) > 1 else args.channels[0]
+    images = visualize_feature(
+        backbone, args.layer, channels, size=args.size, steps=args.steps, param=args.param, seed=args.seed
+    )
+    write_png(args.output, _grid(images))
+    return 0
+
+
+def _fool(args: argparse.Namespace) -> int:
+    from ..images import load_image
+    from ..synthesis import adversarial_example, fooling_image
+
+    backbone = backbone_from_args(args)
+    image = load_image(args.image, size=backbone.input_size)
+    names = backbone.class_names or [str(i) for i in range(backbone.num_classes)]
+    if args.eps is None:
+        result, report = fooling_image(backbone, image, args.target, max_steps=args.steps)
+        print(
+            f"{'fooled' if report.fooled[0] else 'NOT fooled'}: {names[report.original_class[0]]} -> "
+            f"{names[report.predicted_class[0]]} (p={report.target_probability[0]:.3f}) in {report.steps[0]} "
+            f"steps, mean |change| {report.mean_abs_change[0]:.2f}, L-inf {report.linf[0]:.1f} pixel levels"
+        )
+    else:
+        result = adversarial_example(backbone, image, args.eps, method=args.method, target=args.target, steps=args.steps)
+        before, after = backbone.predict(np.stack([image, result])).argmax(axis=1)
+        print(f"{args.method} eps={args.eps:g}: {names[before]} -> {names[after]}")
+    write_png(args.output, result)
+    return 0
+
+
+def _dream(args: argparse.Namespace) -> int:
+    from ..images import load_image
+    from ..synthesis import deep_dream
+
+    backbone = backbone_from_args(args)
+    image = load_image(args.image, size=args.size)
+    dream = deep_dream(
+        backbone, image, args.layers or None, octaves=args.octaves, steps=args.steps, step_size=args.step_size,
+        tile_size=args.tile_size,
+    )
+    write_png(args.output, dream)
+    return 0
+
+
+def _invert(args: argparse.Namespace) -> int:
+    from ..images import load_image
+    from ..synthesis import invert_features
+
+    backbone = backbone_from_args(args)
+    image = load_image(args.image, size=args.size)
+    write_png(args.output, invert_features(backbone, image, args.layer, steps=args.steps, tv_weight=args.tv_weight))
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the synthesis subcommands to the command line."""
+    parser = subparsers.add_parser("visualize-class", help="synthesize the image a class likes best")
+    parser.add_argument("classes", type=int, nargs="+", help="class indices (one image each, as a grid)")
+    parser.add_argument("-o", "--output", default="class.png", help="output PNG (default class.png)")
+    parser.add_argument("--size", type=int, default=128, help="image side in pixels (default 128)")
+    parser.add_argument("--steps", type=int, default=128, help="gradient steps (default 128)")
+    parser.add_argument("--param", default="fourier", choices=["fourier", "decorrelated", "pixel"])
+    parser.add_argument("--tv-weight", type=float, default=0.0, help="total-variation penalty (default 0)")
+    parser.add_argument("--seed", type=int, default=0)
+    add_backbone_arguments(parser)
+    parser.set_defaults(handler=_visualize_class)
+
+    parser = subparsers.add_parser("visualize-feature", help="synthesize images that excite channels of a layer")
+    parser.add_argument("layer", help="layer name (see `kerasviz layers`)")
+    parser.add_argument("channels", type=int, nargs="+", help="channel indices (one image each, as a grid)")
+    parser.add_argument("-o", "--output", default="feature.png", help="output PNG (default feature.png)")
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--steps", type=int, default=128)
+    parser.add_argument("--param", default="fourier", choices=["fourier", "decorrelated", "pixel"])
+    parser.add_argument("--seed", type=int, default=0)
+    add_backbone_arguments(parser)
+    parser.set_defaults(handler=_visualize_feature)
+
+    parser = subparsers.add_parser("fool", help="fooling image or FGSM / PGD adversarial example")
+    parser.add_argument("image", help="image file (resized to the backbone's input size)")
+    parser.add_argument("--target", type=int, default=None, help="class to reach (required without --eps)")
+    parser.add_argument("--eps", type=float, default=None, help="L-inf budget in pixel levels: FGSM / PGD mode")
+    parser.add_argument("--method", default="pgd", choices=["pgd", "fgsm"])
+    parser.add_argument("--steps", type=int, default=200, help="maximum steps (default 200; PGD uses it too)")
+    parser.add_argument("-o", "--output", default="fooling.png", help="output PNG (default fooling.png)")
+    add_backbone_arguments(parser)
+    parser.set_defaults(handler=_fool)
+
+    parser = subparsers.add_parser("dream", help="DeepDream an image")
+    parser.add_argument("image", help="image file")
+    parser.add_argument("--layers", nargs="*", help="layers to amplify (default: the backbone's dream layers)")
+    parser.add_argument("--size", type=int, default=None, help="resize to this side first (default: keep)")
+    parser.add_argument("--octaves", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=20, help="steps per octave (default 20)")
+    parser.add_argument("--step-size", type=float, default=2.0, help="pixel levels per step (default 2)")
+    parser.add_argument("--tile-size", type=int, default=None, help="process in rolled tiles of this side")
+    parser.add_argument("-o", "--output", default="dream.png", help="output PNG (default dream.png)")
+    add_backbone_arguments(parser)
+    parser.set_defaults(handler=_dream)
+
+    parser = subparsers.add_parser("invert", help="reconstruct an image from one layer's activations")
+    parser.add_argument("image", help="image file")
+    parser.add_argument("layer", help="layer name (see `kerasviz layers`)")
+    parser.add_argument("--size", type=int, default=128, help="resize to this side first (default 128)")
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--tv-weight", type=float, default=0.5)
+    parser.add_argument("-o", "--output", default="inversion.png", help="output PNG (default inversion.png)")
+    add_backbone_arguments(parser)
+    parser.set_defaults(handler=_invert)

@@ -1,0 +1,57 @@
+"""The attribution subcommands end to end through `kerasviz.cli.main`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from kerasviz.cli import main
+
+
+@pytest.fixture(scope="module")
+def cat_png(tmp_path_factory, chelsea):
+    path = tmp_path_factory.mktemp("cli") / "cat.png"
+    Image.fromarray(chelsea.astype(np.uint8)).save(path)
+    return path
+
+
+@pytest.fixture
+def session_backbone(monkeypatch, lite0):
+    """Serve the session's Lite0 instead of loading a fresh copy per command (tracing is the
+    slow part); `test_gradcam_defaults_to_the_predicted_class` loads it for real."""
+    import kerasviz.cli.attribution as cli
+
+    monkeypatch.setattr(cli, "backbone_from_args", lambda args: lite0)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["saliency"],
+        ["smoothgrad", "--samples", "2", "--seed", "0"],
+        ["integrated-gradients", "--steps", "2"],
+        ["gradcam", "--plus-plus"],
+        ["occlusion", "--patch", "112", "--stride", "112"],
+        ["guided-backprop"],
+        ["grabcut"],
+    ],
+    ids=lambda c: c[0],
+)
+def test_subcommand_writes_a_png(session_backbone, cat_png, tmp_path, capsys, command):
+    out = tmp_path / "out.png"
+    assert main([command[0], str(cat_png), "--class", "285", "--out", str(out), *command[1:]]) == 0
+    picture = np.asarray(Image.open(out))
+    assert picture.shape == (224, 224, 3) and picture.std() > 5
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_gradcam_defaults_to_the_predicted_class(lite0, cat_png, tmp_path):
+    assert main(["gradcam", str(cat_png), "--out", str(tmp_path / "heat.png")]) == 0
+
+
+def test_errors_are_one_line(session_backbone, cat_png, tmp_path, capsys):
+    assert main(["gradcam", str(cat_png), "--class", "1000", "--out", str(tmp_path / "x.png")]) == 2
+    assert main(["gradcam", str(cat_png), "--layer", "predictions", "--out", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "out of range" in err[0] and "4-D" in err[1]
