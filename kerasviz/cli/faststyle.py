@@ -51,6 +51,8 @@ def load_named_image(name: str, size: Any = None) -> np.ndarray:
 
 def _content(names: List[str], image_size: int) -> Any:
     """A folder path as is; files / skimage pictures as a batch of centred squares."""
+    from ..images import resize_image
+
     if len(names) == 1 and Path(names[0]).is_dir():
         return names[0]
     side = int(round(1.25 * image_size))  # room for random crops
@@ -59,8 +61,6 @@ def _content(names: List[str], image_size: int) -> Any:
         image = load_named_image(name)
         height, width = image.shape[:2]
         scale = side / min(height, width)
-        from ..images import resize_image
-
         image = resize_image(image, (max(side, round(height * scale)), max(side, round(width * scale))))
         top, left = (image.shape[0] - side) // 2, (image.shape[1] - side) // 2
         batch.append(image[top : top + side, left : left + side])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, List, Tuple, Union
+from typing import Any, List, Union
 
 import numpy as np
 import tensorflow as tf

@@ -92,7 +92,7 @@ class _StyleModule(tf.Module):
 
         def one(args):
             data, weights = args
-            pixels = tf.io.decode_image(data, channels=3, expand_animations=False)
+            pixels = tf.io.decode_image(data, channels=3, dtype=tf.uint8, expand_animations=False)
             batch = tf.cast(pixels, tf.float32)[None]
             out = self._run(batch, None if self.n_styles == 1 else weights[None])[0]
             return tf.io.encode_png(tf.cast(tf.round(tf.clip_by_value(out, 0.0, 255.0)), tf.uint8))
@@ -222,7 +222,14 @@ def load_style_model(model_dir: Union[str, os.PathLike]) -> Any:
 
 
 def saved_model_styles(loaded: Any) -> int:
-    """Number of styles of a loaded style model (1 when it takes no `style_weights`)."""
+    """Number of styles of a loaded style model.
+
+    Args:
+        loaded: An object returned by `load_style_model`.
+
+    Returns:
+        The width of its `style_weights` input, or 1 when it takes none.
+    """
     _, kwargs = loaded.signatures[SERVING_DEFAULT].structured_input_signature
     spec = kwargs.get(STYLE_WEIGHTS)
     return 1 if spec is None else int(spec.shape[-1])

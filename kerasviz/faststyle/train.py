@@ -213,7 +213,9 @@ def train_style_network(
             `None` uses the current one (`tf.distribute.get_strategy()`).
         mixed_precision: `mixed_float16` compute with loss scaling; `None` turns it on when a GPU
             is visible. `True` without a GPU raises.
-        seed: Seed of the initial weights, the data order, crops and style draws.
+        seed: Seed of the initial weights (through `keras.utils.set_random_seed`, which also
+            seeds Python's, NumPy's and TensorFlow's global generators), the data order, crops
+            and style draws.
         progress: Show a progress bar with the losses; `None` uses the global setting.
 
     Returns:

@@ -1,7 +1,6 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from kerasviz.errors import ImageError, KerasvizError, ModelError, ParameterError
 from kerasviz.faststyle.network import (

@@ -1,15 +1,10 @@
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from kerasviz.errors import ImageError, KerasvizError, LayerNotFoundError, ParameterError
+from kerasviz.errors import ImageError, LayerNotFoundError, ParameterError
 from kerasviz.faststyle.train import train_style_network
 from kerasviz.images import sample_image
 

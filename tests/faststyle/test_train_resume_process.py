@@ -1,6 +1,5 @@
 """Kill a training process mid-run and start it again: it continues from the last checkpoint."""
 
-import json
 import os
 import signal
 import subprocess
