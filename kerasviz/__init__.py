@@ -15,6 +15,8 @@ from .errors import (
     TargetError,
     WeightsUnavailableError,
 )
+from .faststyle import *  # noqa: F401,F403
+from .faststyle import __all__ as _faststyle_all
 from .features import FeatureModel, layer_names
 from .images import (
     as_image_batch,
@@ -66,6 +68,7 @@ __all__ = [
     "set_progress",
     "to_uint8",
     *_attribution_all,
+    *_faststyle_all,
     *_inspect_all,
     *_serving_all,
     *_synthesis_all,
