@@ -6,6 +6,7 @@ README.md (the test `tests/test_api.py` checks every public name appears there).
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import os
 
@@ -14,13 +15,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import kerasviz  # noqa: E402
 
 FAMILIES = [
-    ("Foundation", ("kerasviz.backbones", "kerasviz.features", "kerasviz.images", "kerasviz.progress", "kerasviz.errors", "kerasviz.targets")),
-    ("Inspect", ("kerasviz.inspect",)),
-    ("Attribution", ("kerasviz.attribution",)),
-    ("Synthesis", ("kerasviz.synthesis",)),
-    ("Fast style", ("kerasviz.faststyle",)),
-    ("Serving", ("kerasviz.serving",)),
+    ("Inspect", "kerasviz.inspect"),
+    ("Attribution", "kerasviz.attribution"),
+    ("Synthesis", "kerasviz.synthesis"),
+    ("Fast style", "kerasviz.faststyle"),
+    ("Serving", "kerasviz.serving"),
 ]
+
+#: Module-level constants: their docstring lives in a comment, so describe them here.
+CONSTANTS = {"PIXELS": "key of the current image batch in an objective's outputs (for pixel regularizers)"}
 
 
 def summary(obj) -> str:
@@ -48,24 +51,20 @@ def signature(name: str, obj) -> str:
     return f"{name}({', '.join(parts)})"
 
 
+def line(name: str) -> str:
+    obj = getattr(kerasviz, name)
+    if inspect.isclass(obj) or callable(obj):
+        return f"- `{signature(name, obj)}` — {summary(obj)}"
+    return f"- `{name} = {obj!r}` — {CONSTANTS.get(name, '')}"
+
+
 def main() -> None:
-    seen = set()
-    for title, prefixes in FAMILIES:
-        rows = []
-        for name in kerasviz.__all__:
-            obj = getattr(kerasviz, name)
-            module = getattr(obj, "__module__", "") or ""
-            if name in seen or not module.startswith(prefixes):
-                continue
-            seen.add(name)
-            rows.append(f"- `{signature(name, obj)}` — {summary(obj)}")
-        if rows:
-            print(f"### {title}\n")
-            print("\n".join(rows) + "\n")
-    rest = [n for n in kerasviz.__all__ if n not in seen]
-    if rest:
-        print("### Other\n")
-        print("\n".join(f"- `{n}` — {summary(getattr(kerasviz, n))}" for n in rest) + "\n")
+    groups = {title: importlib.import_module(module).__all__ for title, module in FAMILIES}
+    family_names = {n for names in groups.values() for n in names}
+    foundation = [n for n in kerasviz.__all__ if n not in family_names]
+    for title, names in [("Foundation", foundation), *groups.items()]:
+        print(f"### {title}\n")
+        print("\n".join(line(n) for n in names if n in kerasviz.__all__) + "\n")
 
 
 if __name__ == "__main__":
