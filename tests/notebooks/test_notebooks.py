@@ -21,4 +21,4 @@ def test_notebook_runs_offline(path, tmp_path, monkeypatch):
     client = NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
     client.execute()
     images = sum("image/png" in out.get("data", {}) for cell in notebook.cells for out in cell.get("outputs", []))
-    assert images >= 2, f"{path.name} displayed {images} pictures"
+    assert images >= 1, f"{path.name} displayed no picture"
