@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import importlib
+import logging
 import pkgutil
 import time
 import traceback
@@ -125,6 +126,9 @@ def run_demo(
     outcomes: List[PanelOutcome] = []
     show = progress_enabled(progress)
     bar = progress_bar(panels, desc="demo", unit="panel", progress=show)
+    tf_logger = logging.getLogger("tensorflow")
+    tf_level = tf_logger.level
+    tf_logger.setLevel(logging.ERROR)  # each panel compiles its own loops; retracing notes are noise here
     for panel in bar:
         bar.set_postfix_str(panel.name)
         start = time.perf_counter()
@@ -140,6 +144,7 @@ def run_demo(
             )
         finally:
             set_progress(saved)
+    tf_logger.setLevel(tf_level)
     (out / "index.html").write_text(_gallery_html(outcomes, quick))
     return outcomes
 

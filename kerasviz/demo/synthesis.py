@@ -21,7 +21,7 @@ def _class_visualization(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     from ..synthesis import visualize_class
 
     classes = CLASSES[:2] if ctx.quick else CLASSES
-    size, steps = (64, 24) if ctx.quick else (128, 96)
+    size, steps = (64, 16) if ctx.quick else (128, 96)
     images = visualize_class(ctx.backbone, classes, size=size, steps=steps, seed=ctx.seed)
     grid = image_grid(list(images), labels=_names(ctx, classes), tile_size=128)
     return grid, f"logits of {', '.join(_names(ctx, classes))}; Fourier + decorrelated colour, Adam, jitter/zoom/rotation; {size} px, {steps} steps"
@@ -32,7 +32,7 @@ def _feature_visualization(ctx: DemoContext) -> Tuple[np.ndarray, str]:
 
     layer = "block4c_add"
     channels = list(range(4)) if ctx.quick else list(range(8))
-    size, steps = (48, 16) if ctx.quick else (96, 64)
+    size, steps = (48, 12) if ctx.quick else (96, 64)
     images = visualize_feature(ctx.backbone, layer, channels, size=size, steps=steps, seed=ctx.seed)
     grid = image_grid(list(images), ncols=4, labels=[f"ch {c}" for c in channels], tile_size=96)
     return grid, f"layer {layer}, channels {channels[0]}..{channels[-1]} in one batch; {size} px, {steps} steps"
@@ -64,9 +64,9 @@ def _adversarial(ctx: DemoContext) -> Tuple[np.ndarray, str]:
 def _deep_dream(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     from ..synthesis import deep_dream
 
-    size = 128 if ctx.quick else 224
+    size = 96 if ctx.quick else 224
     photo = ctx.image("chelsea", size)
-    octaves, steps = (1, 6) if ctx.quick else (3, 15)
+    octaves, steps = (1, 4) if ctx.quick else (3, 15)
     dream = deep_dream(ctx.backbone, photo, octaves=octaves, steps=steps, step_size=2.5, seed=ctx.seed)
     layers = ", ".join(ctx.backbone.dream_layers)
     return image_grid([photo, dream], tile_size=224), f"layers {layers}; {octaves} octaves x {steps} steps"
@@ -75,7 +75,7 @@ def _deep_dream(ctx: DemoContext) -> Tuple[np.ndarray, str]:
 def _inversion(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     from ..synthesis import invert_features
 
-    size, steps = (64, 30) if ctx.quick else (128, 150)
+    size, steps = (48, 20) if ctx.quick else (128, 150)
     photo = ctx.image("chelsea", size)
     layers = ["block2b_add", "block6d_add"] if ctx.quick else ["block2b_add", "block4c_add", "block6d_add"]
     images = [photo] + [invert_features(ctx.backbone, photo, layer, steps=steps) for layer in layers]
