@@ -33,6 +33,7 @@ __all__ = [
     "image_grid",
     "colorize_map",
     "overlay_heatmap",
+    "parse_size",
     "sample_image",
     "COLORMAPS",
     "SAMPLE_IMAGES",
@@ -72,8 +73,19 @@ def _to_numpy(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
-def _parse_size(size: Optional[Size], name: str = "size") -> Optional[Tuple[int, int]]:
-    """Turn `None`, an int `s` or `(height, width)` into `None` or `(height, width)`."""
+def parse_size(size: Optional[Size], name: str = "size") -> Optional[Tuple[int, int]]:
+    """Turn a size argument into `(height, width)`, the one size parser every module shares.
+
+    Args:
+        size: `None`, an int `s` (meaning `s x s`), or `(height, width)`; sides positive.
+        name: The argument name used in error messages.
+
+    Returns:
+        `None` for `None`, else `(height, width)` as ints.
+
+    Raises:
+        ParameterError: Not a positive int or a pair of them.
+    """
     if size is None:
         return None
     if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
@@ -284,7 +296,7 @@ def load_image(
             value range.
         ParameterError: `size` is not a positive int or `(height, width)` pair.
     """
-    target = _parse_size(size)
+    target = parse_size(size)
     limit = Image.MAX_IMAGE_PIXELS if max_pixels is None else int(max_pixels)
     received = _describe(source)
     if isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview, Image.Image)):
@@ -492,7 +504,7 @@ def resize_image(image: Any, size: Size) -> np.ndarray:
         ImageError: the image has an unusable rank, is empty or is not numeric.
         ParameterError: `size` is not a positive int or `(height, width)` pair.
     """
-    target = _parse_size(size)
+    target = parse_size(size)
     array = _to_numpy(image)
     received = f"Received: image with shape {array.shape} and dtype {array.dtype}"
     if array.ndim not in (2, 3, 4) or 0 in array.shape:
@@ -542,7 +554,7 @@ def resize_map(heatmap: Any, size: Size) -> np.ndarray:
         ImageError: the heatmap has the wrong rank, is empty or holds NaN / inf.
         ParameterError: `size` is not a positive int or `(height, width)` pair.
     """
-    target = _parse_size(size)
+    target = parse_size(size)
     maps, single = _as_maps(heatmap, "resize_map")
     if maps.shape[1:] != target:
         maps = np.stack([_resize_float_channels(m, target, Image.BILINEAR) for m in maps])
@@ -631,7 +643,7 @@ def image_grid(
     items = list(images) if not hasattr(images, "shape") else list(_to_numpy(images))
     if not items:
         raise ImageError("`image_grid` needs at least one image. Received: images with 0 items")
-    target = _parse_size(tile_size, "tile_size")
+    target = parse_size(tile_size, "tile_size")
     tiles = [_tile_to_rgb(tile, i) for i, tile in enumerate(items)]
     if target is not None:
         tiles = [to_uint8(resize_image(tile, target)) for tile in tiles]

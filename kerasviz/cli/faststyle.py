@@ -116,7 +116,19 @@ def add_stylize_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="stylized.png", help="output PNG (default stylized.png)")
 
 
-def _load_for_stylize(args: argparse.Namespace) -> np.ndarray:
+def load_stylize_image(args: argparse.Namespace) -> np.ndarray:
+    """The `stylize` command's input image, resized by `--size` (shared by `--model` and `--server`).
+
+    Args:
+        args: Parsed `stylize` arguments (`image`, `size`).
+
+    Returns:
+        float32 `(H, W, 3)` pixels in `[0, 255]`.
+
+    Raises:
+        ImageError: The image cannot be read.
+        ParameterError: `--size` is below 4 pixels.
+    """
     image = load_named_image(args.image)
     if args.size is not None:
         if args.size < 4:
@@ -144,7 +156,7 @@ def stylize_with_saved_model(args: argparse.Namespace) -> int:
 
     if not args.model:
         raise ParameterError("Give --model DIR (an exported style model). Received: model=None")
-    stylized = stylize_saved_model(args.model, _load_for_stylize(args), args.style_weights)
+    stylized = stylize_saved_model(args.model, load_stylize_image(args), args.style_weights)
     write_png(args.out, stylized)
     return 0
 

@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import ParameterError
 from .common import write_png
 from .faststyle import (
-    _load_for_stylize,
+    load_stylize_image,
     add_stylize_arguments,
     stylize_with_saved_model,
 )
@@ -71,7 +71,7 @@ def _stylize(args: argparse.Namespace) -> int:
     from ..serving import RestStyleClient, StyleClient
 
     token = args.token or os.environ.get("KERASVIZ_SERVING_TOKEN") or None
-    image = _load_for_stylize(args)
+    image = load_stylize_image(args)
     if args.server.startswith(("http://", "https://")):
         try:
             context = ssl.create_default_context(cafile=args.ca_cert) if args.ca_cert else None

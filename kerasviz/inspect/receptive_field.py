@@ -26,7 +26,7 @@ import keras
 from ..backbones import as_backbone
 from ..errors import ModelError, ParameterError
 from ..features import FeatureModel, trace_model
-from ..images import _parse_size
+from ..images import parse_size
 from .layer_outputs import spatial_layer
 
 __all__ = ["ReceptiveField", "receptive_field"]
@@ -211,7 +211,7 @@ def receptive_field(
     """
     backbone = as_backbone(model)
     spatial_layer(backbone, layer)
-    size = _parse_size(input_size, "input_size") or backbone.input_size or (224, 224)
+    size = parse_size(input_size, "input_size") or backbone.input_size or (224, 224)
     try:
         rows, cols = _fields(backbone, layer, (*size, 3))
     except ModelError:

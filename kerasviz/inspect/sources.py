@@ -27,7 +27,7 @@ from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ..errors import ImageError, ParameterError
-from ..images import _parse_size, as_image_batch, load_image
+from ..images import parse_size, as_image_batch, load_image
 from ..progress import progress_bar
 
 __all__ = [
@@ -187,7 +187,7 @@ def image_batches(
         ParameterError: Bad `batch_size` or `size`.
     """
     batch_size = check_batch_size(batch_size)
-    size = _parse_size(size, "image_size")
+    size = parse_size(size, "image_size")
     array, files = _resolve(source)
     if array is not None:
         with progress_bar(total=len(array), desc=desc, progress=progress, unit="img") as bar:

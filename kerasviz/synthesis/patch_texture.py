@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from ..errors import ParameterError
-from ..images import _parse_size, as_image_batch, to_uint8
+from ..images import parse_size, as_image_batch, to_uint8
 
 __all__ = ["quilt_texture"]
 
@@ -112,7 +112,7 @@ def quilt_texture(
     patch = _check_int(patch_size, "patch_size", 6, min(height, width))
     step_overlap = max(2, patch // 5) if overlap is None else overlap
     step_overlap = _check_int(step_overlap, "overlap", 1, patch // 2)
-    out_size = _parse_size(size)
+    out_size = parse_size(size)
     if min(out_size) < patch:
         raise ParameterError(
             f"The output must be at least one patch ({patch} px) on each side; lower "

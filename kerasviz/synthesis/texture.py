@@ -14,7 +14,7 @@ import numpy as np
 
 from ..backbones import as_backbone
 from ..errors import ParameterError
-from ..images import _parse_size, as_image_batch, to_uint8
+from ..images import parse_size, as_image_batch, to_uint8
 from .patch_texture import quilt_texture
 from .style_transfer import (
     StyleProblem,
@@ -104,7 +104,7 @@ def synthesize_texture(
         )
     example = batch[0]
     _check_side(example.shape[:2], "texture")
-    out_size = _parse_size(size)
+    out_size = parse_size(size)
     _check_side(out_size, "size")
     style_layers = _layer_list(layers, backbone.style_layers, "layers")
     steps = _check_steps(steps)
