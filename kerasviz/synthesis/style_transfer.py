@@ -402,11 +402,12 @@ def noise_image(shape: Tuple[int, int], seed: Optional[int]) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------------------
 # Colour preservation (Gatys et al. 2017, "Controlling perceptual factors in neural style
-# transfer"): both of their recipes at once. The styles' colours are first mapped onto the
-# content's colour statistics (so the network, which sees colour, still gets the strokes), and the
-# result keeps only its luminance, on the content's chrominance (YIQ). Luminance-only optimization
-# on grey images alone was tried first and barely stylized through Lite0: grey Grams are so alike
-# that the style loss starts 10x lower.
+# transfer", luminance-only transfer): the styles are transferred as they are, then the result
+# keeps only its luminance, shifted and scaled to the content's luminance mean and spread, on the
+# content's chrominance (YIQ). Two other recipes were measured through Lite0 and rejected: optimizing
+# grey images barely stylized (grey Grams are so alike that the style loss starts 10x lower), and
+# recolouring the style to the content's colour statistics first left almost no strokes (a
+# cat-coloured style is low in contrast, so its Gram targets are close to the content's own).
 # ---------------------------------------------------------------------------------------------
 
 # ITU-R BT.601 RGB -> YIQ.
@@ -416,24 +417,13 @@ _RGB_TO_YIQ = np.array(
 _YIQ_TO_RGB = np.linalg.inv(_RGB_TO_YIQ).astype(np.float32)
 
 
-def _sqrt_psd(matrix: np.ndarray, power: float) -> np.ndarray:
-    values, vectors = np.linalg.eigh(matrix)
-    return (vectors * np.maximum(values, 1e-6) ** power) @ vectors.T
-
-
-def _match_colours(style: np.ndarray, content: np.ndarray) -> np.ndarray:
-    """The style with the content's RGB mean and covariance (linear colour transfer)."""
-    source, target = style.reshape(-1, 3).astype(np.float64), content.reshape(-1, 3).astype(np.float64)
-    mean_s, mean_t = source.mean(0), target.mean(0)
-    transfer = _sqrt_psd(np.cov(target.T), 0.5) @ _sqrt_psd(np.cov(source.T), -0.5)
-    mapped = (source - mean_s) @ transfer.T + mean_t
-    return np.clip(mapped, 0.0, 255.0).reshape(style.shape).astype(np.float32)
-
-
 def _with_content_colour(result: np.ndarray, content: np.ndarray) -> np.ndarray:
-    """The result's luminance combined with the content's chrominance (I and Q)."""
-    yiq = content @ _RGB_TO_YIQ.T
-    yiq[..., 0] = result @ _RGB_TO_YIQ[0]
+    """The result's luminance, matched to the content's mean and spread, on the content's I and Q."""
+    yiq = np.asarray(content, np.float32) @ _RGB_TO_YIQ.T
+    luminance = np.asarray(result, np.float32) @ _RGB_TO_YIQ[0]
+    content_luminance = yiq[..., 0]
+    spread = content_luminance.std() / max(float(luminance.std()), 1e-6)
+    yiq[..., 0] = (luminance - luminance.mean()) * spread + content_luminance.mean()
     return np.clip(yiq @ _YIQ_TO_RGB.T, 0.0, 255.0)
 
 
@@ -575,8 +565,8 @@ def style_transfer(
         optimizer: `"lbfgs"` (SciPy L-BFGS-B, bounded to [0, 255]) or `"adam"`.
         learning_rate: Adam's step size in pixel units (> 0); unused by L-BFGS.
         init: Start from the `"content"` image or from grey `"noise"`.
-        preserve_color: Keep the content's colours: the styles are first recoloured to the
-            content's colour statistics, and the result keeps only its luminance on the
+        preserve_color: Keep the content's colours (luminance-only transfer): the result keeps
+            only its luminance, matched to the content's luminance mean and spread, on the
             content's chrominance (YIQ).
         style_scale: The style image is resized so its longer side is `style_scale` times the
             content's longer side (> 0); bigger values give bigger brush strokes.
@@ -628,8 +618,7 @@ def style_transfer(
 
     results = []
     for index, image in enumerate(contents_batch):
-        style_views = [_match_colours(s, image) for s in scaled] if preserve_color else scaled
-        parts = problem.targets(image, style_views, blend, temp)
+        parts = problem.targets(image, scaled, blend, temp)
         start = image if init == "content" else noise_image(image.shape[:2], seed)
         out = optimize_pixels(
             problem, start, parts, loss_weights, temperature=temp, steps=steps,

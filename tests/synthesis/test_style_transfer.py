@@ -139,6 +139,21 @@ def test_preserve_color_keeps_content_chroma(counted, content, style):
     assert np.abs(chroma(out) - chroma(content)).mean() < 2.0
 
 
+def test_preserve_color_keeps_the_stylized_luminance(counted, content, style):
+    """The colour-kept result carries the plain result's strokes: its luminance is the plain
+    result's, rescaled to the content's mean and spread (not a barely stylized content image)."""
+    backbone, _ = counted
+    kw = dict(steps=5, style_weight=100.0, content_layers=["conv2"], style_layers=["conv1", "conv2"],
+              init="noise", seed=3)  # a noise start: the plain result is far from the content
+    plain = style_transfer(backbone, content, style, **kw)
+    kept = style_transfer(backbone, content, style, preserve_color=True, **kw)
+    luminance = lambda image: np.asarray(image, np.float64) @ np.array([0.299, 0.587, 0.114])
+    assert np.corrcoef(luminance(kept).ravel(), luminance(plain).ravel())[0, 1] > 0.98
+    assert np.corrcoef(luminance(plain).ravel(), luminance(content).ravel())[0, 1] < 0.9
+    assert abs(luminance(kept).mean() - luminance(content).mean()) < 3.0
+    assert abs(luminance(kept).std() - luminance(content).std()) < 3.0
+
+
 def test_feature_transform_rule(lite0):
     assert resolve_feature_transform(lite0, "auto") == "softmax"
     vgg_like = Backbone(model=lite0.model, name="vgg19", input_size=None)
