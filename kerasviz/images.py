@@ -14,7 +14,7 @@ import numbers
 import os
 import pathlib
 import warnings
-from typing import Any, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -629,7 +629,7 @@ def image_grid(
         padding: pixels between and around tiles, `>= 0`.
         pad_value: background gray level in `[0, 255]`, or an `(r, g, b)` triple.
         labels: optional text per tile (one string per image), drawn under the tile with
-            Pillow's default font.
+            Pillow's default font; text wider than the tile wraps onto more lines.
         tile_size: resize every tile to this (int `s` or `(height, width)`) with bicubic
             resizing, so that tiles of mixed sizes line up.
 
@@ -680,7 +680,8 @@ def image_grid(
     label_h = 0
     if labels is not None:
         probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-        heights = [probe.multiline_textbbox((0, 0), str(t) or " ", font=font)[3] for t in labels]
+        labels = [_wrap_label(str(text), lambda t: probe.textlength(t, font=font), cell_w - 4) for text in labels]
+        heights = [probe.multiline_textbbox((0, 0), text or " ", font=font)[3] for text in labels]
         label_h = max(heights) + 4
 
     text_rgb = (0, 0, 0) if sum(fill_rgb) > 3 * 127 else (255, 255, 255)
@@ -701,6 +702,29 @@ def image_grid(
             draw.multiline_text((2, 2), str(labels[index]), fill=text_rgb, font=font)
             grid[top + cell_h : top + cell_h + label_h, left : left + cell_w] = np.asarray(strip)
     return grid
+
+
+def _wrap_label(text: str, width_of: Callable[[str], float], width: int) -> str:
+    """`text` with line breaks so that each line is at most `width` pixels wide (words first,
+    then characters for a word that alone is too wide)."""
+    lines: List[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if width_of(candidate) <= width:
+                line = candidate
+                continue
+            if line:
+                lines.append(line)
+            line = ""
+            for char in word:  # the word starts a new line, broken where it must be
+                if line and width_of(line + char) > width:
+                    lines.append(line)
+                    line = ""
+                line += char
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _colormap_id(colormap: str) -> Optional[int]:

@@ -499,6 +499,18 @@ def test_image_grid_labels():
         image_grid(tiles, labels=["only one"])
 
 
+def test_image_grid_wraps_labels_wider_than_the_tile():
+    """A label too long for its tile wraps onto more lines instead of being cut at the tile edge."""
+    tiles = [np.zeros((20, 40, 3), np.uint8)] * 2
+    short = image_grid(tiles, ncols=2, padding=0, labels=["a", "b"])
+    long = image_grid(tiles, ncols=2, padding=0, labels=["immunohistochemistry hubble", "b"])
+    assert long.shape[1] == short.shape[1] and long.shape[0] >= short.shape[0] + 2 * (short.shape[0] - 20)
+    strip = long[20:, :40]
+    assert (strip < 128).any(axis=(0, 2)).nonzero()[0].max() <= 38  # no text reaches the tile edge
+    written = [row for row in range(strip.shape[0]) if (strip[row] < 128).any()]
+    assert written[-1] - written[0] > 2 * (short.shape[0] - 20) - 4  # three lines of text
+
+
 def test_image_grid_bad_inputs():
     with pytest.raises(ImageError, match="at least one"):
         image_grid([])
