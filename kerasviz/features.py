@@ -40,19 +40,23 @@ def _is_softmax(function: Any) -> bool:
 
 
 class _WithoutActivation(keras.layers.Layer):
-    """Calls a layer with its activation switched to linear (its weights are shared, not copied)."""
+    """Calls a layer with a linear activation, without ever changing the user's layer.
+
+    It runs `call` of a shallow copy of the layer whose `activation` is linear: the copy shares the
+    kernel and bias objects (no weights are copied), and the user's layer is never modified, so
+    other threads using the original model at the same time still get probabilities.
+    """
 
     def __init__(self, layer: keras.layers.Layer, **kwargs) -> None:
         super().__init__(name=f"{layer.name}_logits", **kwargs)
-        self.inner = layer
+        self.inner = layer  # tracked, so the feature model owns the shared weights
+        linear = object.__new__(type(layer))  # not copy.copy: Keras rebuilds layers from config
+        linear.__dict__.update(layer.__dict__)
+        object.__setattr__(linear, "activation", keras.activations.linear)  # on the copy only
+        object.__setattr__(self, "_linear", linear)  # untracked: its weights are `inner`'s
 
     def call(self, *args, **kwargs):
-        saved = self.inner.activation
-        self.inner.activation = keras.activations.linear
-        try:
-            return self.inner.call(*args, **kwargs)
-        finally:
-            self.inner.activation = saved
+        return self._linear.call(*args, **kwargs)
 
 
 class _Tracer:

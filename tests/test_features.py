@@ -49,6 +49,35 @@ def test_logits_are_pre_softmax_and_model_untouched(nested, images):
     assert model.get_layer("fc").activation.__name__ == "softmax"  # user's model unchanged
 
 
+class _SetCountingDense(keras.layers.Dense):
+    """A Dense layer counting assignments to its `activation` after it is built."""
+
+    assignments = 0
+
+    def __setattr__(self, name, value):
+        if name == "activation" and getattr(self, "built", False):
+            type(self).assignments += 1
+        super().__setattr__(name, value)
+
+
+def test_softmax_stripping_never_modifies_the_users_layer(images):
+    """The logits come from a linear copy of the layer: the user's layer is never reassigned, even
+    for a moment (another thread may be using the model)."""
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(3, 3)(inputs))
+    model = keras.Model(inputs, _SetCountingDense(4, activation="softmax", name="fc")(x))
+    expected = model.get_layer("fc").kernel.numpy()
+    features = FeatureModel(model, ["fc"])
+    for _ in range(2):
+        logits = features(images)["logits"].numpy()
+    assert _SetCountingDense.assignments == 0
+    assert model.get_layer("fc").activation.__name__ == "softmax"
+    shifted = np.exp(logits - logits.max(1, keepdims=True))
+    np.testing.assert_allclose(shifted / shifted.sum(1, keepdims=True), model(images), atol=1e-5)
+    model.get_layer("fc").kernel.assign(expected * 2)  # the weights are shared, not copied
+    np.testing.assert_allclose(features(images)["logits"], 2 * logits - model.get_layer("fc").bias.numpy(), rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize("head", ["layer", "activation"])
 def test_standalone_softmax_layers_are_stripped(head, images):
     inputs = keras.Input((32, 32, 3))
