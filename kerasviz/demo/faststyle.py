@@ -39,7 +39,7 @@ def render_style_mix(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     stylized = stylize(net, np.repeat(content[None], len(mixes), axis=0), mixes)
     styles = [load_named_image(name, size) for name in info["styles"]]
     tiles = [content, *styles, stylized[-1], *stylized[:-1]]
-    names = [name.split(":")[-1][:16] for name in info["styles"]]
+    names = [name.split(":")[-1].replace("_", " ") for name in info["styles"]]
     labels = ["content", *names, "mix 1/3 each", *(_mix_label(m) for m in MIXES)]
     picture = image_grid(tiles, ncols=5, labels=labels)
     details = (
