@@ -188,6 +188,8 @@ class StyleClient(_Client):
         private_key: PEM client key for mutual TLS.
         certificate_chain: PEM client certificate for mutual TLS.
         retries: Extra attempts after UNAVAILABLE (exponential backoff from `backoff` seconds).
+            A request the server cancels (gRPC servers cancel running requests when they shut
+            down) counts as UNAVAILABLE: this client never cancels its own calls.
         backoff: First backoff in seconds.
 
     Raises:
@@ -227,7 +229,12 @@ class StyleClient(_Client):
         try:
             return method(request, timeout=timeout, metadata=self._metadata)
         except grpc.RpcError as error:
-            raise ServingError(error.code(), error.details() or error.code().name) from None
+            code, details = error.code(), error.details() or error.code().name
+            if code == grpc.StatusCode.CANCELLED:
+                # This client never cancels its own (blocking) calls, so the server cancelled the
+                # request: gRPC servers do that to requests still running when they shut down.
+                code, details = grpc.StatusCode.UNAVAILABLE, f"the server cancelled the request (shutting down?): {details}"
+            raise ServingError(code, details) from None
 
     def _signatures(self, timeout: float) -> Dict[str, meta_graph_pb2.SignatureDef]:
         request = get_model_metadata_pb2.GetModelMetadataRequest(metadata_field=["signature_def"])

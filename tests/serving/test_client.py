@@ -16,6 +16,8 @@ from kerasviz.errors import ImageError, ParameterError
 from kerasviz.images import to_uint8
 from kerasviz.serving import RestStyleClient, ServingError, StyleClient
 from kerasviz.serving import client as client_module
+from kerasviz.serving import grpc_service
+from kerasviz.serving import models as models_module
 
 MODEL = "style"
 TOKEN = "test-token-7f3a"
@@ -104,6 +106,48 @@ def test_retries_only_unavailable(server, monkeypatch):
     with pytest.raises(ServingError):
         StyleClient(f"127.0.0.1:{server.grpc_port}", "other", retries=3).stylize(IMAGES, timeout=5)
     assert sleeps == []
+
+
+def test_request_running_when_the_server_stops_is_unavailable(single_base, start, monkeypatch):
+    """A request still running when the server stops (grace over) ends in UNAVAILABLE."""
+    server = start(single_base)
+    client = StyleClient(f"127.0.0.1:{server.grpc_port}", MODEL, retries=0)
+    client.stylize(IMAGES, timeout=10)  # signatures fetched; the next call goes straight to Predict
+    entered, release = threading.Event(), threading.Event()
+    predict = models_module.Servable.predict
+
+    def blocked_predict(self, *args, **kwargs):
+        entered.set()
+        release.wait(10)
+        return predict(self, *args, **kwargs)
+
+    monkeypatch.setattr(models_module.Servable, "predict", blocked_predict)
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(client.stylize, IMAGES, timeout=10)
+        assert entered.wait(10)
+        server.stop(grace=0.2)
+        release.set()
+        with pytest.raises(ServingError) as caught:
+            pending.result(timeout=10)
+    assert caught.value.code == grpc.StatusCode.UNAVAILABLE
+    client.close()
+
+
+def test_request_cancelled_by_the_server_is_unavailable_and_retried(single_base, start, monkeypatch):
+    """A server may cancel a request (gRPC servers do so while shutting down): the client, which never
+    cancels its own calls, reports UNAVAILABLE and retries it like any other UNAVAILABLE."""
+    monkeypatch.setattr(grpc_service.PredictionServicer, "Predict", lambda self, request, context: context.cancel())
+    server = start(single_base)
+    sleeps = []
+    monkeypatch.setattr(client_module.time, "sleep", sleeps.append)
+    try:
+        with StyleClient(f"127.0.0.1:{server.grpc_port}", MODEL, retries=2, backoff=0.05) as client:
+            with pytest.raises(ServingError) as caught:
+                client.stylize(IMAGES, timeout=10)
+    finally:
+        server.stop(grace=0)
+    assert caught.value.code == grpc.StatusCode.UNAVAILABLE and "cancelled" in str(caught.value)
+    assert sleeps == pytest.approx([0.05, 0.1])
 
 
 def test_server_stopped_mid_load(single_base, start):
