@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import numbers
 import warnings
-import weakref
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, List, NamedTuple, Optional, Tuple
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from ..backbones import Backbone, as_backbone
+from ..compiled import batch_slices, cached, forward_logits
 from ..errors import ParameterError
 from ..features import FeatureModel, find_layer, trace_model
 from ..images import as_image_batch, to_uint8
@@ -126,12 +126,6 @@ def squeeze(array: np.ndarray, single: bool) -> np.ndarray:
     return array[0] if single else array
 
 
-def batch_slices(total: int, batch_size: int) -> Iterator[slice]:
-    """Consecutive slices of at most `batch_size` items covering `range(total)`."""
-    for start in range(0, total, batch_size):
-        yield slice(start, min(start + batch_size, total))
-
-
 def scale_to_unit(maps: np.ndarray) -> np.ndarray:
     """Divide each non-negative map `(N, H, W)` by its maximum; an all-zero map stays zero."""
     peak = maps.reshape(len(maps), -1).max(axis=1).reshape(-1, 1, 1)
@@ -146,45 +140,6 @@ def pixel_signature(model: keras.Model) -> List[tf.TensorSpec]:
         tf.TensorSpec((None, height, width, 3), tf.float32, name="images"),
         tf.TensorSpec((None,), tf.int32, name="indices"),
     ]
-
-
-# --------------------------------------------------------------------------------------------
-# Compiled functions, cached per Keras model
-# --------------------------------------------------------------------------------------------
-
-_CACHE: "weakref.WeakKeyDictionary[keras.Model, Dict[Any, Any]]" = weakref.WeakKeyDictionary()
-
-
-def cached(model: keras.Model, key: Any, build: Callable[[], Any], fn: Any = None) -> Any:
-    """Return `build()` cached under `(model, key, fn)`; entries die with the model.
-
-    `fn` (a callable target compiled into the function) is held weakly, so a fresh lambda per
-    call cannot grow the cache.
-    """
-    per_model = _CACHE.setdefault(model, {})
-    if fn is None:
-        if key not in per_model:
-            per_model[key] = build()
-        return per_model[key]
-    by_fn = per_model.setdefault((key, "callable"), weakref.WeakKeyDictionary())
-    if fn not in by_fn:
-        by_fn[fn] = build()
-    return by_fn[fn]
-
-
-def _logits_function(model: keras.Model) -> Callable:
-    @tf.function(input_signature=pixel_signature(model)[:1])
-    def logits(images):
-        return model(images, training=False)
-
-    return logits
-
-
-def forward_logits(model: keras.Model, images: np.ndarray, batch_size: int) -> np.ndarray:
-    """Logits `(N, C)` of pixel images through a cached compiled forward pass, in batches."""
-    fn = cached(model, "logits", lambda: _logits_function(model))
-    parts = [fn(tf.constant(images[s])).numpy() for s in batch_slices(len(images), batch_size)]
-    return np.concatenate(parts).astype(np.float32)
 
 
 def reduce_to_scores(outputs: tf.Tensor, indices: tf.Tensor, fn: Optional[Callable]) -> tf.Tensor:

@@ -198,7 +198,9 @@ class Backbone:
 
         batch, _ = as_image_batch(images)
         self.check_size(batch.shape[1:3])
-        return np.asarray(self.model.predict(batch, batch_size=batch_size, verbose=0), np.float32)
+        from ..compiled import forward_logits
+
+        return forward_logits(self.model, batch, batch_size)
 
     def predict(self, images: Any, batch_size: int = 32) -> np.ndarray:
         """Class probabilities (softmax of the logits) for pixel images.
