@@ -2,6 +2,9 @@
 
 Every module in this package that defines `register(subparsers)` adds its subcommands, so each
 technique family owns its own CLI module. A subcommand's handler returns an exit code.
+`kerasviz --help` lists the commands in the README's order (`COMMAND_ORDER`; commands not in it
+come last, by name). Errors raised on purpose (`KerasvizError`) print one line in command-line
+terms and exit with code 2.
 """
 
 from __future__ import annotations
@@ -15,7 +18,31 @@ from typing import List, Optional
 from ..errors import KerasvizError
 from ..progress import set_progress
 
-__all__ = ["main", "build_parser"]
+__all__ = ["COMMAND_ORDER", "main", "build_parser"]
+
+#: The order of `kerasviz --help`: the README's command table, family by family.
+COMMAND_ORDER = (
+    # basics
+    "predict", "layers", "demo",
+    # inspect
+    "filters", "activations", "neighbors", "embed", "patches",
+    # attribution
+    "saliency", "smoothgrad", "integrated-gradients", "gradcam", "occlusion",
+    "guided-backprop", "grabcut",
+    # synthesis
+    "visualize-class", "visualize-feature", "fool", "dream", "invert", "texture",
+    "style-transfer",
+    # fast style and serving
+    "train-style", "stylize", "serve",
+)
+
+
+def _order_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Sort the help listing by `COMMAND_ORDER` (unknown commands last, by name)."""
+    rank = {name: index for index, name in enumerate(COMMAND_ORDER)}
+    subparsers._choices_actions.sort(
+        key=lambda action: (rank.get(action.dest, len(rank)), action.dest)
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     """
     parser = argparse.ArgumentParser(
         prog="kerasviz",
-        description="Visualize and understand Keras CNNs; stylize images with fast style networks.",
+        description="Visualize and understand Keras CNNs; stylize images with fast style networks. "
+        "Image arguments take a file or skimage:NAME (e.g. skimage:chelsea).",
+        epilog="`kerasviz COMMAND --help` describes a command.",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -36,7 +65,16 @@ def build_parser() -> argparse.ArgumentParser:
         register = getattr(module, "register", None)
         if register is not None:
             register(subparsers)
+    _order_commands(subparsers)
     return parser
+
+
+def _quiet_python_loggers() -> None:
+    """TensorFlow's Python-side notes (retracing, deprecations) are noise at a shell."""
+    import logging
+
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    logging.getLogger("absl").setLevel(logging.ERROR)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -48,13 +86,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     Returns:
         The exit code: 0 on success, 2 for a `KerasvizError` (printed as one line, no traceback).
     """
+    from .common import cli_error_message
+
     args = build_parser().parse_args(argv)
     if args.no_progress:
         set_progress(False)
+    from .startup import is_cli_process
+
+    if is_cli_process():
+        _quiet_python_loggers()
     try:
         return int(args.handler(args) or 0)
     except KerasvizError as error:
-        print(f"kerasviz {args.command}: error: {error}", file=sys.stderr)
+        print(cli_error_message(args.command, error, args), file=sys.stderr)
         return 2
 
 

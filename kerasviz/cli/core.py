@@ -5,19 +5,17 @@ from __future__ import annotations
 import argparse
 
 from ..features import layer_names
-from .common import add_backbone_arguments, backbone_from_args
+from .common import IMAGE_HELP, add_backbone_arguments, backbone_from_args, load_image_argument
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from ..images import load_image
-
     backbone = backbone_from_args(args)
-    for path in args.images:
-        image = load_image(path, size=backbone.input_size)
+    for name in args.images:
+        image = load_image_argument(name, size=backbone.input_size)
         (top,) = backbone.decode(backbone.predict(image), top=args.top)
-        print(path)
-        for rank, (index, name, probability) in enumerate(top, 1):
-            print(f"  {rank}. {name:<30s} {probability:7.2%}  (class {index})")
+        print(name)
+        for rank, (index, label, probability) in enumerate(top, 1):
+            print(f"  {rank}. {label:<30s} {probability:7.2%}  (class {index})")
     return 0
 
 
@@ -31,11 +29,13 @@ def _layers(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `predict` and `layers` to the command line."""
     parser = subparsers.add_parser("predict", help="print the top classes of images")
-    parser.add_argument("images", nargs="+", help="image files")
+    parser.add_argument("images", nargs="+", help=f"one or more images: {IMAGE_HELP}")
     parser.add_argument("--top", type=int, default=5, help="classes per image (default 5)")
     add_backbone_arguments(parser)
     parser.set_defaults(handler=_predict)
 
-    parser = subparsers.add_parser("layers", help="list a backbone's layer names")
+    parser = subparsers.add_parser(
+        "layers", help="list a backbone's layer names (for --layer options)"
+    )
     add_backbone_arguments(parser)
     parser.set_defaults(handler=_layers)

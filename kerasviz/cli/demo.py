@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .common import add_out_argument
+
 
 def _demo(args: argparse.Namespace) -> int:
     from ..demo import run_demo
@@ -23,7 +25,7 @@ def _demo(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `demo` to the command line."""
     parser = subparsers.add_parser("demo", help="render the offline gallery of every technique")
-    parser.add_argument("--out", default="gallery", help="output folder (default: gallery)")
+    add_out_argument(parser, "gallery", help="output folder (default: gallery)")
     parser.add_argument("--quick", action="store_true", help="small sizes, few steps (< 1 min)")
     parser.add_argument("--only", nargs="*", help="render only these panel names")
     parser.set_defaults(handler=_demo)

@@ -14,40 +14,11 @@ from typing import Any, List
 
 import numpy as np
 
-from ..errors import ImageError, ParameterError
+from ..errors import ParameterError
 from .common import add_backbone_arguments, backbone_from_args, write_png
+from .common import load_image_argument as load_named_image  # the one image-argument loader
 
 __all__ = ["register", "load_named_image", "add_stylize_arguments", "stylize_with_saved_model"]
-
-_SKIMAGE = "skimage:"
-
-
-def load_named_image(name: str, size: Any = None) -> np.ndarray:
-    """Load `skimage:NAME` (a `skimage.data` picture) or an image file as float32 RGB pixels.
-
-    Args:
-        name: `skimage:NAME` or a path.
-        size: Passed to `load_image` (`None`, an int or `(height, width)`).
-
-    Returns:
-        float32 `(H, W, 3)` in `[0, 255]`.
-
-    Raises:
-        ImageError: Unknown skimage picture or unreadable file.
-    """
-    from ..images import load_image
-
-    if name.startswith(_SKIMAGE):
-        import skimage.data
-
-        picture = name[len(_SKIMAGE) :]
-        try:
-            array = getattr(skimage.data, picture)()
-        except Exception as error:  # unknown name, or data that needs a download
-            raise ImageError(f"No usable skimage.data picture {picture!r}: {error}. Received: {name!r}") from error
-        return load_image(np.asarray(array), size)
-    return load_image(name, size)
-
 
 def _content(names: List[str], image_size: int) -> Any:
     """A folder path as is; files / skimage pictures as a batch of centred squares."""

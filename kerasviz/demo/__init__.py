@@ -65,12 +65,21 @@ class DemoContext:
         return load_backbone("efficientnet_lite0")
 
     def image(self, name: str, size: Optional[int] = 224) -> np.ndarray:
-        """A bundled `skimage.data` picture as float32 `(size, size, 3)` pixels."""
-        from ..images import sample_image
+        """A bundled picture, loaded once, by the package's one named-image loader.
 
-        key = f"{name}@{size}"
+        Args:
+            name: `"chelsea"` or `"skimage:chelsea"` (any of `kerasviz.images.NAMED_IMAGES`).
+            size: Side of the square result in pixels, or `None` for the picture's own size.
+
+        Returns:
+            float32 `(size, size, 3)` pixels in `[0, 255]` (cached; do not modify in place).
+        """
+        from ..images import NAMED_IMAGE_PREFIX, load_image
+
+        source = name if name.startswith(NAMED_IMAGE_PREFIX) else NAMED_IMAGE_PREFIX + name
+        key = f"{source}@{size}"
         if key not in self.cache:
-            self.cache[key] = sample_image(name, size=size)
+            self.cache[key] = load_image(source, size)
         return self.cache[key]
 
 

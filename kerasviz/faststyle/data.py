@@ -14,19 +14,21 @@ from typing import Any, List, Union
 
 import numpy as np
 import tensorflow as tf
-from PIL import Image, UnidentifiedImageError
 
-from ..errors import ImageError
 from ..images import as_image_batch, resize_image
+from ..images.folders import readable_image_files
 
-__all__ = ["IMAGE_SUFFIXES", "list_image_files", "training_dataset"]
+__all__ = ["TF_IMAGE_FORMATS", "list_image_files", "training_dataset"]
 
-#: File suffixes read from a content folder.
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+#: The formats `tf.io.decode_image` reads; other files in a content folder are skipped.
+TF_IMAGE_FORMATS = ("JPEG", "PNG", "BMP", "GIF")
 
 
 def list_image_files(folder: Union[str, os.PathLike]) -> List[Path]:
-    """The readable images in a folder (and its subfolders), sorted, each checked by Pillow.
+    """The content images of a folder by the package's one folder rule (`kerasviz.images.folders`).
+
+    Recursive, sorted, hidden files ignored; files Pillow cannot read, or in a format
+    `tf.io.decode_image` cannot decode, are skipped with a `SkippedImageWarning`.
 
     Args:
         folder: A folder of JPEG / PNG / BMP / GIF files.
@@ -35,23 +37,9 @@ def list_image_files(folder: Union[str, os.PathLike]) -> List[Path]:
         The image paths.
 
     Raises:
-        ImageError: Not a readable folder, no images in it, or a file Pillow cannot identify.
+        ImageError: A missing or empty folder, or no readable image in it.
     """
-    path = Path(folder)
-    if not path.is_dir() or not os.access(path, os.R_OK | os.X_OK):
-        raise ImageError(f"The content folder does not exist or cannot be read. Received: content_images={str(folder)!r}")
-    files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-    if not files:
-        raise ImageError(
-            f"The content folder holds no images ({', '.join(IMAGE_SUFFIXES)}). Received: content_images={str(folder)!r}"
-        )
-    for file in files:
-        try:
-            with Image.open(file) as image:
-                image.verify()
-        except (OSError, UnidentifiedImageError) as error:
-            raise ImageError(f"Cannot read the content image {file}: {error}. Received: content_images={str(folder)!r}") from error
-    return files
+    return [Path(f) for f in readable_image_files(folder, formats=TF_IMAGE_FORMATS)]
 
 
 def _resize_shorter_side(image: tf.Tensor, size: int) -> tf.Tensor:

@@ -5,22 +5,15 @@ are validated once (`as_image_batch`) and sliced; files are decoded by `kerasviz
 inside a `tf.data` pipeline (list -> parallel decode + resize -> batch -> prefetch), so memory
 holds a few batches whatever the folder's size.
 
-Rules for files (decided once, for every inspect function):
-
-- A folder is searched recursively; files are taken in sorted path order; hidden files and
-  folders (names starting with ".") are ignored.
-- A file that cannot be read as an image (not an image, truncated, corrupt) is **skipped** with a
-  `SkippedImageWarning` naming it and the reason: in a large folder, continuing is what a user
-  wants.
-- A missing folder, a folder without files, or a set of files of which **none** is a readable
-  image raises `ImageError`.
+Files follow the package's one folder rule (`kerasviz.images.folders`): recursive, sorted,
+hidden files ignored; an unreadable file is skipped with a `SkippedImageWarning`; a missing or
+empty folder, or no readable image at all, raises `ImageError`.
 """
 
 from __future__ import annotations
 
 import os
 import pathlib
-import warnings
 from dataclasses import dataclass
 from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -28,6 +21,12 @@ import numpy as np
 
 from ..errors import ImageError, ParameterError
 from ..images import parse_size, as_image_batch, load_image
+from ..images.folders import (
+    SkippedImageWarning,
+    list_image_files,
+    no_readable_image_error,
+    warn_skipped,
+)
 from ..progress import progress_bar
 
 __all__ = [
@@ -40,10 +39,6 @@ __all__ = [
 
 #: A source id: the file path for files, the row index for arrays.
 SourceId = Union[str, int]
-
-
-class SkippedImageWarning(UserWarning):
-    """A file in a folder (or list of paths) could not be read as an image and was skipped."""
 
 
 @dataclass(frozen=True)
@@ -88,39 +83,6 @@ def _is_paths(source: Any) -> bool:
         and len(source) > 0
         and all(isinstance(item, (str, os.PathLike)) for item in source)
     )
-
-
-def list_image_files(folder: Union[str, os.PathLike]) -> List[str]:
-    """The candidate files of a folder: recursive, sorted, hidden files and folders left out.
-
-    Args:
-        folder: Path of a folder.
-
-    Returns:
-        File paths (strings), sorted. Whether each is a readable image is decided when it is read.
-
-    Raises:
-        ImageError: The folder does not exist, is not a folder, or holds no files.
-    """
-    path = pathlib.Path(folder)
-    if not path.exists():
-        raise ImageError(f"No such folder. Check the path. Received: folder={os.fspath(folder)!r}")
-    if not path.is_dir():
-        raise ImageError(
-            "Expected a folder of images (or pass a list of file paths). "
-            f"Received: folder={os.fspath(folder)!r}"
-        )
-    files = sorted(
-        str(p)
-        for p in path.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-    )
-    if not files:
-        raise ImageError(
-            "The folder holds no files; put some images (PNG, JPEG, ...) in it. "
-            f"Received: folder={os.fspath(folder)!r}"
-        )
-    return files
 
 
 def _resolve(source: Any) -> Tuple[Optional[np.ndarray], List[str]]:
@@ -208,16 +170,11 @@ def image_batches(
             ok = ok.numpy()
             for name, good, message in zip(names, ok, messages.numpy()):
                 if not good:
-                    warnings.warn(
-                        f"Skipped {name!r}: {message.decode()}", SkippedImageWarning, stacklevel=3
-                    )
+                    warn_skipped(name, message.decode(), stacklevel=4)
             bar.update(len(names))
             if ok.any():
                 kept = [name for name, good in zip(names, ok) if good]
                 yield ImageBatch(pixels.numpy()[ok], kept)
                 count += len(kept)
     if count == 0:
-        raise ImageError(
-            f"None of the {len(files)} file(s) is a readable image (each was skipped with a "
-            f"warning saying why). Received: files {files[:3]}{' ...' if len(files) > 3 else ''}"
-        )
+        raise no_readable_image_error(files)
