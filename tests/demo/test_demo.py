@@ -56,3 +56,14 @@ def test_a_failing_panel_is_reported_and_the_rest_render(tmp_path, monkeypatch, 
     assert (tmp_path / "fine.png").is_file() and not (tmp_path / "broken.png").exists()
     assert "this panel is broken" in (tmp_path / "index.html").read_text()
     assert "broken" in capsys.readouterr().err
+
+
+def test_demo_context_images_use_the_one_named_image_loader(tmp_path):
+    from kerasviz.demo import DemoContext
+    from kerasviz.images import load_image
+
+    ctx = DemoContext(out=tmp_path, quick=True)
+    brick = ctx.image("brick", 32)
+    np.testing.assert_array_equal(brick, load_image("skimage:brick", 32))
+    assert ctx.image("skimage:brick", 32) is brick  # one cache entry per picture and size
+    assert ctx.image("chelsea", None).shape == (300, 451, 3)
