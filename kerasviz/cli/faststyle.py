@@ -14,11 +14,31 @@ from typing import Any, List
 
 import numpy as np
 
-from ..errors import ParameterError
+from ..errors import ImageError, ParameterError
 from .common import add_backbone_arguments, backbone_from_args, write_png
-from .common import load_image_argument as load_named_image  # the one image-argument loader
 
 __all__ = ["register", "load_named_image", "add_stylize_arguments", "stylize_with_saved_model"]
+
+_SKIMAGE = "skimage:"
+
+
+def load_named_image(name: str, size: Any = None) -> np.ndarray:
+    """Load `skimage:NAME` (a bundled picture) or an image file as float32 RGB pixels (kept name).
+
+    Args:
+        name: `skimage:NAME` or a path.
+        size: Passed to `load_image` (`None`, an int or `(height, width)`).
+
+    Returns:
+        float32 `(H, W, 3)` in `[0, 255]`.
+
+    Raises:
+        ImageError: Unknown skimage picture or unreadable file.
+    """
+    from .common import load_image_argument  # the one image-argument loader (skimage:NAME in load_image)
+
+    return load_image_argument(name, size)
+
 
 def _content(names: List[str], image_size: int) -> Any:
     """A folder path as is; files / skimage pictures as a batch of centred squares."""
