@@ -31,9 +31,9 @@ README = ROOT / "README.md"
 
 #: Quick settings per command: flag -> value (replaced where given, added where not).
 QUICK: Dict[str, Dict[str, str]] = {
-    "dream": {"--size": "96", "--octaves": "1", "--steps": "2"},
-    "style-transfer": {"--size": "64", "--steps": "2"},
-    "train-style": {"--steps": "2", "--image-size": "64", "--batch-size": "1"},
+    "dream": {"--size": "64", "--octaves": "1", "--steps": "1"},
+    "style-transfer": {"--size": "48", "--steps": "1"},
+    "train-style": {"--steps": "1", "--image-size": "32", "--batch-size": "1"},
     "texture": {"--size": "64", "--steps": "2"},
     "visualize-class": {"--size": "64", "--steps": "4"},
     "visualize-feature": {"--size": "64", "--steps": "4"},
@@ -98,7 +98,7 @@ def test_parsing_helpers():
     assert blocks == [("bash", "kerasviz a \\\n  --b 1  # c\nls\n", "needs a GPU"), ("python", "print(1)\n", "")]
     assert cli_lines(blocks[0][1]) == ["kerasviz a --b 1  # c"]
     assert quick_argv(["dream", "x.png", "--steps", "20"]) == [
-        "dream", "x.png", "--steps", "2", "--size", "96", "--octaves", "1"
+        "dream", "x.png", "--steps", "1", "--size", "64", "--octaves", "1"
     ]
 
 
