@@ -80,7 +80,7 @@ def load_image(
     *,
     max_pixels: Optional[int] = None,
 ) -> np.ndarray:
-    """Load an image from a file, bytes, a PIL image, an array or a sample name as float32 RGB.
+    """Load an image (a file, `skimage:NAME`, bytes, a PIL image or an array) as float32 RGB in [0, 255].
 
     Every input becomes three-channel RGB: grayscale (`1`, `L`) is copied to R, G and B; images
     with transparency (`LA`, `RGBA`, palette `P` with transparency) are composited onto a
