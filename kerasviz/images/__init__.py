@@ -16,6 +16,7 @@ Modules, along the data path:
 """
 
 from .arrays import (
+    Size,
     as_image_batch,
     normalize_map,
     parse_size,
@@ -25,7 +26,15 @@ from .arrays import (
 )
 from .folders import SkippedImageWarning, list_image_files, readable_image_files
 from .grid import image_grid
-from .io import NAMED_IMAGE_PREFIX, NAMED_IMAGES, SAMPLE_IMAGES, load_image, sample_image, save_image
+from .io import (
+    NAMED_IMAGE_PREFIX,
+    NAMED_IMAGES,
+    SAMPLE_IMAGES,
+    ImageSource,
+    load_image,
+    sample_image,
+    save_image,
+)
 from .render import (
     ATTRIBUTION_VIEWS,
     COLORMAPS,
