@@ -3,6 +3,12 @@
 Images go in and come out in pixel space (`[0, 255]`, channels last); see the README for the API.
 """
 
+# The `kerasviz` command hides TensorFlow's start-up lines; it must run before TensorFlow loads.
+from .cli import startup
+
+startup.quiet_tensorflow_startup()
+del startup
+
 from .attribution import *  # noqa: F401,F403
 from .attribution import __all__ as _attribution_all
 from .backbones import Backbone, PixelPreprocessing, imagenet_class_names, load_backbone

@@ -152,11 +152,6 @@ def test_quiet_startup_hides_tensorflow_noise_unless_the_user_set_the_level():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="needs `from .cli.startup import quiet_tensorflow_startup; quiet_tensorflow_startup()` "
-    "at the top of kerasviz/__init__.py (before TensorFlow is imported; not the images helper's file)",
-)
 def test_kerasviz_command_starts_quietly():
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     result = subprocess.run(
