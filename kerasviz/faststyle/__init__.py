@@ -7,9 +7,11 @@ from .export import export_style_model, load_style_model, stylize_saved_model
 from .litert import export_style_tflite, load_tflite, stylize_tflite
 from .network import build_transform_net, extract_style, stylize, transform_net_config
 from .train import TrainingResult, train_style_network
+from .video import VideoResult, stylize_video
 
 __all__ = [
     "TrainingResult",
+    "VideoResult",
     "build_transform_net",
     "export_style_model",
     "export_style_tflite",
@@ -20,6 +22,7 @@ __all__ = [
     "stylize",
     "stylize_saved_model",
     "stylize_tflite",
+    "stylize_video",
     "train_style_network",
     "transform_net_config",
 ]
