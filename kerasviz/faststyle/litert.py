@@ -26,7 +26,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..checks import check_choice, check_side
-from ..errors import ImageError, ModelError, ParameterError
+from ..errors import ImageError, ModelError
 from ..images import as_image_batch, to_uint8
 from .network import IMAGES, MIN_SIZE, STYLE_WEIGHTS, PadToMultiple, check_style_weights, transform_net_config
 
