@@ -89,17 +89,10 @@ def test_export_style_tflite_and_stylize_with_it(keras_file, tmp_path, capsys):
 
 
 def test_stylize_video(keras_file, tmp_path, capsys):
-    import imageio_ffmpeg
-
     from kerasviz.faststyle.video import read_video
 
     path, net = keras_file
-    source = tmp_path / "in.mp4"
-    writer = imageio_ffmpeg.write_frames(str(source), (48, 32), fps=10, macro_block_size=1)
-    writer.send(None)
-    for t in range(7):
-        writer.send(np.ascontiguousarray(sample_image("astronaut", 96)[t : t + 32, 2 * t : 2 * t + 48], np.uint8))
-    writer.close()
+    source = _write_clip(tmp_path / "in.mp4")
     out = tmp_path / "out.mp4"
     assert main(["stylize", str(source), "--model", str(path), "--style-weights", "0", "0", "1", "--batch-size", "3",
                  "--out", str(out)]) == 0
@@ -109,6 +102,40 @@ def test_stylize_video(keras_file, tmp_path, capsys):
     assert main(["stylize", str(source), "--model", str(path), "--no-stable", "--out", str(tmp_path / "n.mp4")]) == 0
     assert main(["stylize", str(tmp_path / "none.mp4"), "--model", str(path)]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def _write_clip(path, frames=7):
+    import imageio_ffmpeg
+
+    writer = imageio_ffmpeg.write_frames(str(path), (48, 32), fps=10, macro_block_size=1)
+    writer.send(None)
+    for t in range(frames):
+        writer.send(np.ascontiguousarray(sample_image("astronaut", 96)[t : t + 32, 2 * t : 2 * t + 48], np.uint8))
+    writer.close()
+    return path
+
+
+def test_stylize_video_through_the_server(keras_file, tmp_path, capsys):
+    from kerasviz.faststyle.video import read_video
+    from kerasviz.serving import ServingServer
+
+    path, net = keras_file
+    export_style_model(net, tmp_path / "models")
+    server = ServingServer("style", tmp_path / "models", file_system_poll_wait_seconds=0)
+    grpc_port, rest_port = server.start()
+    try:
+        source = _write_clip(tmp_path / "in.mp4")
+        for address, name in ((f"127.0.0.1:{grpc_port}", "grpc.mp4"), (f"http://127.0.0.1:{rest_port}", "rest.mp4")):
+            assert main(["stylize", str(source), "--server", address, "--style-weights", "0", "1", "0", "--no-stable",
+                         "--batch-size", "4", "--out", str(tmp_path / name)]) == 0
+        local = tmp_path / "local.mp4"
+        assert main(["stylize", str(source), "--model", str(path), "--style-weights", "0", "1", "0", "--no-stable",
+                     "--out", str(local)]) == 0
+    finally:
+        server.stop(grace=1)
+    assert capsys.readouterr().out.count("7 frames, 10 fps, 48x32") == 3
+    served, via_rest, expected = (np.stack(list(read_video(tmp_path / n)[1])) for n in ("grpc.mp4", "rest.mp4", "local.mp4"))
+    assert np.abs(served.astype(int) - expected).mean() < 1 and np.abs(via_rest.astype(int) - expected).mean() < 1
 
 
 def test_train_style_ctrl_c_is_clean(monkeypatch, tmp_path, capsys):
