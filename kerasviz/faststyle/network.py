@@ -16,7 +16,6 @@ to a multiple of 4 and crops the result back to the input size.
 
 from __future__ import annotations
 
-import weakref
 from typing import Any, Dict, Optional, Tuple
 
 import keras
@@ -24,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..checks import check_int
+from ..compiled import cached
 from ..errors import ImageError, ModelError, ParameterError
 from ..images import as_image_batch, to_uint8
 
@@ -39,6 +39,7 @@ __all__ = [
     "transform_net_config",
     "extract_style",
     "check_style_weights",
+    "compiled_stylize",
     "stylize",
 ]
 
@@ -324,12 +325,19 @@ def check_style_weights(style_weights: Any, n_styles: int, n_images: int) -> np.
     return np.ascontiguousarray(weights, dtype=np.float32)
 
 
-_COMPILED: "weakref.WeakKeyDictionary[keras.Model, Any]" = weakref.WeakKeyDictionary()
+def compiled_stylize(net: keras.Model, n_styles: int) -> Any:
+    """The network's one compiled call (cached per network in `kerasviz.compiled`; never retraces per size).
 
+    Args:
+        net: A transform network.
+        n_styles: Its number of styles.
 
-def _compiled(net: keras.Model, n_styles: int):
-    """One `tf.function` per network, with a fixed input signature (no retrace per size)."""
-    if net not in _COMPILED:
+    Returns:
+        A `tf.function` `(images float32 (N, H, W, 3), style_weights float32 (N, n_styles)) ->
+        float32 (N, H, W, 3)`, with a fixed input signature.
+    """
+
+    def build():
         images = tf.TensorSpec((None, None, None, 3), tf.float32)
         weights = tf.TensorSpec((None, n_styles), tf.float32)
 
@@ -338,8 +346,9 @@ def _compiled(net: keras.Model, n_styles: int):
             inputs = x if n_styles == 1 else {IMAGES: x, STYLE_WEIGHTS: w}
             return tf.cast(net(inputs, training=False), tf.float32)
 
-        _COMPILED[net] = run
-    return _COMPILED[net]
+        return run
+
+    return cached(net, ("faststyle.stylize", n_styles), build)
 
 
 def stylize(net: keras.Model, images: Any, style_weights: Any = None, batch_size: int = 8) -> np.ndarray:
@@ -366,7 +375,7 @@ def stylize(net: keras.Model, images: Any, style_weights: Any = None, batch_size
         raise ImageError(f"Images must be at least {MIN_SIZE}×{MIN_SIZE}. Received: images with shape {batch.shape}")
     batch_size = check_int(batch_size, "batch_size", low=1, high=1 << 16)
     weights = check_style_weights(style_weights, config["n_styles"], len(batch))
-    run = _compiled(net, config["n_styles"])
+    run = compiled_stylize(net, config["n_styles"])
     parts = [
         run(tf.constant(batch[i : i + batch_size]), tf.constant(weights[i : i + batch_size])).numpy()
         for i in range(0, len(batch), batch_size)

@@ -143,3 +143,12 @@ def test_bad_inputs(net, clip, tmp_path):
         stylize_video(net, clip, tmp_path / "o.mp4", [1, 1, 1], progress=False)
     with pytest.raises(ParameterError, match="callable"):
         stylize_video("net", clip, tmp_path / "o.mp4")
+
+
+def test_video_frames_go_through_one_compiled_call(net, clip, both, tmp_path):
+    from kerasviz.faststyle.network import compiled_stylize
+
+    run = compiled_stylize(net, 3)
+    before = run.experimental_get_tracing_count()
+    stylize_video(net, clip, tmp_path / "again.mp4", MIX, batch_size=5, progress=False)  # batches of 5, 5, 5, 1
+    assert run.experimental_get_tracing_count() == before
