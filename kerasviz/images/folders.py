@@ -65,7 +65,7 @@ def list_image_files(folder: Union[str, os.PathLike]) -> List[str]:
     )
     if not files:
         raise ImageError(
-            "The folder holds no files; put some images (PNG, JPEG, ...) in it. "
+            "The folder holds no images (no files at all); put some images (PNG, JPEG, ...) in it. "
             f"Received: folder={os.fspath(folder)!r}"
         )
     return files
