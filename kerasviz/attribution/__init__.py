@@ -12,6 +12,7 @@ from .gradients import (
 )
 from .occlusion import occlusion
 from .segmentation import grabcut_segmentation
+from .metrics import DeletionInsertion, PointingGame, attribution_maps, deletion_insertion, pointing_game
 
 __all__ = [
     "IntegratedGradients",
@@ -24,4 +25,9 @@ __all__ = [
     "occlusion",
     "saliency",
     "smoothgrad",
+    "DeletionInsertion",
+    "PointingGame",
+    "attribution_maps",
+    "deletion_insertion",
+    "pointing_game",
 ]
