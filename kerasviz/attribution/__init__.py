@@ -12,6 +12,7 @@ from .gradients import (
 )
 from .occlusion import occlusion
 from .segmentation import grabcut_segmentation
+from .sanity import RandomizationCheck, cascade_picture, randomization_check, rank_correlation
 from .metrics import DeletionInsertion, PointingGame, attribution_maps, deletion_insertion, pointing_game
 
 __all__ = [
@@ -30,4 +31,8 @@ __all__ = [
     "attribution_maps",
     "deletion_insertion",
     "pointing_game",
+    "RandomizationCheck",
+    "cascade_picture",
+    "randomization_check",
+    "rank_correlation",
 ]
