@@ -1,0 +1,318 @@
+"""Guided backpropagation (Springenberg et al. 2015) on a guided *clone* of the model.
+
+`guided_model` rebuilds the model's graph with `features.trace_model(call_layer=...)`, putting a
+`GuidedReLUGradient` after every ReLU-family nonlinearity, and hands the clone to the core's
+`score_gradient`: the user's model is never modified (the clone shares its weights).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any, List, Optional, Tuple
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ..backbones import as_backbone
+from ..checks import check_fraction, check_int
+from ..compiled import cached
+from ..errors import ParameterError
+from ..features import find_layer, trace_model
+from ..images import as_image_batch, to_uint8
+from ..targets import Target, TargetLike
+from .core import (
+    AttributionInputs,
+    batched_gradients,
+    prepare_inputs,
+    score_gradient,
+    squeeze,
+    target_indices,
+)
+
+__all__ = ["GuidedModel", "GuidedReLUGradient", "gradient_image", "guided_attributions",
+           "guided_backprop", "guided_model", "warn_unguided"]
+
+#: Activations whose gradient guided backprop guides (ReLU family, no negative slope).
+GUIDED_ACTIVATIONS = ("relu", "relu6")
+#: Activations that need no guiding (linear) or are removed (the final softmax).
+PASSIVE_ACTIVATIONS = ("linear", "softmax", "identity")
+
+
+@tf.custom_gradient
+def _guided_identity(outputs: tf.Tensor, upper: tf.Tensor):
+    """Identity forward; backward passes only positive upstream gradients where the ReLU was
+    active (0 < output < upper), i.e. where its input was > 0 (and < 6 for ReLU6)."""
+
+    def backward(upstream):
+        active = tf.logical_and(outputs > 0, outputs < upper)
+        keep = tf.logical_and(active, upstream > 0)
+        return tf.where(keep, upstream, tf.zeros_like(upstream)), tf.zeros_like(upper)
+
+    return tf.identity(outputs), backward
+
+
+class GuidedReLUGradient(keras.layers.Layer):
+    """Applied to a ReLU / ReLU6 output: forward identity, guided-backprop gradient backward."""
+
+    def __init__(self, max_value: Optional[float] = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.max_value = max_value
+
+    def call(self, inputs):
+        upper = np.inf if self.max_value is None else float(self.max_value)
+        return _guided_identity(inputs, tf.constant(upper, inputs.dtype))
+
+
+def _relu_max_value(layer: keras.layers.Layer) -> Tuple[bool, Optional[float]]:
+    """`(guidable, max_value)` of a leaf layer's ReLU-family nonlinearity; `(False, None)` when it
+    has one guided backprop cannot guide. Raises `LookupError` for a layer with no nonlinearity."""
+    if isinstance(layer, keras.layers.ReLU):
+        if float(layer.negative_slope) != 0.0:
+            return False, None
+        return True, None if layer.max_value is None else float(layer.max_value)
+    if isinstance(layer, (keras.layers.LeakyReLU, keras.layers.PReLU, keras.layers.ELU)):
+        return False, None
+    if isinstance(layer, keras.layers.Lambda):
+        return False, None
+    activation = getattr(layer, "activation", None)
+    if activation is None:
+        raise LookupError(layer.name)
+    name = getattr(activation, "__name__", type(activation).__name__).lower()
+    if name in PASSIVE_ACTIVATIONS:
+        raise LookupError(layer.name)
+    if name in GUIDED_ACTIVATIONS:
+        return True, 6.0 if name == "relu6" else None
+    return False, None
+
+
+@dataclass
+class GuidedModel:
+    """A guided-backprop clone and what could not be guided.
+
+    Attributes:
+        model: Keras model sharing the original's weights, pixels -> logits (or the layer's
+            output), whose ReLU / ReLU6 gradients are guided.
+        guided: Names of the layers whose nonlinearity is guided.
+        unguided: Names of layers with a nonlinearity that could not be guided.
+    """
+
+    model: keras.Model
+    guided: List[str]
+    unguided: List[str]
+
+
+def guided_model(model: keras.Model, layer: Optional[str] = None) -> GuidedModel:
+    """Build (or fetch) the guided-backprop clone of a pixels -> logits model.
+
+    Every leaf layer whose nonlinearity is ReLU-family (`keras.layers.ReLU`, ReLU6 included;
+    `Activation("relu" | "relu6")`; any layer built with `activation="relu" | "relu6"`) gets a
+    `GuidedReLUGradient` on its output. Nested models are inlined by `trace_model`. The user's
+    model and its layers are not changed (the clone shares their weights).
+
+    Args:
+        model: The Backbone's Keras model.
+        layer: Return this layer's output instead of the logits.
+
+    Returns:
+        A `GuidedModel`, cached per (model, layer).
+
+    Raises:
+        LayerNotFoundError: `layer` is not in the model.
+    """
+    if layer is not None:
+        find_layer(model, layer)
+
+    def build() -> GuidedModel:
+        guided: List[str] = []
+        unguided: List[str] = []
+
+        def call_layer(leaf, *args, **kwargs):
+            outputs = leaf(*args, **kwargs)
+            try:
+                ok, max_value = _relu_max_value(leaf)
+            except LookupError:
+                return outputs
+            if not ok:
+                unguided.append(leaf.name)
+                return outputs
+            guided.append(leaf.name)
+            return GuidedReLUGradient(max_value, name=f"{leaf.name}_guided")(outputs)
+
+        inputs, logits, taps = trace_model(model, call_layer=call_layer)
+        output = logits if layer is None else taps[layer]
+        clone = keras.Model(inputs, output, name=f"{model.name}_guided")
+        return GuidedModel(clone, guided, unguided)
+
+    return cached(model, ("guided_model", layer), build)
+
+
+def warn_unguided(clone: GuidedModel) -> None:
+    """Warn (once per call) naming the layers whose nonlinearity could not be guided.
+
+    Args:
+        clone: The guided clone.
+    """
+    if clone.unguided:
+        shown = ", ".join(repr(n) for n in clone.unguided[:10])
+        more = f" and {len(clone.unguided) - 10} more" if len(clone.unguided) > 10 else ""
+        warnings.warn(
+            f"guided_backprop could not guide the nonlinearity of layers {shown}{more} (not "
+            "ReLU / ReLU6); their gradients pass through unguided.",
+            stacklevel=3,
+        )
+
+
+def _channel_indices(channel: Any, n_images: int, n_channels: int) -> np.ndarray:
+    values = np.asarray(channel)
+    if values.dtype.kind not in "iu" or values.ndim > 1:
+        raise ParameterError(
+            f"`channel` must be an int or one int per image. Received: channel={channel!r}"
+        )
+    values = np.broadcast_to(values, (n_images,)) if values.ndim == 0 else values
+    if len(values) != n_images:
+        raise ParameterError(
+            f"Give one channel per image ({n_images} images) or a single channel. Received: "
+            f"channel with shape {values.shape}"
+        )
+    if values.min() < 0 or values.max() >= n_channels:
+        raise ParameterError(
+            f"`channel` must be in 0..{n_channels - 1} (the layer has {n_channels} channels). "
+            f"Received: channel={channel!r}"
+        )
+    return values.astype(np.int32)
+
+
+def guided_attributions(
+    inputs: AttributionInputs,
+    *,
+    layer: Optional[str] = None,
+    batch_size: int,
+    jit_compile: bool = False,
+    bar: Any = None,
+) -> np.ndarray:
+    """Raw guided gradients of the target (or, with `layer`, of a channel mean) w.r.t. pixels.
+
+    Args:
+        inputs: Validated inputs; with `layer`, the target's indices are channels of `layer`.
+        layer: Explain channel means of this layer instead of class scores.
+        batch_size: Largest batch per compiled call.
+        jit_compile: Compile the gradient with XLA.
+        bar: Optional progress bar, advanced per image.
+
+    Returns:
+        float32 `(N, H, W, 3)`.
+    """
+    clone = guided_model(inputs.backbone.model, layer)
+    grad = score_gradient(clone.model, inputs.target, jit_compile=jit_compile)
+    _, gradients = batched_gradients(grad, inputs.images, target_indices(inputs), batch_size, bar)
+    return gradients.astype(np.float32)
+
+
+def guided_backprop(
+    model: Any,
+    images: Any,
+    target: Optional[TargetLike] = None,
+    *,
+    layer: Optional[str] = None,
+    channel: Any = None,
+    batch_size: int = 32,
+    jit_compile: bool = False,
+) -> np.ndarray:
+    """Guided backpropagation (Springenberg et al.): gradients through guided ReLUs.
+
+    Every ReLU / ReLU6 of a clone of the model passes gradient only where its input was
+    positive (and below 6 for ReLU6) and the upstream gradient is positive. The user's model is
+    not modified. Known limitation (Adebayo et al., "Sanity Checks for Saliency Maps", 2018):
+    guided backprop is largely insensitive to the model's top-layer weights and the class --
+    it mostly reconstructs image edges -- so it shows what the lower layers see, not *why* the
+    class was chosen; `tests/attribution/test_gradients.py` measures this.
+
+    Args:
+        model: A `Backbone` or a `keras.Model` taking pixels in `[0, 255]`.
+        images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`, at the model's input size.
+        target: Class index, one per image, callable on logits, or `None` for the predicted
+            class. Must be `None` when `layer` is given.
+        layer: Explain an intermediate neuron instead of a class: the mean of `channel` over
+            this layer's spatial positions (as in the lecture).
+        channel: Channel of `layer` (an int, or one per image); required with `layer`.
+        batch_size: Largest batch per compiled call, `>= 1`.
+        jit_compile: Compile the gradient with XLA.
+
+    Returns:
+        float32 `(N, H, W, 3)` (or `(H, W, 3)`) raw guided gradients w.r.t. pixels (render
+        them with `gradient_image`).
+
+    Warns:
+        UserWarning: Naming layers whose nonlinearity (LeakyReLU, ELU, swish, GELU, Lambda...)
+            could not be guided.
+
+    Raises:
+        ImageError: Invalid images.
+        TargetError: Invalid target.
+        LayerNotFoundError: Unknown `layer`.
+        ParameterError: `channel` missing, out of range, or given with a target; bad
+            `batch_size`.
+        ModelError: Unusable model or image size.
+    """
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    if layer is None and channel is not None:
+        raise ParameterError(
+            f"`channel` needs `layer` (the layer whose channel to explain). Received: "
+            f"channel={channel!r}, layer=None"
+        )
+    if layer is not None and target is not None:
+        raise ParameterError(
+            "Give either a class `target` or `layer` and `channel`, not both. Received: "
+            f"target={target!r}, layer={layer!r}"
+        )
+    if layer is not None and channel is None:
+        raise ParameterError(
+            f"`layer` needs `channel` (which channel's mean to explain). Received: "
+            f"layer={layer!r}, channel=None"
+        )
+    if layer is None:
+        inputs = prepare_inputs(model, images, target, batch_size)
+    else:
+        backbone = as_backbone(model)
+        batch, single = as_image_batch(images)
+        backbone.check_size(batch.shape[1:3])
+        width = int(guided_model(backbone.model, layer).model.outputs[0].shape[-1])
+        indices = _channel_indices(channel, len(batch), width)
+        inputs = AttributionInputs(backbone, batch, single, Target(indices=indices, fn=None))
+    warn_unguided(guided_model(inputs.backbone.model, layer))
+    gradients = guided_attributions(
+        inputs, layer=layer, batch_size=batch_size, jit_compile=jit_compile
+    )
+    return squeeze(gradients, inputs.single)
+
+
+def gradient_image(gradients: Any, *, contrast: float = 0.1) -> np.ndarray:
+    """Render raw pixel gradients as a picture: centred on gray, scaled by their spread.
+
+    Each image is standardized (`(g - mean) / std`), scaled by `contrast`, shifted to 0.5 and
+    clipped, as in the lecture's guided-backprop pictures.
+
+    Args:
+        gradients: `(H, W, 3)` or `(N, H, W, 3)` finite gradients (any scale).
+        contrast: Gray levels per standard deviation, as a fraction of the full range, `> 0`.
+
+    Returns:
+        uint8 `(H, W, 3)` or `(N, H, W, 3)`.
+
+    Raises:
+        ParameterError: Wrong shape, non-finite values, or bad `contrast`.
+    """
+    values = np.asarray(gradients, np.float32)
+    if values.ndim not in (3, 4) or values.shape[-1] != 3 or not np.all(np.isfinite(values)):
+        raise ParameterError(
+            "`gradients` must be finite, shaped (H, W, 3) or (N, H, W, 3). Received: gradients "
+            f"with shape {values.shape}"
+        )
+    contrast = check_fraction(contrast, "contrast", low=1e-6, high=1.0)
+    axes = tuple(range(values.ndim - 3, values.ndim))
+    centred = values - values.mean(axis=axes, keepdims=True)
+    spread = centred.std(axis=axes, keepdims=True)
+    standard = centred / np.where(spread > 0, spread, 1.0)
+    return to_uint8(np.clip(standard * contrast + 0.5, 0.0, 1.0) * 255.0)
