@@ -13,6 +13,7 @@ from .segmentation import grabcut_segmentation
 from .smoothgrad import smoothgrad
 from .metrics import DeletionInsertion, PointingGame, attribution_maps, deletion_insertion, pointing_game
 from .sanity import RandomizationCheck, cascade_picture, randomization_check, rank_correlation
+from .callbacks import AttributionCallback, AttributionPNGCallback, attribution_pictures
 
 __all__ = [
     "IntegratedGradients",
@@ -34,4 +35,7 @@ __all__ = [
     "cascade_picture",
     "randomization_check",
     "rank_correlation",
+    "AttributionCallback",
+    "AttributionPNGCallback",
+    "attribution_pictures",
 ]
