@@ -13,6 +13,11 @@ from .segmentation import grabcut_segmentation
 from .smoothgrad import smoothgrad
 from .metrics import DeletionInsertion, PointingGame, attribution_maps, deletion_insertion, pointing_game
 from .sanity import RandomizationCheck, cascade_picture, randomization_check, rank_correlation
+from .gradient_cams import hires_cam, xgrad_cam
+from .layer_cam import layer_cam
+from .eigen_cam import eigen_cam
+from .score_cam import score_cam
+from .ablation_cam import ablation_cam
 from .callbacks import AttributionCallback, AttributionPNGCallback, attribution_pictures
 
 __all__ = [
@@ -38,4 +43,10 @@ __all__ = [
     "AttributionCallback",
     "AttributionPNGCallback",
     "attribution_pictures",
+    "ablation_cam",
+    "eigen_cam",
+    "hires_cam",
+    "layer_cam",
+    "score_cam",
+    "xgrad_cam",
 ]
