@@ -169,7 +169,7 @@ def score_cam(
     target: Optional[TargetLike] = None,
     *,
     layer: Optional[str] = None,
-    batch_size: int = 64,
+    batch_size: int = 16,
     channels: Optional[int] = None,
     progress: Optional[bool] = None,
 ) -> np.ndarray:
@@ -181,7 +181,8 @@ def score_cam(
         target: Class index, one per image, callable `scores(logits) -> (N,)`, or `None` for
             each image's predicted class. Scores are logits.
         layer: A layer with a 4-D output; default the backbone's `gradcam_layer`.
-        batch_size: Masked copies per forward pass (inside the one compiled call per image).
+        batch_size: Masked copies per forward pass (inside the one compiled call per image);
+            on 2 CPU cores chunks of 8-16 measured 44-51 ms per mask against 64-79 for 32-64.
         channels: Score only this many channels, those with the largest spatial variance
             (subsampling for wide layers; `None`: all). The others get weight 0.
         progress: Show a progress bar over images (`None`: global setting).

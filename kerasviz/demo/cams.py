@@ -85,7 +85,7 @@ def cat_and_espresso(ctx: DemoContext) -> np.ndarray:
 
 def _render_cams(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     return compare_cams_picture(
-        ctx.backbone, cat_and_espresso(ctx), [CAT, ESPRESSO], channels=128 if ctx.quick else None
+        ctx.backbone, cat_and_espresso(ctx), [CAT, ESPRESSO], channels=32 if ctx.quick else None
     )
 
 

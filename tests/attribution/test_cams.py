@@ -193,3 +193,27 @@ def test_score_cam_all_channels_points_at_both_objects(lite0, halves):
     result = pointing_game(maps, HALVES, tolerance=0)
     print("score_cam all channels", result.hits, result.energy.round(2))
     assert result.hits.all()
+
+
+def test_cli_cam_and_faithfulness(tmp_path, capsys, coffee):
+    from kerasviz.cli import main
+    from kerasviz.images import load_image, save_image
+
+    save_image(tmp_path / "coffee.png", coffee)
+    out = tmp_path / "eigen.png"
+    assert main(["eigen-cam", str(tmp_path / "coffee.png"), "--out", str(out)]) == 0
+    assert load_image(out).shape == (224, 224, 3)
+    capsys.readouterr()
+    assert main(["faithfulness", str(tmp_path / "coffee.png"), "--class", "967", "--methods",
+                 "hires-cam", "random", "--steps", "4"]) == 0
+    table = capsys.readouterr().out
+    rows = {line.split()[0]: line.split()[1:] for line in table.splitlines()[2:4]}
+    assert set(rows) == {"hires-cam", "random"} and all(len(v) == 2 for v in rows.values())
+    assert main(["faithfulness", str(tmp_path / "coffee.png"), "--methods", "gradcamm"]) == 2
+    assert "Unknown method 'gradcamm'" in capsys.readouterr().err
+
+
+def test_demo_panel_is_registered():
+    from kerasviz.demo import all_panels
+
+    assert "cam_family" in {p.name for p in all_panels()}
