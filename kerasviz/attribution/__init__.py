@@ -1,7 +1,8 @@
 """Attribution: which pixels made the network say *cat*? Occlusion, saliency, guided backprop,
 Grad-CAM (and Grad-CAM++), SmoothGrad, integrated gradients and saliency-seeded GrabCut.
 
-Where to add a technique: one module here (built on `core.py`) plus one import line below.
+Where to add a technique: one module here (built on `core.py`) plus its import line and
+its name in `__all__` below.
 """
 
 from .gradcam import gradcam, gradcam_plus_plus
