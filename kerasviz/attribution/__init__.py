@@ -6,6 +6,7 @@ its name in `__all__` below.
 """
 
 from .gradcam import gradcam, gradcam_plus_plus
+from .gradient_x_input import gradient_x_input
 from .guided_backprop import gradient_image, guided_backprop
 from .integrated_gradients import IntegratedGradients, integrated_gradients
 from .occlusion import occlusion
@@ -19,6 +20,7 @@ __all__ = [
     "gradcam",
     "gradcam_plus_plus",
     "gradient_image",
+    "gradient_x_input",
     "guided_backprop",
     "integrated_gradients",
     "occlusion",

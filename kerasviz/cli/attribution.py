@@ -66,6 +66,14 @@ def _integrated_gradients(args: argparse.Namespace) -> int:
     return _write_overlay(args, image, _summed_magnitude(result.attributions))
 
 
+def _gradient_x_input(args: argparse.Namespace) -> int:
+    from ..attribution import gradient_x_input
+
+    backbone, image = _load(args)
+    attributions = gradient_x_input(backbone, image, args.class_index)
+    return _write_overlay(args, image, _summed_magnitude(attributions))
+
+
 def _gradcam(args: argparse.Namespace) -> int:
     from ..attribution import gradcam, gradcam_plus_plus
 
@@ -162,6 +170,10 @@ SUBCOMMANDS = [
     Subcommand(
         "integrated-gradients", "integrated gradients (|attribution| summed over colours)",
         _integrated_gradients, _integrated_gradients_options,
+    ),
+    Subcommand(
+        "gradient-x-input", "gradient x input (|attribution| summed over colours)",
+        _gradient_x_input,
     ),
     Subcommand("gradcam", "Grad-CAM (or Grad-CAM++) heatmap", _gradcam, _gradcam_options),
     Subcommand(

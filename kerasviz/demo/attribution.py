@@ -129,6 +129,16 @@ def _render_guided_backprop(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     )
 
 
+def _render_gradient_x_input(ctx: DemoContext) -> Tuple[np.ndarray, str]:
+    from ..attribution import gradient_x_input
+
+    image = _halves(ctx)
+    attributions = gradient_x_input(ctx.backbone, np.stack([image, image]), [CAT, ESPRESSO])
+    maps = _visible(np.abs(attributions).sum(axis=-1))
+    details = "|pixel x d logit / d pixel| summed over colours, clipped at the 99th percentile"
+    return _two_classes(ctx, maps), details
+
+
 def _render_grabcut(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     from ..attribution import grabcut_segmentation, gradcam
     from ..images import image_grid, overlay_heatmap
@@ -154,5 +164,6 @@ PANELS = [
         family="attribution",
     ),
     Panel("guided_backprop", "Guided backpropagation", _render_guided_backprop, family="attribution"),
+    Panel("gradient_x_input", "Gradient x input", _render_gradient_x_input, family="attribution"),
     Panel("grabcut", "Saliency to segmentation (GrabCut)", _render_grabcut, family="attribution"),
 ]

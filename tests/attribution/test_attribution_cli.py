@@ -31,6 +31,7 @@ def session_backbone(monkeypatch, lite0):
         ["saliency"],
         ["smoothgrad", "--samples", "2", "--seed", "0"],
         ["integrated-gradients", "--steps", "2"],
+        ["gradient-x-input"],
         ["gradcam", "--plus-plus"],
         ["occlusion", "--patch", "112", "--stride", "112"],
         ["guided-backprop"],
