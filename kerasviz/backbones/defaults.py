@@ -12,6 +12,7 @@ from ..compiled import cached
 from ..errors import ModelError
 from ..features import LOGITS, is_graph_model, trace_model
 from ..graph import nodes_by_name, spatial_taps
+from ..tokens import MAX_SKIP_TOKENS
 
 __all__ = [
     "FEATURE_OUTPUTS",
@@ -19,6 +20,7 @@ __all__ = [
     "feature_map_layers",
     "functional_wrapper",
     "is_classifier_output",
+    "token_layers",
 ]
 
 #: Layer classes whose rank-2 output is pooled features, not class scores (`pooling="avg"`).
@@ -127,6 +129,40 @@ def feature_map_layers(model: keras.Model) -> List[str]:
     ]
 
 
+def token_layers(model: keras.Model) -> List[str]:
+    """Addressable token layers `(N, T, C)` of a vision transformer, in graph order.
+
+    A rank-3 output counts as tokens when, after at most `MAX_SKIP_TOKENS` leading class /
+    register tokens, its count equals the patch grid of the model's last feature map (the patch
+    embedding), so `kerasviz.tokens.token_grid` finds its grid.
+
+    Args:
+        model: A graph model.
+
+    Returns:
+        Names (empty for models without tokens).
+    """
+    if not is_graph_model(model):
+        return []
+    maps = feature_map_layers(model)
+    if not maps:
+        return []
+    _, _, taps = trace_model(model)
+    height, width = taps[maps[-1]].shape[1:3]
+    if height is None or width is None or height != width:
+        return []
+    patches = int(height) * int(width)
+    return [
+        name
+        for name, tensor in taps.items()
+        if "/" not in name
+        and name != LOGITS
+        and len(tensor.shape) == 3
+        and tensor.shape[1] is not None
+        and 0 <= int(tensor.shape[1]) - patches <= MAX_SKIP_TOKENS
+    ]
+
+
 def _spread(names: Sequence[str], count: int) -> List[str]:
     if len(names) <= count:
         return list(names)
@@ -141,15 +177,17 @@ def default_layers(model: keras.Model) -> Dict[str, Any]:
         model: The Backbone's model (pixels in).
 
     Returns:
-        `gradcam_layer` (last feature map), `content_layers`, `style_layers` (spread over the
+        `gradcam_layer` (last feature map; for a vision transformer its last token layer, see
+        `token_layers`), `content_layers`, `style_layers` (spread over the
         convolutions), `dream_layers`, `first_conv_layer`; `None` / empty where the model has no
         addressable feature map (e.g. a subclassed model).
     """
     maps = feature_map_layers(model)
     nodes = nodes_by_name(model) if maps else {}
     convs = [n for n in maps if isinstance(nodes.get(n), keras.layers.Conv2D)]
+    tokens = token_layers(model)
     return dict(
-        gradcam_layer=maps[-1] if maps else None,
+        gradcam_layer=tokens[-1] if tokens else maps[-1] if maps else None,
         content_layers=_spread(maps, 3)[1:2],
         style_layers=_spread(convs or maps, 5),
         dream_layers=_spread(maps, 4)[2:3],
