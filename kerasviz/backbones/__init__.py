@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from typing import Any, Optional, Tuple, Union
+from typing import Optional, Tuple, Union
 
 import keras
 

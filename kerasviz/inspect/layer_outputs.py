@@ -20,7 +20,7 @@ import tensorflow as tf
 from ..backbones import Backbone
 from ..compiled import cached
 from ..errors import ModelError
-from ..features import FeatureModel, find_layer, trace_model
+from ..features import FeatureModel, find_layer, opaque_models, trace_model
 from ..tokens import TokenGrid, is_token_shape, token_grid, tokens_to_maps
 
 __all__ = ["LayerFunction", "layer_function", "layer_map", "penultimate_layer", "spatial_layer"]
@@ -57,7 +57,8 @@ class LayerFunction:
 def penultimate_layer(backbone: Backbone) -> str:
     """The name of the layer feeding the classifier (the layer that computes the logits).
 
-    For Lite0 that is `top_dropout` (the pooled 1280-d vector); for VGG16 `fc2` (4096-d).
+    For Lite0 that is `top_dropout` (the pooled 1280-d vector); for VGG16 `fc2` (4096-d). For a
+    headless backbone it is the layer making the output itself (its features).
 
     Args:
         backbone: The Backbone.
@@ -78,9 +79,18 @@ def penultimate_layer(backbone: Backbone) -> str:
     _, logits, taps = trace_model(backbone.model, call_layer=record)
     args = producers.get(id(logits), ())
     feeding = args[0] if args else None
+    if not backbone.has_classifier:
+        feeding = logits
     for name, tensor in taps.items():
         if tensor is feeding and "/" not in name:
             return name
+    hidden = opaque_models(backbone)
+    if hidden:
+        raise ModelError(
+            f"The features of {backbone.name!r} are inside subclassed model(s) {hidden}, whose "
+            "layers are hidden. Build the network with the functional API (keras.Input -> "
+            "layers -> keras.Model) to extract its features. Received: layer=None"
+        )
     raise ModelError(
         f"Cannot find the layer feeding the classifier of {backbone.name!r}; name the layer whose "
         "features you want with `layer=`. Received: layer=None"
