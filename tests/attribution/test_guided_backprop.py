@@ -12,7 +12,7 @@ import tensorflow as tf
 import kerasviz
 from kerasviz.attribution import gradient_image, guided_backprop
 from kerasviz.attribution.core import score_gradient
-from kerasviz.attribution.guided_backprop import GuidedReLUGradient, guided_model
+from kerasviz.attribution.guided_clone import GuidedReLUGradient, guided_model
 from kerasviz.targets import resolve_target
 
 CAT = 285
