@@ -1,10 +1,12 @@
 """Attribution: which pixels made the network say *cat*? Occlusion, saliency, guided backprop,
-Grad-CAM (and Grad-CAM++), SmoothGrad, integrated gradients and saliency-seeded GrabCut.
+Grad-CAM (and Grad-CAM++), SmoothGrad, integrated gradients, gradient x input, attention rollout
+(vision transformers) and saliency-seeded GrabCut.
 
 Where to add a technique: one module here (built on `core.py`) plus its import line and
 its name in `__all__` below.
 """
 
+from .attention_rollout import attention_rollout
 from .gradcam import gradcam, gradcam_plus_plus
 from .gradient_x_input import gradient_x_input
 from .guided_backprop import gradient_image, guided_backprop
@@ -16,6 +18,7 @@ from .smoothgrad import smoothgrad
 
 __all__ = [
     "IntegratedGradients",
+    "attention_rollout",
     "grabcut_segmentation",
     "gradcam",
     "gradcam_plus_plus",

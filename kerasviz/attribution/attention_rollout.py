@@ -79,19 +79,26 @@ def attention_probabilities(model: keras.Model, images: Any) -> List[Any]:
     return scores
 
 
+def _check_self_attention(model: keras.Model) -> int:
+    """Run the graph symbolically once: raise unless every attention is square, of one size."""
+    layers = attention_probabilities(model, keras.Input(tuple(model.inputs[0].shape[1:])))
+    shapes = {tuple(s.shape[2:]) for s in layers}
+    if len(shapes) != 1 or any(q != k for q, k in shapes):
+        raise ModelError(
+            "attention_rollout needs self-attention over one token sequence in every layer "
+            f"(square attention maps of one size). Received: attention shapes {sorted(shapes)}"
+        )
+    return int(layers[0].shape[-1])
+
+
 def _rollout_function(model: keras.Model, fusion: str) -> Any:
+    _check_self_attention(model)  # errors surface here, not inside the tf.function
     height, width = model.inputs[0].shape[1:3]
     reduce = {"mean": tf.reduce_mean, "max": tf.reduce_max, "min": tf.reduce_min}[fusion]
 
     @tf.function(input_signature=[tf.TensorSpec((None, height, width, 3), tf.float32)])
     def rollout(images):
         layers = attention_probabilities(model, images)
-        shapes = {tuple(s.shape[2:]) for s in layers}
-        if len(shapes) != 1 or any(q != k for q, k in shapes):
-            raise ModelError(
-                "attention_rollout needs self-attention over one token sequence in every layer "
-                f"(square attention maps of one size). Received: attention shapes {sorted(shapes)}"
-            )
         identity = tf.eye(layers[0].shape[-1], dtype=layers[0].dtype)[None]
         result = tf.tile(identity, [tf.shape(images)[0], 1, 1])
         for probabilities in layers:
