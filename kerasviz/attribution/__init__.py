@@ -1,10 +1,14 @@
 """Attribution: which pixels made the network say *cat*? Occlusion, saliency, guided backprop,
-Grad-CAM (and Grad-CAM++), SmoothGrad, integrated gradients and saliency-seeded GrabCut.
+Grad-CAM (and Grad-CAM++), SmoothGrad, integrated gradients, gradient x input, attention rollout
+(vision transformers) and saliency-seeded GrabCut.
 
-Where to add a technique: one module here (built on `core.py`) plus one import line below.
+Where to add a technique: one module here (built on `core.py`) plus its import line and
+its name in `__all__` below.
 """
 
+from .attention_rollout import attention_rollout
 from .gradcam import gradcam, gradcam_plus_plus
+from .gradient_x_input import gradient_x_input
 from .guided_backprop import gradient_image, guided_backprop
 from .integrated_gradients import IntegratedGradients, integrated_gradients
 from .occlusion import occlusion
@@ -22,10 +26,12 @@ from .callbacks import AttributionCallback, AttributionPNGCallback, attribution_
 
 __all__ = [
     "IntegratedGradients",
+    "attention_rollout",
     "grabcut_segmentation",
     "gradcam",
     "gradcam_plus_plus",
     "gradient_image",
+    "gradient_x_input",
     "guided_backprop",
     "integrated_gradients",
     "occlusion",

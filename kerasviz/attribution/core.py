@@ -24,9 +24,10 @@ import tensorflow as tf
 
 from ..backbones import Backbone, as_backbone
 from ..compiled import batch_slices, cached
-from ..errors import ModelError
+from ..errors import ModelError, ParameterError
 from ..features import LOGITS, FeatureModel
 from ..targets import Target, target_scores
+from ..tokens import TokenGrid, token_grid, tokens_to_maps
 from .inputs import (
     AttributionInputs,
     prepare_inputs,
@@ -103,6 +104,7 @@ class ScoreGradient:
         score_fn: Optional[Callable],
         jit_compile: bool = False,
         layer: Optional[str] = None,
+        grid: Optional[TokenGrid] = None,
     ) -> None:
         """Compile the gradient.
 
@@ -114,6 +116,8 @@ class ScoreGradient:
                 `output[i, indices[i]]`.
             jit_compile: Compile with XLA.
             layer: Differentiate with respect to this output of `model` instead of the pixels.
+            grid: The layer is a token layer `(B, T, C)`: return its patch tokens and their
+                gradients as maps `(B, h, w, C)` (class / register tokens dropped).
         """
 
         def gradients(images, indices):
@@ -124,7 +128,12 @@ class ScoreGradient:
                 tape.watch(wrt)
                 scores = reduce_to_scores(scored, indices, score_fn)
             # Images are independent (inference mode), so d(sum)/dx_i = d(score_i)/dx_i.
-            return (scores if layer is None else wrt), tape.gradient(scores, wrt)
+            grads = tape.gradient(scores, wrt)
+            if layer is None:
+                return scores, grads
+            if grid is not None:  # reshaping is linear: d score / d map = the reshaped gradient
+                return tokens_to_maps(wrt, grid), tokens_to_maps(grads, grid)
+            return wrt, grads
 
         self.function = tf.function(
             gradients, input_signature=pixel_signature(model), jit_compile=jit_compile
@@ -190,60 +199,95 @@ def batched_gradients(
     return np.concatenate(scores), np.concatenate(grads)
 
 
-def feature_gradient_function(backbone: Backbone, layer: str, target: Target) -> ScoreGradient:
-    """The cached compiled layer gradient of a backbone (one per model, layer and target kind).
+def feature_gradient_function(
+    backbone: Backbone,
+    layer: str,
+    target: Target,
+    *,
+    grid: Optional[Any] = None,
+    skip_tokens: Optional[int] = None,
+) -> ScoreGradient:
+    """The cached compiled layer gradient of a backbone (one per model, layer, grid, target kind).
 
     Args:
         backbone: A `Backbone`.
-        layer: Name of a layer with a 4-D `(N, h, w, K)` output.
+        layer: Name of a layer (or operation node) with a feature-map output `(N, h, w, K)`, or
+            a token layer `(N, T, K)` of a vision transformer.
         target: A resolved `Target` (its callable, if any, is compiled in).
+        grid: Token layers only: the patch grid `(h, w)`; `None` detects it.
+        skip_tokens: Token layers only: leading class / register tokens; `None` detects them.
 
     Returns:
-        A `ScoreGradient` with respect to the layer's activations.
+        A `ScoreGradient` with respect to the layer's activations (token layers as maps).
 
     Raises:
         LayerNotFoundError: No such layer.
-        ModelError: The layer's output is not a 4-D feature map.
+        ModelError: The layer's output is neither a 4-D feature map nor tokens with a patch
+            grid, or the model's layers cannot be reached (subclassed).
+        ParameterError: `grid` / `skip_tokens` given for a feature-map layer.
     """
     features = FeatureModel(backbone, [layer])
-    shape = features.model.output[layer].shape
-    if len(shape) != 4:
+    shape = tuple(features.model.output[layer].shape)
+    tokens = None
+    if len(shape) == 3:
+        tokens = token_grid(shape, grid=grid, skip_tokens=skip_tokens, layer=layer)
+    elif len(shape) != 4:
         raise ModelError(
-            f"Grad-CAM needs a convolutional layer with a 4-D output (N, h, w, channels); layer "
-            f"{layer!r} outputs shape {tuple(shape)}. Pick a convolutional layer (default: the "
-            f"backbone's gradcam_layer {backbone.gradcam_layer!r}). Received: layer={layer!r}"
+            f"Grad-CAM needs a convolutional layer with a 4-D output (N, h, w, channels) or a "
+            f"token layer (N, tokens, channels); layer {layer!r} outputs shape {shape}. Pick "
+            f"such a layer (default: the backbone's gradcam_layer {backbone.gradcam_layer!r}). "
+            f"Received: layer={layer!r}"
+        )
+    elif grid is not None or skip_tokens is not None:
+        raise ParameterError(
+            f"`token_grid` and `skip_tokens` apply to token layers (N, tokens, C); layer "
+            f"{layer!r} is a feature map {shape}. Received: token_grid={grid!r}, "
+            f"skip_tokens={skip_tokens!r}"
         )
     return cached(
         backbone.model,
-        ("feature_gradients", layer),
-        lambda: ScoreGradient(features.model, target.fn, layer=layer),
+        ("feature_gradients", layer, tokens),
+        lambda: ScoreGradient(features.model, target.fn, layer=layer, grid=tokens),
         target.fn,
     )
 
 
 def feature_gradients(
-    model: Any, layer: str, images: np.ndarray, target: Any, *, batch_size: int = 32
+    model: Any,
+    layer: str,
+    images: np.ndarray,
+    target: Any,
+    *,
+    batch_size: int = 32,
+    token_grid: Optional[Any] = None,
+    skip_tokens: Optional[int] = None,
 ) -> Iterator[Tuple[slice, np.ndarray, np.ndarray]]:
     """Activations of `layer` and the gradient of the target score with respect to them.
 
     Args:
         model: A `Backbone` or a pixels-in `keras.Model`.
-        layer: Name of a layer with a 4-D output.
+        layer: Name of a layer with a 4-D output, or a token layer `(N, T, C)`.
         images: float32 `(N, H, W, 3)` validated pixels (see `prepare_inputs`).
         target: A resolved `Target`, or `(N,)` int class indices.
         batch_size: Largest batch per compiled call.
+        token_grid: Token layers: the patch grid `(h, w)` (`None`: detected).
+        skip_tokens: Token layers: leading class / register tokens (`None`: detected).
 
     Returns:
         An iterator of `(rows, activations (B, h, w, K), gradients (B, h, w, K))`, one per
-        batch of at most `batch_size` images; `rows` is the slice of `images` it covers.
+        batch of at most `batch_size` images; `rows` is the slice of `images` it covers. Token
+        layers come back as maps of their patch tokens. The layer is checked before returning.
 
     Raises:
         LayerNotFoundError: No such layer.
-        ModelError: The layer's output is not a 4-D feature map.
+        ModelError: The layer is neither a feature map nor a token layer with a patch grid.
+        ParameterError: Token options for a feature-map layer.
     """
     if not isinstance(target, Target):
         target = Target(indices=np.asarray(target, np.int32), fn=None)
-    compiled = feature_gradient_function(as_backbone(model), layer, target)
+    compiled = feature_gradient_function(
+        as_backbone(model), layer, target, grid=token_grid, skip_tokens=skip_tokens
+    )
     indices = target.indices if target.indices is not None else np.zeros(len(images), np.int32)
     return _batches(compiled, images, indices, batch_size)  # built (and checked) eagerly
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..checks import check_int
 from ..errors import ModelError
+from ..features import opaque_models
 from ..images import resize_map
 from ..targets import TargetLike
 from .core import feature_gradients, prepare_inputs, scale_to_unit, squeeze
@@ -64,9 +65,13 @@ def weighted_maps(
     model: Any,
     images: Any,
     target: Optional[TargetLike],
-    layer: Optional[str],
-    batch_size: int,
     weights_fn: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    *,
+    layer: Optional[str] = None,
+    batch_size: int = 32,
+    token_grid: Optional[Any] = None,
+    skip_tokens: Optional[int] = None,
+    technique: str = "Grad-CAM",
 ) -> np.ndarray:
     """A CAM: ReLU of the layer's activations weighted per channel by `weights_fn`, upsampled.
 
@@ -74,9 +79,12 @@ def weighted_maps(
         model: A `Backbone` or a pixels-in `keras.Model`.
         images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`.
         target: Class index, one per image, callable on logits, or `None` (predicted class).
-        layer: A layer with a 4-D output, or `None` for the backbone's `gradcam_layer`.
+        weights_fn: `(activations (N, h, w, K), gradients) -> (N, K)` channel weights.
+        layer: A feature-map or token layer, or `None` for the backbone's `gradcam_layer`.
         batch_size: Largest batch per compiled call.
-        weights_fn: `(activations, gradients) -> (N, K)` channel weights.
+        token_grid: Token layers: patch grid `(h, w)` (`None`: detected).
+        skip_tokens: Token layers: leading class / register tokens (`None`: detected).
+        technique: The caller's name, for messages.
 
     Returns:
         float32 `(N, H, W)` (or `(H, W)`) in `[0, 1]`.
@@ -85,11 +93,12 @@ def weighted_maps(
         ImageError, TargetError, LayerNotFoundError, ModelError, ParameterError: As `gradcam`.
     """
     batch_size = check_int(batch_size, "batch_size", low=1)
-    inputs = prepare_inputs(model, images, target, batch_size)
-    layer = resolve_layer(inputs.backbone, layer)
+    inputs = prepare_inputs(model, images, target, batch_size, technique=technique)
+    layer = resolve_layer(inputs.backbone, layer, technique)
     coarse = []
     for _, features, grads in feature_gradients(
-        inputs.backbone, layer, inputs.images, inputs.target, batch_size=batch_size
+        inputs.backbone, layer, inputs.images, inputs.target, batch_size=batch_size,
+        token_grid=token_grid, skip_tokens=skip_tokens,
     ):
         weights = weights_fn(features, grads)
         coarse.append(np.maximum(np.einsum("nhwk,nk->nhw", features, weights), 0.0))
@@ -97,23 +106,33 @@ def weighted_maps(
     return squeeze(maps, inputs.single)
 
 
-def resolve_layer(backbone: Any, layer: Optional[str]) -> str:
+def resolve_layer(backbone: Any, layer: Optional[str], technique: str = "Grad-CAM") -> str:
     """The layer a CAM explains: `layer`, or the backbone's default `gradcam_layer`.
 
     Args:
         backbone: A `Backbone`.
         layer: A layer name or `None`.
+        technique: The caller's name, for messages.
 
     Returns:
         The layer name.
 
     Raises:
-        ModelError: No layer given and the backbone has no 4-D feature map.
+        ModelError: No layer given and the backbone has no feature map (or its layers are
+            hidden in a subclassed model).
     """
     layer = backbone.gradcam_layer if layer is None else layer
+    hidden = opaque_models(backbone.model)
+    if layer is None and hidden:
+        raise ModelError(
+            f"{technique} needs a layer inside the model, but {hidden} are subclassed models (a "
+            "`call` method, no layer graph). Build the network with the functional API, or use "
+            "a technique that needs only the output (saliency, smoothgrad, integrated_gradients, "
+            "gradient_x_input, occlusion). Received: layer=None"
+        )
     if layer is None:
         raise ModelError(
-            f"{backbone.name!r} has no 4-D feature map to use for Grad-CAM; pass `layer=`. "
+            f"{backbone.name!r} has no 4-D feature map to use for {technique}; pass `layer=`. "
             "Received: layer=None"
         )
     return layer
@@ -126,6 +145,8 @@ def gradcam(
     *,
     layer: Optional[str] = None,
     batch_size: int = 32,
+    token_grid: Optional[Any] = None,
+    skip_tokens: Optional[int] = None,
 ) -> np.ndarray:
     """Grad-CAM (Selvaraju et al.): ReLU of the feature maps weighted by mean gradients.
 
@@ -134,9 +155,15 @@ def gradcam(
         images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`, at the model's input size.
         target: Class index, one per image, callable `scores(logits) -> (N,)`, or `None` for
             each image's predicted class. Scores are logits.
-        layer: A layer with a 4-D output; default the backbone's `gradcam_layer` (its last
-            feature map, e.g. Lite0's `top_activation`).
+        layer: A layer with a 4-D output, or a token layer `(N, tokens, C)` of a vision
+            transformer; default the backbone's `gradcam_layer` (its last feature map, e.g.
+            Lite0's `top_activation`). On a ViT pick a token layer whose patch tokens still
+            reach the class token (the input of the last attention block), not the final norm.
         batch_size: Largest batch per compiled call.
+        token_grid: For a token layer `(N, T, C)` of a vision transformer: its patch grid
+            `(h, w)`; `None` detects a square grid after up to 16 leading tokens.
+        skip_tokens: For a token layer: leading class / register tokens to drop (`None`:
+            detected, or `T - h * w` with `token_grid`).
 
     Returns:
         float32 `(N, H, W)` (or `(H, W)`) in `[0, 1]`: upsampled bilinearly and divided by each
@@ -146,10 +173,14 @@ def gradcam(
         ImageError: Invalid images.
         TargetError: Invalid target.
         LayerNotFoundError: Unknown layer.
-        ModelError: The layer is not convolutional (output not 4-D); unusable model or size.
-        ParameterError: Bad `batch_size`.
+        ModelError: The layer is neither a 4-D feature map nor a token layer with a patch grid;
+            a headless or subclassed model; unusable image size.
+        ParameterError: Bad `batch_size`; token options for a feature-map layer.
     """
-    return weighted_maps(model, images, target, layer, batch_size, gradcam_weights)
+    return weighted_maps(
+        model, images, target, gradcam_weights, layer=layer, batch_size=batch_size,
+        token_grid=token_grid, skip_tokens=skip_tokens, technique="gradcam",
+    )
 
 
 def gradcam_plus_plus(
@@ -159,6 +190,8 @@ def gradcam_plus_plus(
     *,
     layer: Optional[str] = None,
     batch_size: int = 32,
+    token_grid: Optional[Any] = None,
+    skip_tokens: Optional[int] = None,
 ) -> np.ndarray:
     """Grad-CAM++ (Chattopadhay et al.): pixel-wise weighted positive gradients.
 
@@ -169,8 +202,13 @@ def gradcam_plus_plus(
         images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`, at the model's input size.
         target: Class index, one per image, callable `scores(logits) -> (N,)`, or `None` for
             each image's predicted class.
-        layer: A layer with a 4-D output; default the backbone's `gradcam_layer`.
+        layer: A layer with a 4-D output or a token layer; default the backbone's
+            `gradcam_layer`.
         batch_size: Largest batch per compiled call.
+        token_grid: For a token layer `(N, T, C)` of a vision transformer: its patch grid
+            `(h, w)`; `None` detects a square grid after up to 16 leading tokens.
+        skip_tokens: For a token layer: leading class / register tokens to drop (`None`:
+            detected, or `T - h * w` with `token_grid`).
 
     Returns:
         float32 `(N, H, W)` (or `(H, W)`) in `[0, 1]`; all zeros where nothing is positive.
@@ -179,7 +217,11 @@ def gradcam_plus_plus(
         ImageError: Invalid images.
         TargetError: Invalid target.
         LayerNotFoundError: Unknown layer.
-        ModelError: The layer is not convolutional (output not 4-D); unusable model or size.
-        ParameterError: Bad `batch_size`.
+        ModelError: The layer is neither a 4-D feature map nor a token layer with a patch grid;
+            a headless or subclassed model; unusable image size.
+        ParameterError: Bad `batch_size`; token options for a feature-map layer.
     """
-    return weighted_maps(model, images, target, layer, batch_size, gradcam_plus_plus_weights)
+    return weighted_maps(
+        model, images, target, gradcam_plus_plus_weights, layer=layer, batch_size=batch_size,
+        token_grid=token_grid, skip_tokens=skip_tokens, technique="gradcam_plus_plus",
+    )

@@ -62,7 +62,12 @@ class AttributionInputs:
 
 
 def prepare_inputs(
-    model: Any, images: Any, target: Optional[TargetLike], batch_size: int = 32
+    model: Any,
+    images: Any,
+    target: Optional[TargetLike],
+    batch_size: int = 32,
+    *,
+    technique: str = "This technique",
 ) -> AttributionInputs:
     """Validate model, images and target once at a public boundary.
 
@@ -73,16 +78,19 @@ def prepare_inputs(
         images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`.
         target: Class index, one index per image, callable `scores(logits) -> (N,)`, or `None`.
         batch_size: Images per forward pass when the predicted class must be found.
+        technique: The caller's name, for the message when the model has no classifier.
 
     Returns:
         The validated `AttributionInputs`.
 
     Raises:
-        ModelError: Not a usable model, or images of a size the classifier cannot take.
+        ModelError: Not a usable model, a headless model (no class scores), or images of a
+            size the classifier cannot take.
         ImageError: Invalid images (rank, channels, empty, NaN, range).
         TargetError: Invalid or out-of-range target.
     """
     backbone = as_backbone(model)
+    backbone.require_classifier(technique)
     batch, single = as_image_batch(images)
     backbone.check_size(batch.shape[1:3])
     resolved = resolve_target(target, len(batch), backbone.num_classes, allow_none=True)

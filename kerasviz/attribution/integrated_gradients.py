@@ -186,7 +186,7 @@ def integrated_gradients(
     batch_size = check_int(batch_size, "batch_size", low=1)
     check_choice(rule, "rule", RIEMANN_RULES)
     check_choice(spacing, "spacing", PATH_SPACINGS)
-    inputs = prepare_inputs(model, images, target, batch_size)
+    inputs = prepare_inputs(model, images, target, batch_size, technique="integrated_gradients")
     baselines = _baselines(baseline, inputs.images)
     total = len(inputs.images) * (steps + 1)
     with progress_bar(total=total, desc="integrated gradients", progress=progress) as bar:

@@ -127,7 +127,7 @@ def occlusion(
     stride_hw = check_size(stride, "stride")
     fill_rgb = _fill(fill)
     batch_size = check_int(batch_size, "batch_size", low=1)
-    inputs = prepare_inputs(model, images, target, batch_size)
+    inputs = prepare_inputs(model, images, target, batch_size, technique="occlusion")
     batch, indices = inputs.images, target_indices(inputs)
     n, height, width, _ = batch.shape
     if patch_hw[0] > height or patch_hw[1] > width:

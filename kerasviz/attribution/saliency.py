@@ -68,6 +68,6 @@ def saliency(
         ParameterError: Invalid `batch_size`.
     """
     batch_size = check_int(batch_size, "batch_size", low=1)
-    inputs = prepare_inputs(model, images, target, batch_size)
+    inputs = prepare_inputs(model, images, target, batch_size, technique="saliency")
     maps = saliency_attributions(inputs, batch_size=batch_size, jit_compile=jit_compile)
     return squeeze(scale_to_unit(maps), inputs.single)

@@ -18,8 +18,15 @@ from ..compiled import batch_slices
 from ..errors import ParameterError
 from ..progress import progress_bar
 from ..targets import TargetLike
-from .core import AttributionInputs, prepare_inputs, scale_to_unit, squeeze, sum_by_image
-from .guided_backprop import guided_attributions, guided_model, warn_unguided
+from .core import (
+    AttributionInputs,
+    prepare_inputs,
+    scale_to_unit,
+    squeeze,
+    sum_by_image,
+)
+from .guided_backprop import guided_attributions
+from .guided_clone import guided_model, warn_unguided
 from .integrated_gradients import integrate
 from .saliency import saliency_attributions
 
@@ -142,7 +149,7 @@ def smoothgrad(
     batch_size = check_int(batch_size, "batch_size", low=1)
     if seed is not None:
         seed = check_int(seed, "seed", low=0)
-    inputs = prepare_inputs(model, images, target, batch_size)
+    inputs = prepare_inputs(model, images, target, batch_size, technique="smoothgrad")
     if callable(method):
         tunnel = _wrap_callable(method, model)
     else:
