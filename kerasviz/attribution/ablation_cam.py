@@ -19,6 +19,7 @@ import tensorflow as tf
 
 from ..checks import check_int, check_optional_int
 from ..compiled import cached
+from ..errors import ModelError
 from ..features import FeatureModel, trace_model
 from ..images import resize_map
 from ..progress import progress_bar
@@ -158,6 +159,12 @@ def ablation_cam_function(
         LayerNotFoundError: No such layer.
         ModelError: The layer's output is not 4-D.
     """
+    if len(FeatureModel(backbone, [layer], logits=False).model.output[layer].shape) != 4:
+        raise ModelError(
+            f"Ablation-CAM zeroes channels of a feature map (N, h, w, channels); layer {layer!r} "
+            "is not one (token layers of vision transformers: use gradcam, hires_cam, "
+            f"layer_cam, score_cam or eigen_cam). Received: layer={layer!r}"
+        )
     activation_function(backbone, layer)  # checks the layer eagerly
     return cached(
         backbone.model,
@@ -203,8 +210,8 @@ def ablation_cam(
     """
     batch_size = check_int(batch_size, "batch_size", low=1)
     count = check_optional_int(channels, "channels", low=1)
-    inputs = prepare_inputs(model, images, target, batch_size)
-    layer = resolve_layer(inputs.backbone, layer)
+    inputs = prepare_inputs(model, images, target, batch_size, technique="Ablation-CAM")
+    layer = resolve_layer(inputs.backbone, layer, "Ablation-CAM")
     ablate = ablation_cam_function(inputs.backbone, layer, batch_size, inputs.target)
     coarse = []
     with progress_bar(total=len(inputs.images), desc="ablation-cam", progress=progress) as bar:

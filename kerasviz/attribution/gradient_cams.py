@@ -35,6 +35,10 @@ def combined_maps(
     layer: Optional[str],
     batch_size: int,
     combine: Combine,
+    *,
+    token_grid: Optional[Any] = None,
+    skip_tokens: Optional[int] = None,
+    technique: str = "Grad-CAM",
 ) -> np.ndarray:
     """A gradient CAM: ReLU of `combine(activations, gradients)`, upsampled, divided by its max.
 
@@ -45,6 +49,9 @@ def combined_maps(
         layer: A layer with a 4-D output, or `None` for the backbone's `gradcam_layer`.
         batch_size: Largest batch per compiled call.
         combine: `(activations (B, h, w, K), gradients (B, h, w, K)) -> (B, h, w)` coarse maps.
+        token_grid: Token layers: the patch grid `(h, w)` (`None`: detected).
+        skip_tokens: Token layers: leading class / register tokens (`None`: detected).
+        technique: The caller's name, for messages.
 
     Returns:
         float32 `(N, H, W)` (or `(H, W)`) in `[0, 1]`; all zeros where nothing is positive.
@@ -53,12 +60,13 @@ def combined_maps(
         ImageError, TargetError, LayerNotFoundError, ModelError, ParameterError: As `gradcam`.
     """
     batch_size = check_int(batch_size, "batch_size", low=1)
-    inputs = prepare_inputs(model, images, target, batch_size)
-    layer = resolve_layer(inputs.backbone, layer)
+    inputs = prepare_inputs(model, images, target, batch_size, technique=technique)
+    layer = resolve_layer(inputs.backbone, layer, technique)
     coarse = [
         np.maximum(combine(features, grads), 0.0)
         for _, features, grads in feature_gradients(
-            inputs.backbone, layer, inputs.images, inputs.target, batch_size=batch_size
+            inputs.backbone, layer, inputs.images, inputs.target, batch_size=batch_size,
+            token_grid=token_grid, skip_tokens=skip_tokens,
         )
     ]
     maps = scale_to_unit(resize_map(np.concatenate(coarse), inputs.images.shape[1:3]))
@@ -101,6 +109,8 @@ def hires_cam(
     *,
     layer: Optional[str] = None,
     batch_size: int = 32,
+    token_grid: Optional[Any] = None,
+    skip_tokens: Optional[int] = None,
 ) -> np.ndarray:
     """HiResCAM (Draelos & Carin 2020): ReLU of the element-wise product of gradients and
     activations summed over channels, upsampled.
@@ -114,8 +124,11 @@ def hires_cam(
         images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`, at the model's input size.
         target: Class index, one per image, callable `scores(logits) -> (N,)`, or `None` for
             each image's predicted class. Scores are logits.
-        layer: A layer with a 4-D output; default the backbone's `gradcam_layer`.
+        layer: A layer with a 4-D output, or a vision transformer's token layer `(N, T, C)`;
+            default the backbone's `gradcam_layer`.
         batch_size: Largest batch per compiled call.
+        token_grid: Token layers: the patch grid `(h, w)` (`None`: detected).
+        skip_tokens: Token layers: leading class / register tokens (`None`: detected).
 
     Returns:
         float32 `(N, H, W)` (or `(H, W)`) in `[0, 1]`; all zeros where nothing is positive.
@@ -127,7 +140,10 @@ def hires_cam(
         ModelError: The layer is not convolutional (output not 4-D); unusable model or size.
         ParameterError: Bad `batch_size`.
     """
-    return combined_maps(model, images, target, layer, batch_size, hires_contributions)
+    return combined_maps(
+        model, images, target, layer, batch_size, hires_contributions,
+        token_grid=token_grid, skip_tokens=skip_tokens, technique="HiResCAM",
+    )
 
 
 def xgrad_cam(
@@ -137,6 +153,8 @@ def xgrad_cam(
     *,
     layer: Optional[str] = None,
     batch_size: int = 32,
+    token_grid: Optional[Any] = None,
+    skip_tokens: Optional[int] = None,
 ) -> np.ndarray:
     """XGrad-CAM (Fu et al. 2020): channel weights are the activation-weighted mean gradient.
 
@@ -145,8 +163,11 @@ def xgrad_cam(
         images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`, at the model's input size.
         target: Class index, one per image, callable `scores(logits) -> (N,)`, or `None` for
             each image's predicted class. Scores are logits.
-        layer: A layer with a 4-D output; default the backbone's `gradcam_layer`.
+        layer: A layer with a 4-D output, or a vision transformer's token layer `(N, T, C)`;
+            default the backbone's `gradcam_layer`.
         batch_size: Largest batch per compiled call.
+        token_grid: Token layers: the patch grid `(h, w)` (`None`: detected).
+        skip_tokens: Token layers: leading class / register tokens (`None`: detected).
 
     Returns:
         float32 `(N, H, W)` (or `(H, W)`) in `[0, 1]`; all zeros where nothing is positive.
@@ -158,4 +179,7 @@ def xgrad_cam(
         ModelError: The layer is not convolutional (output not 4-D); unusable model or size.
         ParameterError: Bad `batch_size`.
     """
-    return combined_maps(model, images, target, layer, batch_size, xgrad_weighted)
+    return combined_maps(
+        model, images, target, layer, batch_size, xgrad_weighted,
+        token_grid=token_grid, skip_tokens=skip_tokens, technique="XGrad-CAM",
+    )

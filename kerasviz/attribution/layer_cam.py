@@ -41,6 +41,8 @@ def layer_cam(
     layer: Union[None, str, Sequence[str]] = None,
     batch_size: int = 32,
     gamma: float = 2.0,
+    token_grid: Optional[Any] = None,
+    skip_tokens: Optional[int] = None,
 ) -> np.ndarray:
     """LayerCAM: ReLU of `sum_k relu(dScore/dA_k) * A_k`, for one layer or fused over several.
 
@@ -57,6 +59,9 @@ def layer_cam(
             `gradcam_layer`.
         batch_size: Largest batch per compiled call.
         gamma: Scaling of each map before fusion, `> 0` (only used with several layers).
+        token_grid: Token layers `(N, T, C)` of a vision transformer: the patch grid `(h, w)`
+            (`None`: detected).
+        skip_tokens: Token layers: leading class / register tokens (`None`: detected).
 
     Returns:
         float32 `(N, H, W)` (or `(H, W)`) in `[0, 1]`; all zeros where nothing is positive.
@@ -70,9 +75,11 @@ def layer_cam(
     """
     batch_size = check_int(batch_size, "batch_size", low=1)
     gamma = check_number(gamma, "gamma", low=0.0, open_low=True)
-    inputs = prepare_inputs(model, images, target, batch_size)
+    inputs = prepare_inputs(model, images, target, batch_size, technique="LayerCAM")
     layers = (
-        (resolve_layer(inputs.backbone, None),) if layer is None else check_names(layer, "layer")
+        (resolve_layer(inputs.backbone, None, "LayerCAM"),)
+        if layer is None
+        else check_names(layer, "layer")
     )
     size = inputs.images.shape[1:3]
     fused = None
@@ -80,7 +87,8 @@ def layer_cam(
         coarse = [
             np.maximum(layer_cam_contributions(features, grads), 0.0)
             for _, features, grads in feature_gradients(
-                inputs.backbone, name, inputs.images, inputs.target, batch_size=batch_size
+                inputs.backbone, name, inputs.images, inputs.target, batch_size=batch_size,
+                token_grid=token_grid, skip_tokens=skip_tokens,
             )
         ]
         maps = scale_to_unit(resize_map(np.concatenate(coarse), size))

@@ -13,7 +13,7 @@ kind): the channel count is a tensor, so subsampling never retraces.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -64,7 +64,14 @@ class ScoreCamFunction:
         last_distinct: Distinct masks the last call pushed through the model.
     """
 
-    def __init__(self, backbone: Any, layer: str, chunk: int, score_fn: Optional[Callable]):
+    def __init__(
+        self,
+        backbone: Any,
+        layer: str,
+        chunk: int,
+        score_fn: Optional[Callable],
+        tokens: Tuple[Any, Optional[int]] = (None, None),
+    ):
         """Compile the masked scoring of one layer's channels.
 
         Args:
@@ -72,8 +79,10 @@ class ScoreCamFunction:
             layer: A layer with a 4-D output.
             chunk: Masked copies per forward pass inside the graph.
             score_fn: Callable target on logits, or `None` for `logits[:, index]`.
+            tokens: Token layers: `(patch grid, skip_tokens)` as `score_cam` takes them.
         """
-        activations_of = activation_function(backbone, layer)
+        grid, skip = tokens
+        activations_of = activation_function(backbone, layer, grid=grid, skip_tokens=skip)
         self.last_distinct = 0
         model = backbone.model
         height, width = model.inputs[0].shape[1:3]
@@ -84,7 +93,7 @@ class ScoreCamFunction:
                 return target.scores(logits)
             return logits[:, index]
 
-        h, w = activation_shape(backbone, layer)
+        h, w = activation_shape(backbone, layer, grid=grid, skip_tokens=skip)
         # A fixed random direction: equal masks project equally (bit for bit), different masks
         # differ (in float64, a collision has probability ~0), so masks are deduplicated exactly.
         direction = tf.constant(np.random.default_rng(0).uniform(0.5, 1.5, h * w), tf.float64)
@@ -133,7 +142,13 @@ class ScoreCamFunction:
         return scores.numpy(), channels.numpy(), activations.numpy()
 
 
-def score_cam_function(backbone: Any, layer: str, chunk: int, target: Target) -> ScoreCamFunction:
+def score_cam_function(
+    backbone: Any,
+    layer: str,
+    chunk: int,
+    target: Target,
+    tokens: Tuple[Any, Optional[int]] = (None, None),
+) -> ScoreCamFunction:
     """The cached compiled Score-CAM scorer of a backbone's layer.
 
     Args:
@@ -141,19 +156,22 @@ def score_cam_function(backbone: Any, layer: str, chunk: int, target: Target) ->
         layer: A layer with a 4-D output.
         chunk: Masked copies per forward pass.
         target: A resolved `Target` (its callable, if any, is compiled in).
+        tokens: Token layers: `(patch grid, skip_tokens)` (`None`s: detected).
 
     Returns:
-        A `ScoreCamFunction`, cached per (model, layer, chunk, target kind).
+        A `ScoreCamFunction`, cached per (model, layer, chunk, tokens, target kind).
 
     Raises:
         LayerNotFoundError: No such layer.
         ModelError: The layer's output is not 4-D.
     """
-    activation_function(backbone, layer)  # checks the layer eagerly
+    grid, skip = tokens
+    activation_function(backbone, layer, grid=grid, skip_tokens=skip)  # checks the layer eagerly
+    key = tuple(np.atleast_1d(grid).tolist()) if grid is not None else None
     return cached(
         backbone.model,
-        ("score_cam", layer, int(chunk)),
-        lambda: ScoreCamFunction(backbone, layer, int(chunk), target.fn),
+        ("score_cam", layer, int(chunk), key, skip),
+        lambda: ScoreCamFunction(backbone, layer, int(chunk), target.fn, (grid, skip)),
         target.fn,
     )
 
@@ -172,6 +190,8 @@ def score_cam(
     batch_size: int = 16,
     channels: Optional[int] = None,
     progress: Optional[bool] = None,
+    token_grid: Optional[Any] = None,
+    skip_tokens: Optional[int] = None,
 ) -> np.ndarray:
     """Score-CAM: channels weighted by the target score of the image masked with each of them.
 
@@ -186,6 +206,9 @@ def score_cam(
         channels: Score only this many channels, those with the largest spatial variance
             (subsampling for wide layers; `None`: all). The others get weight 0.
         progress: Show a progress bar over images (`None`: global setting).
+        token_grid: Token layers `(N, T, C)` of a vision transformer: the patch grid `(h, w)`
+            (`None`: detected).
+        skip_tokens: Token layers: leading class / register tokens (`None`: detected).
 
     Returns:
         float32 `(N, H, W)` (or `(H, W)`) in `[0, 1]`: ReLU of the weighted activations,
@@ -200,9 +223,11 @@ def score_cam(
     """
     batch_size = check_int(batch_size, "batch_size", low=1)
     count = check_optional_int(channels, "channels", low=1)
-    inputs = prepare_inputs(model, images, target, batch_size)
-    layer = resolve_layer(inputs.backbone, layer)
-    scorer = score_cam_function(inputs.backbone, layer, batch_size, inputs.target)
+    inputs = prepare_inputs(model, images, target, batch_size, technique="Score-CAM")
+    layer = resolve_layer(inputs.backbone, layer, "Score-CAM")
+    scorer = score_cam_function(
+        inputs.backbone, layer, batch_size, inputs.target, (token_grid, skip_tokens)
+    )
     indices = target_indices(inputs)
     coarse = []
     with progress_bar(total=len(indices), desc="score-cam", progress=progress) as bar:

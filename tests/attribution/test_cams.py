@@ -217,3 +217,28 @@ def test_demo_panel_is_registered():
     from kerasviz.demo import all_panels
 
     assert "cam_family" in {p.name for p in all_panels()}
+
+
+# ---------------------------------------------------------------- token layers (small ViT)
+
+
+def test_vit_token_layers(zoo_vit, zoo_digits):
+    from scipy.ndimage import binary_dilation
+
+    images, labels, masks = zoo_digits
+    images, labels, masks = images[1400:1440].astype(np.float32), labels[1400:1440], masks[1400:1440]
+    near = np.stack([binary_dilation(m, iterations=1) for m in masks])
+    results = {}
+    for method in (hires_cam, xgrad_cam, layer_cam, fast_score_cam, eigen_cam):
+        maps = method(zoo_vit, images, labels, layer="block0_norm1")
+        assert maps.shape == (40, 32, 32) and np.isfinite(maps).all()
+        peaks = [np.unravel_index(m.argmax(), m.shape) for m in maps]
+        results[method.__name__] = np.mean([n[p] for n, p in zip(near, peaks)])
+    print("ViT pointing on strokes (random about 0.33):", results)
+    assert results["hires_cam"] > 0.6 and results["layer_cam"] > 0.6
+    grid = hires_cam(zoo_vit, images[:2], labels[:2], layer="block0_norm1", token_grid=(8, 8),
+                     skip_tokens=1)
+    np.testing.assert_allclose(grid, hires_cam(zoo_vit, images[:2], labels[:2],
+                                               layer="block0_norm1"), atol=1e-6)
+    with pytest.raises(ModelError, match="Ablation-CAM"):
+        ablation_cam(zoo_vit, images[:1], 0, layer="block0_norm1")
