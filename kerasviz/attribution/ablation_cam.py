@@ -159,11 +159,12 @@ def ablation_cam_function(
         LayerNotFoundError: No such layer.
         ModelError: The layer's output is not 4-D.
     """
-    if len(FeatureModel(backbone, [layer], logits=False).model.output[layer].shape) != 4:
+    shape = tuple(FeatureModel(backbone, [layer], logits=False).model.output[layer].shape)
+    if len(shape) != 4:
         raise ModelError(
-            f"Ablation-CAM zeroes channels of a feature map (N, h, w, channels); layer {layer!r} "
-            "is not one (token layers of vision transformers: use gradcam, hires_cam, "
-            f"layer_cam, score_cam or eigen_cam). Received: layer={layer!r}"
+            f"Ablation-CAM zeroes channels of a 4-D feature map (N, h, w, channels); layer "
+            f"{layer!r} outputs shape {shape} (for token layers of vision transformers use "
+            f"gradcam, hires_cam, layer_cam, score_cam or eigen_cam). Received: layer={layer!r}"
         )
     activation_function(backbone, layer)  # checks the layer eagerly
     return cached(
