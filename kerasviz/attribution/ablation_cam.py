@@ -31,7 +31,7 @@ from .gradcam import resolve_layer
 __all__ = ["AblationCamFunction", "ablation_cam", "ablation_cam_function", "head_model"]
 
 
-def head_model(model: keras.Model, layer: str, channels: int) -> "tuple[keras.Model, bool]":
+def head_model(model: keras.Model, layer: str, channels: int) -> tuple[keras.Model, bool]:
     """The model from a layer's activations to the logits, or the whole model with a keep-mask.
 
     Args:

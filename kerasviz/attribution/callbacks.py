@@ -21,7 +21,13 @@ from ..checks import check_bool, check_int, check_names
 from ..compiled import cached
 from ..errors import ParameterError
 from ..features import FeatureModel
-from ..images import as_image_batch, image_grid, normalize_map, overlay_heatmap, save_image
+from ..images import (
+    as_image_batch,
+    image_grid,
+    normalize_map,
+    overlay_heatmap,
+    save_image,
+)
 from .metrics import attribution_maps
 
 __all__ = [

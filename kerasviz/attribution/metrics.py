@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 from scipy import ndimage
 
-from ..backbones import Backbone, as_backbone
+from ..backbones import as_backbone
 from ..checks import check_choice, check_int, check_number
 from ..compiled import batch_slices, forward_logits
 from ..errors import ImageError, ParameterError

@@ -11,7 +11,7 @@ import numpy as np
 
 from .common import add_backbone_arguments, backbone_from_args, write_png
 
-__all__ = ["register", "CAM_COMMANDS", "FAITHFULNESS_METHODS"]
+__all__ = ["CAM_COMMANDS", "FAITHFULNESS_METHODS", "register"]
 
 #: Subcommand -> attribution function name.
 CAM_COMMANDS = {

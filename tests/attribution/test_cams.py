@@ -22,7 +22,6 @@ from kerasviz.attribution.eigen_cam import activation_function, first_component
 from kerasviz.attribution.score_cam import score_cam_function
 from kerasviz.compiled import forward_logits
 from kerasviz.errors import LayerNotFoundError, ModelError, ParameterError, TargetError
-from kerasviz.images import resize_map
 from kerasviz.targets import resolve_target
 
 CAT, ESPRESSO = 285, 967

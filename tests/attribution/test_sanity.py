@@ -58,7 +58,7 @@ def train(labels_seed=None, epochs=10, rate=3e-3):
 
 @pytest.fixture(scope="module")
 def trained():
-    model, history = train()
+    model, _ = train()
     images, labels = digits_pixels()
     accuracy = (model.predict(images[1500:], verbose=0).argmax(1) == labels[1500:]).mean()
     assert accuracy > 0.85  # measured after 10 epochs: see the report
