@@ -241,3 +241,18 @@ def test_vit_token_layers(zoo_vit, zoo_digits):
                                                layer="block0_norm1"), atol=1e-6)
     with pytest.raises(ModelError, match="Ablation-CAM"):
         ablation_cam(zoo_vit, images[:1], 0, layer="block0_norm1")
+
+
+def test_layer_cam_stays_on_the_object_at_a_shallow_layer(lite0, chelsea):
+    # At block3b_add (28 x 28) LayerCAM lights the eyes and nose; Grad-CAM's averaged gradients
+    # spread over the background there (the LayerCAM paper's point). Measured ratio of the mean in the
+    # central 112 x 112 square (the face) to the mean on the 28 px border: LayerCAM 1.57, Grad-CAM 0.61.
+    def centre_over_border(heat):
+        border = np.concatenate([heat[:28].ravel(), heat[-28:].ravel(),
+                                 heat[:, :28].ravel(), heat[:, -28:].ravel()])
+        return heat[56:168, 56:168].mean() / border.mean()
+
+    layer_ratio = centre_over_border(layer_cam(lite0, chelsea, CAT, layer="block3b_add"))
+    gradcam_ratio = centre_over_border(gradcam(lite0, chelsea, CAT, layer="block3b_add"))
+    print("centre / border at block3b_add: LayerCAM", layer_ratio, "Grad-CAM", gradcam_ratio)
+    assert layer_ratio > 1.5 * gradcam_ratio
