@@ -35,7 +35,7 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
         occlusion,
         smoothgrad,
     )
-    from kerasviz.attribution.gradients import score_gradient
+    from kerasviz.attribution.core import score_gradient
     from kerasviz.images import sample_image
     from kerasviz.targets import resolve_target
 

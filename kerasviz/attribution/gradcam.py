@@ -1,47 +1,59 @@
 """Grad-CAM and Grad-CAM++: class activation maps weighted by gradients of a target score.
 
-One compiled call (per model, layer and target kind, shared by both variants) returns the
-feature maps and the gradient of the target score with respect to them; the small weighted sum
+One compiled call (`core.feature_gradients`, per model, layer and target kind, shared by both
+variants and by the rest of the CAM family) returns the feature maps and the gradient of the target score with respect to them; the small weighted sum
 is done in NumPy, then upsampled bilinearly to the input size (`images.resize_map`) and divided
 by its maximum.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable, Optional
 
-import keras
 import numpy as np
-import tensorflow as tf
 
+from ..checks import check_int
 from ..errors import ModelError
-from ..features import LOGITS, FeatureModel
+from ..features import opaque_models
 from ..images import resize_map
 from ..targets import TargetLike
-from .gradients import (
-    batch_slices,
-    cached,
-    check_positive_int,
-    pixel_signature,
-    prepare_inputs,
-    reduce_to_scores,
-    scale_to_unit,
-    squeeze,
-    target_indices,
-)
+from .core import feature_gradients, prepare_inputs, scale_to_unit, squeeze
 
-__all__ = ["gradcam", "gradcam_plus_plus"]
+__all__ = [
+    "gradcam",
+    "gradcam_plus_plus",
+    "gradcam_plus_plus_weights",
+    "gradcam_weights",
+    "resolve_layer",
+    "weighted_maps",
+]
 
 
-def _gradcam_weights(features: np.ndarray, grads: np.ndarray) -> np.ndarray:
-    """Grad-CAM channel weights `(N, K)`: spatial mean of the gradients."""
+def gradcam_weights(features: np.ndarray, grads: np.ndarray) -> np.ndarray:
+    """Grad-CAM channel weights: the spatial mean of the gradients.
+
+    Args:
+        features: `(N, h, w, K)` activations.
+        grads: `(N, h, w, K)` gradients of the score with respect to them.
+
+    Returns:
+        `(N, K)` weights.
+    """
     return grads.mean(axis=(1, 2))
 
 
-def _gradcam_plus_plus_weights(features: np.ndarray, grads: np.ndarray) -> np.ndarray:
-    """Grad-CAM++ channel weights `(N, K)` (Chattopadhay et al., closed form for an exponential
-    of the score): `alpha = g^2 / (2 g^2 + sum_ab(A) g^3)`, `w = sum_ij alpha * relu(g)`. The
-    common `exp(score)` factor is dropped: it scales a map, and maps are normalized."""
+def gradcam_plus_plus_weights(features: np.ndarray, grads: np.ndarray) -> np.ndarray:
+    """Grad-CAM++ channel weights (Chattopadhay et al., closed form for an exponential of the
+    score): `alpha = g^2 / (2 g^2 + sum_ab(A) g^3)`, `w = sum_ij alpha * relu(g)`. The common
+    `exp(score)` factor is dropped: it scales a map, and maps are normalized.
+
+    Args:
+        features: `(N, h, w, K)` activations.
+        grads: `(N, h, w, K)` gradients of the score with respect to them.
+
+    Returns:
+        `(N, K)` weights.
+    """
     squared = np.square(grads, dtype=np.float64)
     denominator = 2.0 * squared + features.sum(axis=(1, 2), keepdims=True) * squared * grads
     nonzero = denominator != 0.0
@@ -49,100 +61,81 @@ def _gradcam_plus_plus_weights(features: np.ndarray, grads: np.ndarray) -> np.nd
     return (alpha * np.maximum(grads, 0.0)).sum(axis=(1, 2))
 
 
-class FeatureGradients:
-    """Compiled `(images, indices) -> (feature maps (N, h, w, K), d score / d feature maps)`.
-
-    One function per (model, layer, target kind) serves Grad-CAM and Grad-CAM++.
-
-    Attributes:
-        function: The `tf.function`; its tracing count shows whether calls retrace.
-    """
-
-    def __init__(self, model: keras.Model, score_fn: Optional[Callable]) -> None:
-        """Compile the feature-map gradient of a FeatureModel's `(feature map, logits)` model.
-
-        Args:
-            model: Keras model returning `{layer: (N, h, w, K), "logits": (N, C)}`.
-            score_fn: Callable target on logits, or `None` for `logits[i, indices[i]]`.
-        """
-        layer = next(name for name in model.output if name != LOGITS)
-
-        def feature_gradients(images, indices):
-            with tf.GradientTape() as tape:
-                outputs = model(images, training=False)
-                features = outputs[layer]
-                tape.watch(features)
-                scores = reduce_to_scores(outputs[LOGITS], indices, score_fn)
-            return features, tape.gradient(scores, features)
-
-        self.function = tf.function(feature_gradients, input_signature=pixel_signature(model))
-
-    def __call__(self, images: np.ndarray, indices: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        """Feature maps and their gradients for one batch (NumPy in, NumPy out)."""
-        features, grads = self.function(
-            tf.constant(images, tf.float32), tf.constant(indices, tf.int32)
-        )
-        return features.numpy(), grads.numpy()
-
-
-def feature_gradients(backbone: Any, layer: str, target: Any) -> FeatureGradients:
-    """The cached compiled feature-map gradient of a backbone's layer.
-
-    Args:
-        backbone: A `Backbone`.
-        layer: Name of a layer with a 4-D `(N, h, w, K)` output.
-        target: A resolved `Target` (its callable, if any, is compiled in).
-
-    Returns:
-        A `FeatureGradients`.
-
-    Raises:
-        LayerNotFoundError: No such layer.
-        ModelError: The layer's output is not a 4-D feature map.
-    """
-    features = FeatureModel(backbone, [layer])
-    shape = features.model.output[layer].shape
-    if len(shape) != 4:
-        raise ModelError(
-            f"Grad-CAM needs a convolutional layer with a 4-D output (N, h, w, channels); layer "
-            f"{layer!r} outputs shape {tuple(shape)}. Pick a convolutional layer (default: the "
-            f"backbone's gradcam_layer {backbone.gradcam_layer!r}). Received: layer={layer!r}"
-        )
-    return cached(
-        backbone.model,
-        ("feature_gradients", layer),
-        lambda: FeatureGradients(features.model, target.fn),
-        target.fn,
-    )
-
-
-def _maps(
+def weighted_maps(
     model: Any,
     images: Any,
     target: Optional[TargetLike],
-    layer: Optional[str],
-    batch_size: int,
-    plus_plus: bool,
+    weights_fn: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    *,
+    layer: Optional[str] = None,
+    batch_size: int = 32,
+    token_grid: Optional[Any] = None,
+    skip_tokens: Optional[int] = None,
+    technique: str = "Grad-CAM",
 ) -> np.ndarray:
-    batch_size = check_positive_int(batch_size, "batch_size")
-    inputs = prepare_inputs(model, images, target, batch_size)
-    backbone = inputs.backbone
-    layer = backbone.gradcam_layer if layer is None else layer
-    if layer is None:
-        raise ModelError(
-            f"{backbone.name!r} has no 4-D feature map to use for Grad-CAM; pass `layer=`. "
-            "Received: layer=None"
-        )
-    compiled = feature_gradients(backbone, layer, inputs.target)
-    weights_fn = _gradcam_plus_plus_weights if plus_plus else _gradcam_weights
-    indices = target_indices(inputs)
+    """A CAM: ReLU of the layer's activations weighted per channel by `weights_fn`, upsampled.
+
+    Args:
+        model: A `Backbone` or a pixels-in `keras.Model`.
+        images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`.
+        target: Class index, one per image, callable on logits, or `None` (predicted class).
+        weights_fn: `(activations (N, h, w, K), gradients) -> (N, K)` channel weights.
+        layer: A feature-map or token layer, or `None` for the backbone's `gradcam_layer`.
+        batch_size: Largest batch per compiled call.
+        token_grid: Token layers: patch grid `(h, w)` (`None`: detected).
+        skip_tokens: Token layers: leading class / register tokens (`None`: detected).
+        technique: The caller's name, for messages.
+
+    Returns:
+        float32 `(N, H, W)` (or `(H, W)`) in `[0, 1]`.
+
+    Raises:
+        ImageError, TargetError, LayerNotFoundError, ModelError, ParameterError: As `gradcam`.
+    """
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    inputs = prepare_inputs(model, images, target, batch_size, technique=technique)
+    layer = resolve_layer(inputs.backbone, layer, technique)
     coarse = []
-    for part in batch_slices(len(indices), batch_size):
-        features, grads = compiled(inputs.images[part], indices[part])
+    for _, features, grads in feature_gradients(
+        inputs.backbone, layer, inputs.images, inputs.target, batch_size=batch_size,
+        token_grid=token_grid, skip_tokens=skip_tokens,
+    ):
         weights = weights_fn(features, grads)
         coarse.append(np.maximum(np.einsum("nhwk,nk->nhw", features, weights), 0.0))
     maps = scale_to_unit(resize_map(np.concatenate(coarse), inputs.images.shape[1:3]))
     return squeeze(maps, inputs.single)
+
+
+def resolve_layer(backbone: Any, layer: Optional[str], technique: str = "Grad-CAM") -> str:
+    """The layer a CAM explains: `layer`, or the backbone's default `gradcam_layer`.
+
+    Args:
+        backbone: A `Backbone`.
+        layer: A layer name or `None`.
+        technique: The caller's name, for messages.
+
+    Returns:
+        The layer name.
+
+    Raises:
+        ModelError: No layer given and the backbone has no feature map (or its layers are
+            hidden in a subclassed model).
+    """
+    layer = backbone.gradcam_layer if layer is None else layer
+    hidden = opaque_models(backbone.model)
+    if layer is None and hidden:
+        raise ModelError(
+            f"{technique} needs a layer inside the model, but {hidden} are subclassed models (a "
+            "`call` method, no layer graph). Build the network with the functional API, or use "
+            "a technique that needs only the output (saliency, smoothgrad, integrated_gradients, "
+            "gradient_x_input, occlusion). Received: layer=None"
+        )
+    if layer is None:
+        raise ModelError(
+            f"{backbone.name!r} has no 4-D feature map to use for {technique}; pass `layer=`. "
+            "Received: layer=None"
+        )
+    return layer
 
 
 def gradcam(
@@ -152,6 +145,8 @@ def gradcam(
     *,
     layer: Optional[str] = None,
     batch_size: int = 32,
+    token_grid: Optional[Any] = None,
+    skip_tokens: Optional[int] = None,
 ) -> np.ndarray:
     """Grad-CAM (Selvaraju et al.): ReLU of the feature maps weighted by mean gradients.
 
@@ -160,9 +155,15 @@ def gradcam(
         images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`, at the model's input size.
         target: Class index, one per image, callable `scores(logits) -> (N,)`, or `None` for
             each image's predicted class. Scores are logits.
-        layer: A layer with a 4-D output; default the backbone's `gradcam_layer` (its last
-            feature map, e.g. Lite0's `top_activation`).
+        layer: A layer with a 4-D output, or a token layer `(N, tokens, C)` of a vision
+            transformer; default the backbone's `gradcam_layer` (its last feature map, e.g.
+            Lite0's `top_activation`). On a ViT pick a token layer whose patch tokens still
+            reach the class token (the input of the last attention block), not the final norm.
         batch_size: Largest batch per compiled call.
+        token_grid: For a token layer `(N, T, C)` of a vision transformer: its patch grid
+            `(h, w)`; `None` detects a square grid after up to 16 leading tokens.
+        skip_tokens: For a token layer: leading class / register tokens to drop (`None`:
+            detected, or `T - h * w` with `token_grid`).
 
     Returns:
         float32 `(N, H, W)` (or `(H, W)`) in `[0, 1]`: upsampled bilinearly and divided by each
@@ -172,10 +173,14 @@ def gradcam(
         ImageError: Invalid images.
         TargetError: Invalid target.
         LayerNotFoundError: Unknown layer.
-        ModelError: The layer is not convolutional (output not 4-D); unusable model or size.
-        ParameterError: Bad `batch_size`.
+        ModelError: The layer is neither a 4-D feature map nor a token layer with a patch grid;
+            a headless or subclassed model; unusable image size.
+        ParameterError: Bad `batch_size`; token options for a feature-map layer.
     """
-    return _maps(model, images, target, layer, batch_size, plus_plus=False)
+    return weighted_maps(
+        model, images, target, gradcam_weights, layer=layer, batch_size=batch_size,
+        token_grid=token_grid, skip_tokens=skip_tokens, technique="gradcam",
+    )
 
 
 def gradcam_plus_plus(
@@ -185,6 +190,8 @@ def gradcam_plus_plus(
     *,
     layer: Optional[str] = None,
     batch_size: int = 32,
+    token_grid: Optional[Any] = None,
+    skip_tokens: Optional[int] = None,
 ) -> np.ndarray:
     """Grad-CAM++ (Chattopadhay et al.): pixel-wise weighted positive gradients.
 
@@ -195,8 +202,13 @@ def gradcam_plus_plus(
         images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`, at the model's input size.
         target: Class index, one per image, callable `scores(logits) -> (N,)`, or `None` for
             each image's predicted class.
-        layer: A layer with a 4-D output; default the backbone's `gradcam_layer`.
+        layer: A layer with a 4-D output or a token layer; default the backbone's
+            `gradcam_layer`.
         batch_size: Largest batch per compiled call.
+        token_grid: For a token layer `(N, T, C)` of a vision transformer: its patch grid
+            `(h, w)`; `None` detects a square grid after up to 16 leading tokens.
+        skip_tokens: For a token layer: leading class / register tokens to drop (`None`:
+            detected, or `T - h * w` with `token_grid`).
 
     Returns:
         float32 `(N, H, W)` (or `(H, W)`) in `[0, 1]`; all zeros where nothing is positive.
@@ -205,7 +217,11 @@ def gradcam_plus_plus(
         ImageError: Invalid images.
         TargetError: Invalid target.
         LayerNotFoundError: Unknown layer.
-        ModelError: The layer is not convolutional (output not 4-D); unusable model or size.
-        ParameterError: Bad `batch_size`.
+        ModelError: The layer is neither a 4-D feature map nor a token layer with a patch grid;
+            a headless or subclassed model; unusable image size.
+        ParameterError: Bad `batch_size`; token options for a feature-map layer.
     """
-    return _maps(model, images, target, layer, batch_size, plus_plus=True)
+    return weighted_maps(
+        model, images, target, gradcam_plus_plus_weights, layer=layer, batch_size=batch_size,
+        token_grid=token_grid, skip_tokens=skip_tokens, technique="gradcam_plus_plus",
+    )

@@ -7,24 +7,18 @@ the model in batches of at most `batch_size`.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable, Optional
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from ..checks import check_int, check_size
+from ..compiled import batch_slices, cached
 from ..errors import ParameterError
 from ..progress import progress_bar
 from ..targets import TargetLike
-from .gradients import (
-    batch_slices,
-    cached,
-    check_positive_int,
-    prepare_inputs,
-    reduce_to_scores,
-    squeeze,
-    target_indices,
-)
+from .core import prepare_inputs, reduce_to_scores, squeeze, target_indices
 
 __all__ = ["occlusion"]
 
@@ -80,15 +74,6 @@ def _corners(size: int, patch: int, stride: int) -> np.ndarray:
     return np.asarray(starts, np.int32)
 
 
-def _pair(value: Any, name: str) -> Tuple[int, int]:
-    pair = (value, value) if not isinstance(value, (tuple, list)) else tuple(value)
-    if len(pair) != 2:
-        raise ParameterError(
-            f"`{name}` must be an int or a pair (height, width) of ints. Received: {name}={value!r}"
-        )
-    return check_positive_int(pair[0], name), check_positive_int(pair[1], name)
-
-
 def _fill(fill: Any) -> np.ndarray:
     values = np.asarray(fill, np.float64) if not isinstance(fill, bool) else np.asarray([np.nan])
     if values.shape not in ((), (3,)) or not np.all(np.isfinite(values)) or values.min() < 0 or values.max() > 255:
@@ -138,11 +123,11 @@ def occlusion(
         ModelError: Unusable model or image size.
         ParameterError: Bad `patch`, `stride`, `fill` or `batch_size`.
     """
-    patch_hw = _pair(patch, "patch")
-    stride_hw = _pair(stride, "stride")
+    patch_hw = check_size(patch, "patch")
+    stride_hw = check_size(stride, "stride")
     fill_rgb = _fill(fill)
-    batch_size = check_positive_int(batch_size, "batch_size")
-    inputs = prepare_inputs(model, images, target, batch_size)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    inputs = prepare_inputs(model, images, target, batch_size, technique="occlusion")
     batch, indices = inputs.images, target_indices(inputs)
     n, height, width, _ = batch.shape
     if patch_hw[0] > height or patch_hw[1] > width:

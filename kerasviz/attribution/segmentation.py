@@ -12,9 +12,9 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ..checks import check_fraction, check_int
 from ..errors import ImageError, ParameterError
 from ..images import as_image_batch, resize_map, to_uint8
-from .gradients import check_fraction, check_positive_int
 
 __all__ = ["grabcut_segmentation"]
 
@@ -61,10 +61,10 @@ def grabcut_segmentation(
             f"grabcut_segmentation takes one image (H, W, 3). Received: image with shape "
             f"{batch.shape}"
         )
-    background_quantile = check_fraction(background_quantile, "background_quantile", 1e-6, 1 - 1e-6)
-    foreground_quantile = check_fraction(foreground_quantile, "foreground_quantile", 1e-6, 1 - 1e-6)
+    background_quantile = check_fraction(background_quantile, "background_quantile", low=1e-6, high=1 - 1e-6)
+    foreground_quantile = check_fraction(foreground_quantile, "foreground_quantile", low=1e-6, high=1 - 1e-6)
     sure_foreground_quantile = check_fraction(
-        sure_foreground_quantile, "sure_foreground_quantile", 1e-6, 1 - 1e-6
+        sure_foreground_quantile, "sure_foreground_quantile", low=1e-6, high=1 - 1e-6
     )
     if not background_quantile < foreground_quantile <= sure_foreground_quantile:
         raise ParameterError(
@@ -72,7 +72,7 @@ def grabcut_segmentation(
             "sure_foreground_quantile. Received: "
             f"({background_quantile}, {foreground_quantile}, {sure_foreground_quantile})"
         )
-    iterations = check_positive_int(iterations, "iterations")
+    iterations = check_int(iterations, "iterations", low=1)
     values = np.asarray(saliency_map)
     if values.ndim != 2:
         raise ImageError(

@@ -67,11 +67,15 @@ def _render_occlusion(ctx: DemoContext) -> Tuple[np.ndarray, str]:
 
 def _render_saliency(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     from ..attribution import saliency
+    from ..images import image_grid, overlay_heatmap
 
     image = _halves(ctx)
-    maps = saliency(ctx.backbone, np.stack([image, image]), [CAT, ESPRESSO])
+    maps = _visible(saliency(ctx.backbone, np.stack([image, image]), [CAT, ESPRESSO]))
+    tiles = [image, maps[0] * 255.0, maps[1] * 255.0]  # the paper's grey maps, white = salient
+    tiles += [overlay_heatmap(image, maps[0]), overlay_heatmap(image, maps[1])]
+    labels = ["input", "Egyptian cat (285)", "espresso (967)", "285, overlay", "967, overlay"]
     details = "max |d logit / d pixel| over colours, clipped at the 99th percentile"
-    return _two_classes(ctx, _visible(maps)), details
+    return image_grid(tiles, ncols=5, labels=labels), details
 
 
 def _render_smoothgrad(ctx: DemoContext) -> Tuple[np.ndarray, str]:
@@ -109,13 +113,30 @@ def _render_guided_backprop(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     from ..images import image_grid
 
     image = ctx.image("chelsea", 224)
-    layer, channel = "block6d_expand_activation", 17
-    grads, labels = [guided_backprop(ctx.backbone, image, CAT)], ["input", "class 285"]
+    # Channel 45 of block5c_expand_activation fires on the cat's eyes (its peak is the strongest
+    # relative to its mean among that layer's channels): the lecture's "intermediate neuron".
+    layer, channel = "block5c_expand_activation", 45
+    # 2 x 2 one-pixel translations undo the checkerboard of Lite0's stride-2 convolutions.
+    grads = [guided_backprop(ctx.backbone, image, CAT, shifts=2)]
+    labels = ["input", "class 285"]
     if not ctx.quick:  # a second guided clone (ending at `layer`) costs a second trace
-        grads.append(guided_backprop(ctx.backbone, image, layer=layer, channel=channel))
-        labels.append(f"{layer}[{channel}]")
+        grads.append(guided_backprop(ctx.backbone, image, layer=layer, channel=channel, shifts=2))
+        labels.append(f"{layer}[{channel}] (eyes)")
     picture = image_grid([image] + [gradient_image(g) for g in grads], ncols=3, labels=labels)
-    return picture, f"guided ReLU6 gradients; class 285 (and channel {channel} of {layer})"
+    return picture, (
+        f"guided ReLU6 gradients averaged over 2 x 2 one-pixel shifts; class 285 (and channel "
+        f"{channel} of {layer})"
+    )
+
+
+def _render_gradient_x_input(ctx: DemoContext) -> Tuple[np.ndarray, str]:
+    from ..attribution import gradient_x_input
+
+    image = _halves(ctx)
+    attributions = gradient_x_input(ctx.backbone, np.stack([image, image]), [CAT, ESPRESSO])
+    maps = _visible(np.abs(attributions).sum(axis=-1))
+    details = "|pixel x d logit / d pixel| summed over colours, clipped at the 99th percentile"
+    return _two_classes(ctx, maps), details
 
 
 def _render_grabcut(ctx: DemoContext) -> Tuple[np.ndarray, str]:
@@ -143,5 +164,6 @@ PANELS = [
         family="attribution",
     ),
     Panel("guided_backprop", "Guided backpropagation", _render_guided_backprop, family="attribution"),
+    Panel("gradient_x_input", "Gradient x input", _render_gradient_x_input, family="attribution"),
     Panel("grabcut", "Saliency to segmentation (GrabCut)", _render_grabcut, family="attribution"),
 ]

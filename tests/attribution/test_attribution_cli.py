@@ -31,6 +31,7 @@ def session_backbone(monkeypatch, lite0):
         ["saliency"],
         ["smoothgrad", "--samples", "2", "--seed", "0"],
         ["integrated-gradients", "--steps", "2"],
+        ["gradient-x-input"],
         ["gradcam", "--plus-plus"],
         ["occlusion", "--patch", "112", "--stride", "112"],
         ["guided-backprop"],
@@ -55,3 +56,22 @@ def test_errors_are_one_line(session_backbone, cat_png, tmp_path, capsys):
     assert main(["gradcam", str(cat_png), "--layer", "predictions", "--out", str(tmp_path / "x.png")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "out of range" in err[0] and "4-D" in err[1]
+
+
+def test_one_handler_per_subcommand_and_help_for_every_flag():
+    import argparse
+
+    from kerasviz.cli.attribution import SUBCOMMANDS, register
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    handlers = {}
+    for command in SUBCOMMANDS:
+        args = parser.parse_args([command.name, "x.png"])
+        handlers[command.name] = args.handler
+        sub = parser._subparsers._group_actions[0].choices[command.name]
+        for action in sub._actions:
+            if not isinstance(action, argparse._HelpAction):
+                assert action.help, f"{command.name} {action.option_strings or action.dest}"
+        assert args.out == f"{command.name}.png"
+    assert len(set(handlers.values())) == len(SUBCOMMANDS)  # no shared switch on args.command

@@ -7,8 +7,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from kerasviz.attribution import gradcam, gradcam_plus_plus
-from kerasviz.attribution.gradcam import feature_gradients
-from kerasviz.attribution.gradients import scale_to_unit
+from kerasviz.attribution.core import feature_gradient_function, scale_to_unit
 from kerasviz.errors import ImageError, LayerNotFoundError, ModelError, TargetError
 from kerasviz.targets import resolve_target
 
@@ -69,7 +68,7 @@ def test_errors(lite0, chelsea):
 
 def test_compiled_once(lite0, chelsea, coffee):
     gradcam(lite0, chelsea, CAT)
-    fn = feature_gradients(lite0, "top_activation", resolve_target(CAT, 1, 1000)).function
+    fn = feature_gradient_function(lite0, "top_activation", resolve_target(CAT, 1, 1000)).function
     count = fn.experimental_get_tracing_count()
     gradcam(lite0, np.stack([chelsea, coffee, chelsea]), [1, 2, 3])
     gradcam_plus_plus(lite0, coffee, ESPRESSO)  # the same compiled function serves Grad-CAM++

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import warnings
 
-import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from scipy.stats import spearmanr
 
 import kerasviz
@@ -18,11 +15,7 @@ from kerasviz.attribution import (
     saliency,
     smoothgrad,
 )
-from kerasviz.attribution.gradients import (
-    GuidedReLUGradient,
-    guided_model,
-    score_gradient,
-)
+from kerasviz.attribution.core import score_gradient
 from kerasviz.errors import ImageError, LayerNotFoundError, ParameterError, TargetError
 from kerasviz.targets import resolve_target
 
@@ -52,19 +45,6 @@ def test_softmax_model_gives_the_same_maps(lite0, softmax_lite0, chelsea):
     )
 
 
-def test_smoothgrad_shapes_seed_and_methods(lite0, chelsea):
-    a = smoothgrad(lite0, chelsea, CAT, samples=4, seed=1, batch_size=3)
-    b = smoothgrad(lite0, chelsea, CAT, samples=4, seed=1)
-    assert a.shape == (224, 224) and 0.0 <= a.min() and a.max() == pytest.approx(1.0)
-    np.testing.assert_allclose(a, b, atol=1e-5)  # batch size does not change the result
-    guided = smoothgrad(lite0, chelsea, CAT, samples=2, seed=1, method="guided_backprop")
-    assert guided.shape == (224, 224, 3) and np.abs(guided).max() > 0
-    ig = smoothgrad(
-        lite0, chelsea, CAT, samples=2, seed=1, method="integrated_gradients", steps=4
-    )
-    assert ig.shape == (224, 224, 3) and np.isfinite(ig).all()
-
-
 def test_integrated_gradients_result(lite0, chelsea, coffee):
     attributions, error, difference = integrated_gradients(lite0, chelsea, CAT, steps=8)
     assert attributions.shape == (224, 224, 3) and attributions.dtype == np.float32
@@ -78,16 +58,6 @@ def test_integrated_gradients_result(lite0, chelsea, coffee):
     # A baseline equal to the image has nothing to attribute.
     same = integrated_gradients(lite0, chelsea, CAT, baseline=chelsea, steps=2)
     assert np.abs(same.attributions).max() == 0 and abs(same.score_difference) < 1e-5
-
-
-def test_guided_backprop_shapes_and_channel_target(lite0, chelsea):
-    grads = guided_backprop(lite0, chelsea, CAT)
-    assert grads.shape == (224, 224, 3) and grads.dtype == np.float32 and np.abs(grads).max() > 0
-    channel = guided_backprop(lite0, chelsea, layer="block4c_expand_activation", channel=7)
-    assert channel.shape == (224, 224, 3) and np.abs(channel).max() > 0
-    assert not np.allclose(channel, grads)
-    picture = gradient_image(grads)
-    assert picture.dtype == np.uint8 and picture.shape == (224, 224, 3) and picture.std() > 5
 
 
 # ---------------------------------------------------------------- exceptions
@@ -140,57 +110,6 @@ def test_bad_targets_and_parameters(lite0, chelsea):
         guided_backprop(lite0, chelsea, layer="top_konv", channel=0)
     with pytest.raises(ParameterError):
         gradient_image(np.zeros((4, 4)))
-
-
-# ---------------------------------------------------------------- guided clone
-
-
-def test_guided_identity_passes_positive_gradient_inside_the_active_range():
-    outputs = tf.constant([0.0, 3.0, 6.0, 3.0, 2.0])
-    upstream = tf.constant([1.0, 1.0, 1.0, -1.0, 2.0])
-    with tf.GradientTape() as tape:
-        tape.watch(outputs)
-        guided = GuidedReLUGradient(6.0)(outputs)
-    np.testing.assert_array_equal(guided.numpy(), outputs.numpy())  # identity forward
-    grad = tape.gradient(guided, outputs, output_gradients=upstream).numpy()
-    np.testing.assert_array_equal(grad, [0.0, 1.0, 0.0, 0.0, 2.0])
-
-
-def test_guided_clone_guides_nested_relus_and_leaves_the_model_alone(toy):
-    model = toy(activation="relu")
-    before = [w.copy() for w in model.get_weights()]
-    layers_before = [layer.name for layer in model.layers]
-    clone = guided_model(kerasviz.backbones.as_backbone(model).model)
-    assert {"conv1", "relu6"} <= set(clone.guided) and clone.unguided == []
-    assert [layer.name for layer in model.layers] == layers_before
-    for a, b in zip(before, model.get_weights(), strict=True):
-        np.testing.assert_array_equal(a, b)
-    assert model.get_layer("conv1").activation.__name__ == "relu"
-
-
-def test_guided_gradient_is_zero_when_every_path_is_negative(toy):
-    model = toy(activation="relu")
-    dense = model.get_layer("dense")
-    kernel, bias = dense.get_weights()
-    dense.set_weights([-np.abs(kernel), bias])  # class 0 falls with every relu6 unit
-    image = np.random.default_rng(0).uniform(0, 255, (16, 16, 3)).astype(np.float32)
-    guided = guided_backprop(model, image, 0)
-    vanilla = score_gradient(
-        kerasviz.backbones.as_backbone(model), resolve_target(0, 1, 3)
-    )(image[None], np.zeros(1, np.int32))[1]
-    assert np.abs(vanilla).max() > 0
-    assert np.abs(guided).max() == 0
-
-
-def test_unguided_nonlinearities_warn_with_their_names(toy):
-    model = toy(activation="elu", extra=keras.layers.LeakyReLU(name="leaky"))
-    image = np.full((16, 16, 3), 100.0, np.float32)
-    with pytest.warns(UserWarning, match=r"'conv1'.*'leaky'"):
-        guided_backprop(model, image, 1)
-    quiet = toy(activation="relu")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        guided_backprop(quiet, image, 1)
 
 
 # ---------------------------------------------------------------- compile: no retracing

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from kerasviz.attribution import occlusion
-from kerasviz.attribution.gradients import cached
 from kerasviz.attribution.occlusion import _corners
+from kerasviz.compiled import cached
 from kerasviz.errors import ImageError, ParameterError, TargetError
 
 CAT, ESPRESSO = 285, 967

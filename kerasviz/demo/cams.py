@@ -1,0 +1,92 @@
+"""The CAM family side by side: Grad-CAM, Grad-CAM++, HiResCAM, XGrad-CAM, LayerCAM, Score-CAM,
+Ablation-CAM and Eigen-CAM on the same cat | espresso image, one row per class."""
+
+from __future__ import annotations
+
+from typing import Any, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import DemoContext, Panel
+
+__all__ = ["CAM_METHODS", "PANELS", "cat_and_espresso", "compare_cams_picture"]
+
+CAT, ESPRESSO = 285, 967
+
+#: (label, attribution function name) in the order the panel shows them.
+CAM_METHODS = (
+    ("Grad-CAM", "gradcam"),
+    ("Grad-CAM++", "gradcam_plus_plus"),
+    ("HiResCAM", "hires_cam"),
+    ("XGrad-CAM", "xgrad_cam"),
+    ("LayerCAM", "layer_cam"),
+    ("Score-CAM", "score_cam"),
+    ("Ablation-CAM", "ablation_cam"),
+    ("Eigen-CAM", "eigen_cam"),
+)
+
+
+def compare_cams_picture(
+    backbone: Any,
+    image: np.ndarray,
+    targets: Union[None, int, Sequence[int]] = None,
+    *,
+    channels: Optional[int] = None,
+    layer: Optional[str] = None,
+) -> Tuple[np.ndarray, str]:
+    """Every CAM of one image, one row per target class, as one labelled picture.
+
+    Args:
+        backbone: A `Backbone`.
+        image: `(H, W, 3)` pixels in `[0, 255]` at the backbone's input size.
+        targets: A class index, several (one row each), or `None` for the predicted class.
+        channels: Score-CAM channel subsampling (`None`: all channels).
+        layer: Layer for every method (default: the backbone's `gradcam_layer`).
+
+    Returns:
+        `(picture uint8 (H, W, 3), caption)`.
+    """
+    from .. import attribution
+    from ..images import image_grid, overlay_heatmap
+
+    if targets is None:
+        targets = [int(backbone.logits(image).argmax())]
+    elif np.ndim(targets) == 0:
+        targets = [int(targets)]
+    names = backbone.class_names or [str(i) for i in range(backbone.num_classes)]
+    tiles: List[np.ndarray] = []
+    labels: List[str] = []
+    for target in targets:
+        tiles.append(image)
+        labels.append(f"{names[target]} ({target})")
+        for label, name in CAM_METHODS:
+            options = {"layer": layer}
+            if name == "score_cam":
+                options["channels"] = channels
+            heatmap = getattr(attribution, name)(backbone, image, target, **options)
+            tiles.append(overlay_heatmap(image, heatmap))
+            labels.append(label)
+    used = layer or backbone.gradcam_layer
+    scored = "all" if channels is None else str(channels)
+    caption = f"layer {used}; Score-CAM with {scored} channels; Eigen-CAM is class-agnostic"
+    return image_grid(tiles, ncols=len(CAM_METHODS) + 1, labels=labels), caption
+
+
+def cat_and_espresso(ctx: DemoContext) -> np.ndarray:
+    """chelsea on the left, coffee on the right, each squeezed to 224 x 112 (cached in `ctx`)."""
+    from ..images import resize_image
+
+    if "halves" not in ctx.cache:
+        left = resize_image(ctx.image("chelsea", 224), (224, 112))
+        right = resize_image(ctx.image("coffee", 224), (224, 112))
+        ctx.cache["halves"] = np.concatenate([left, right], axis=1)
+    return ctx.cache["halves"]
+
+
+def _render_cams(ctx: DemoContext) -> Tuple[np.ndarray, str]:
+    return compare_cams_picture(
+        ctx.backbone, cat_and_espresso(ctx), [CAT, ESPRESSO], channels=32 if ctx.quick else None
+    )
+
+
+PANELS = [Panel("cam_family", "The CAM family side by side", _render_cams, family="attribution")]
