@@ -169,6 +169,14 @@ def test_vit_attention_rollout_points_at_the_strokes(zoo_vit, held_out):
     np.testing.assert_allclose(single, maps[3], atol=1e-5)
 
 
+def test_a_token_layer_the_score_does_not_reach_warns(zoo_vit, held_out):
+    # After the last attention only the class token feeds the head: patch-token gradients are 0.
+    images, labels, _ = held_out
+    with pytest.warns(UserWarning, match="zero for every image"):
+        maps = gradcam(zoo_vit, images[:2], labels[:2], layer="final_norm")
+    assert maps.shape == (2, 32, 32) and maps.max() == 0
+
+
 def test_token_grid_options(zoo_vit, held_out, zoo_sequential):
     images, labels, _ = held_out
     detected = gradcam(zoo_vit, images[:2], labels[:2], layer="block0_norm1")
