@@ -214,12 +214,6 @@ ALLOWED: Dict[Tuple[str, str], Tuple[Type[KerasvizError], str, str]] = {
     ("extract_features", "zoo_subclassed"): (
         ModelError, "subclassed", "a subclassed model hides the layer feeding its classifier"
     ),
-    ("gradcam", "zoo_vit"): (
-        ModelError,
-        "4-D output",
-        "Grad-CAM reads 4-D feature maps; token layers need kerasviz.tokens in the CAM family "
-        "(issue 12 item 7, the cams helper) — remove this entry when that lands",
-    ),
     ("gradcam", "zoo_subclassed"): (
         ModelError, "", "Grad-CAM needs a convolutional layer; a subclassed model hides them"
     ),
