@@ -113,7 +113,8 @@ class FeatureModel:
         Args:
             model: A `Backbone` or a Keras model taking one image input (pixels for a Backbone).
             layer_names: Layers or operation nodes whose outputs to return, in order; nested
-                models' layers too.
+                models' layers too. A layer named `"logits"` can be asked for with
+                `logits=False`.
             logits: Also return the pre-softmax output under the key `"logits"` (for a headless
                 backbone, its feature-map output).
             input_shape: Input shape without the batch axis, e.g. `(None, None, 3)` to run the
@@ -135,10 +136,12 @@ class FeatureModel:
         if isinstance(layer_names, str):
             layer_names = [layer_names]
         self.layer_names: Tuple[str, ...] = tuple(layer_names)
-        if len(set(self.layer_names)) != len(self.layer_names) or LOGITS in self.layer_names:
+        if len(set(self.layer_names)) != len(self.layer_names) or (
+            logits and LOGITS in self.layer_names
+        ):
             raise ModelError(
-                f"Layer names must be unique and not {LOGITS!r}. Received: layer_names="
-                f"{list(self.layer_names)}"
+                f"Layer names must be unique, and not {LOGITS!r} unless `logits=False` (the "
+                f"key of the model's output). Received: layer_names={list(self.layer_names)}"
             )
         shape = None if input_shape is None else tuple(input_shape)
         key = ("feature_model", self.layer_names, bool(logits), shape, output)

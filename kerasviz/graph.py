@@ -15,7 +15,18 @@ opaque: they run as one node, and asking for a layer inside one raises `ModelErr
 from __future__ import annotations
 
 import difflib
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterator,
+    List,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
 
 import keras
 
@@ -29,6 +40,7 @@ __all__ = [
     "nodes_by_name",
     "opaque_models",
     "select_output",
+    "SpatialTrace",
     "spatial_taps",
     "trace_graph",
     "trace_model",
@@ -407,12 +419,21 @@ def is_global_reduction(node: Any) -> bool:
     return {1, 2} <= {a % 4 for a in axes} if axes else False
 
 
+class SpatialTrace(NamedTuple):
+    """What `spatial_taps` returns (see there)."""
+
+    inputs: Any
+    taps: Dict[str, Any]
+    producers: Dict[int, Tuple[Any, List[Any]]]
+    all_taps: Dict[str, Any]
+
+
 def spatial_taps(
     model: keras.Model,
     *,
     input_shape: Optional[Sequence[Optional[int]]] = None,
     call_layer: Optional[LayerCall] = None,
-) -> Tuple[Any, Dict[str, Any], Dict[int, Tuple[Any, List[Any]]]]:
+) -> "SpatialTrace":
     """Trace a model and keep the nodes on the *spatial path*: feature maps that look at the image.
 
     A tensor is on the spatial path when it is the image input, or a 4-D output of a node with a
@@ -426,9 +447,9 @@ def spatial_taps(
         call_layer: As in `trace_model` (called for every leaf node).
 
     Returns:
-        `(inputs, taps, producers)`: the new input; `{name: tensor}` of spatial-path nodes
-        (addressable names, nested ones also as `"outer/inner"`); and for every spatial-path
-        tensor id `(node, spatial-path input tensors)`.
+        `SpatialTrace(inputs, taps, producers, all_taps)`: the new input; `{name: tensor}` of
+        spatial-path nodes (addressable names, nested ones also as `"outer/inner"`); for every
+        spatial-path tensor id `(node, spatial-path input tensors)`; and every node's tensor.
     """
     producers: Dict[int, Tuple[Any, List[Any]]] = {}
     spatial = set()
@@ -448,4 +469,4 @@ def spatial_taps(
     tracer = Tracer(record)
     tracer.run(model, inputs)
     taps = {name: t for name, t in tracer.taps.items() if id(t) in spatial}
-    return inputs, taps, producers
+    return SpatialTrace(inputs, taps, producers, tracer.taps)

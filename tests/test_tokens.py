@@ -39,3 +39,20 @@ def test_tokens_to_maps_in_a_tf_function():
     maps = as_maps(tokens).numpy()
     assert maps.shape == (2, 2, 3, 4)
     np.testing.assert_array_equal(maps[1, 1, 2], tokens[1, 1 + 1 * 3 + 2])
+
+
+@pytest.mark.slow
+def test_zoo_vit_learns_digits_and_exposes_token_layers(zoo_vit, zoo_digits):
+    """The trained zoo ViT (used by the CAM / rollout tests) beats chance clearly."""
+    from kerasviz.backbones import as_backbone
+    from kerasviz.tokens import token_grid
+
+    images, labels, masks = zoo_digits
+    held_out = images[1400:].astype(np.float32)
+    accuracy = (zoo_vit.predict(held_out, verbose=0).argmax(1) == labels[1400:]).mean()
+    assert accuracy > 0.4, accuracy  # chance is 0.1; measured about 0.6-0.7
+    backbone = as_backbone(zoo_vit)
+    assert backbone.gradcam_layer == "final_norm" and backbone.has_classifier
+    shape = zoo_vit.get_layer("block0_add1").output.shape
+    assert token_grid(shape) == TokenGrid(8, 8, 1)
+    assert masks[1400:].mean() < 0.5  # an empty border around every digit

@@ -8,6 +8,7 @@ by its maximum.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -89,19 +90,31 @@ def weighted_maps(
     Returns:
         float32 `(N, H, W)` (or `(H, W)`) in `[0, 1]`.
 
+    Warns:
+        UserWarning: The score's gradient at the layer is zero for every image (all maps zero).
+
     Raises:
         ImageError, TargetError, LayerNotFoundError, ModelError, ParameterError: As `gradcam`.
     """
     batch_size = check_int(batch_size, "batch_size", low=1)
     inputs = prepare_inputs(model, images, target, batch_size, technique=technique)
     layer = resolve_layer(inputs.backbone, layer, technique)
-    coarse = []
+    coarse, reached = [], False
     for _, features, grads in feature_gradients(
         inputs.backbone, layer, inputs.images, inputs.target, batch_size=batch_size,
         token_grid=token_grid, skip_tokens=skip_tokens,
     ):
+        reached = reached or bool(np.any(grads))
         weights = weights_fn(features, grads)
         coarse.append(np.maximum(np.einsum("nhwk,nk->nhw", features, weights), 0.0))
+    if not reached:
+        warnings.warn(
+            f"{technique}: the target score's gradient with respect to layer {layer!r} is zero "
+            "for every image, so every map is zero. The score does not depend on this layer "
+            "(on a vision transformer, tokens after the last attention reach the head only "
+            "through the class token): pick an earlier layer.",
+            stacklevel=3,
+        )
     maps = scale_to_unit(resize_map(np.concatenate(coarse), inputs.images.shape[1:3]))
     return squeeze(maps, inputs.single)
 

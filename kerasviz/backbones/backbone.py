@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import keras
 import numpy as np
 
+from ..checks import check_int
 from ..errors import ModelError, ParameterError
 from ..features import FeatureModel, is_graph_model, trace_model
 from .defaults import default_layers, functional_wrapper, is_classifier_output
@@ -278,8 +279,7 @@ class Backbone:
             raise ParameterError(
                 f"Expected scores of shape (N, {self.num_classes}). Received: shape {scores.shape}"
             )
-        if not 1 <= int(top) <= self.num_classes:
-            raise ParameterError(f"`top` must be in 1..{self.num_classes}. Received: top={top}")
+        top = check_int(top, "top", low=1, high=self.num_classes)
         names = self.class_names or [str(i) for i in range(self.num_classes)]
         order = np.argsort(-scores, axis=1)[:, : int(top)]
         return [[(int(i), names[i], float(row[i])) for i in idx] for row, idx in zip(scores, order)]

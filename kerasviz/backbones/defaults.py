@@ -11,7 +11,7 @@ import numpy as np
 from ..compiled import cached
 from ..errors import ModelError
 from ..features import LOGITS, is_graph_model, trace_model
-from ..graph import nodes_by_name, spatial_taps
+from ..graph import SpatialTrace, nodes_by_name, spatial_taps
 from ..tokens import MAX_SKIP_TOKENS
 
 __all__ = [
@@ -104,7 +104,7 @@ def is_classifier_output(model: keras.Model) -> bool:
     return cached(model, "is_classifier_output", build)
 
 
-def feature_map_layers(model: keras.Model) -> List[str]:
+def feature_map_layers(model: keras.Model, trace: Optional[SpatialTrace] = None) -> List[str]:
     """Addressable names of nodes whose output is a feature map on the spatial path, in graph order.
 
     Nested models' inner nodes are included under their own names (those `FeatureModel`
@@ -114,22 +114,23 @@ def feature_map_layers(model: keras.Model) -> List[str]:
 
     Args:
         model: A graph model (layers and operation nodes).
+        trace: `spatial_taps(model)` if already computed.
 
     Returns:
         Names, each accepted by `FeatureModel(model, [name])`.
     """
     if not is_graph_model(model):
         return []
-    _, taps, _ = spatial_taps(model)
+    trace = trace or spatial_taps(model)
     nodes = nodes_by_name(model)
     return [
         name
-        for name in taps
+        for name in trace.taps
         if "/" not in name and name != LOGITS and not isinstance(nodes.get(name), keras.Model)
     ]
 
 
-def token_layers(model: keras.Model) -> List[str]:
+def token_layers(model: keras.Model, trace: Optional[SpatialTrace] = None) -> List[str]:
     """Addressable token layers `(N, T, C)` of a vision transformer, in graph order.
 
     A rank-3 output counts as tokens when, after at most `MAX_SKIP_TOKENS` leading class /
@@ -138,16 +139,18 @@ def token_layers(model: keras.Model) -> List[str]:
 
     Args:
         model: A graph model.
+        trace: `spatial_taps(model)` if already computed.
 
     Returns:
         Names (empty for models without tokens).
     """
     if not is_graph_model(model):
         return []
-    maps = feature_map_layers(model)
+    trace = trace or spatial_taps(model)
+    maps = feature_map_layers(model, trace)
     if not maps:
         return []
-    _, _, taps = trace_model(model)
+    taps = trace.all_taps
     height, width = taps[maps[-1]].shape[1:3]
     if height is None or width is None or height != width:
         return []
@@ -182,10 +185,11 @@ def default_layers(model: keras.Model) -> Dict[str, Any]:
         convolutions), `dream_layers`, `first_conv_layer`; `None` / empty where the model has no
         addressable feature map (e.g. a subclassed model).
     """
-    maps = feature_map_layers(model)
+    trace = spatial_taps(model) if is_graph_model(model) else None
+    maps = feature_map_layers(model, trace)
     nodes = nodes_by_name(model) if maps else {}
     convs = [n for n in maps if isinstance(nodes.get(n), keras.layers.Conv2D)]
-    tokens = token_layers(model)
+    tokens = token_layers(model, trace)
     return dict(
         gradcam_layer=tokens[-1] if tokens else maps[-1] if maps else None,
         content_layers=_spread(maps, 3)[1:2],

@@ -18,7 +18,7 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ..backbones import as_backbone
-from ..checks import check_int
+from ..checks import check_choice, check_int, check_number
 from ..errors import ParameterError
 from ..features import find_layer
 from ..images import as_image_batch, image_grid, resize_image, to_uint8
@@ -315,10 +315,7 @@ def embed_2d(
     from sklearn.decomposition import PCA
 
     features = _as_features(features)
-    if method not in EMBEDDING_METHODS:
-        raise ParameterError(
-            f"`method` must be one of {list(EMBEDDING_METHODS)}. Received: method={method!r}"
-        )
+    check_choice(method, "method", EMBEDDING_METHODS)
     count, width = features.shape
     if count < 3 or (method == "pca" and width < 2):
         raise ParameterError(
@@ -401,10 +398,7 @@ def embedding_plot(
         raise ParameterError(
             f"Need size >= 8 and thumb <= size. Received: size={size}, thumb={thumb}"
         )
-    if not isinstance(background, numbers.Real) or not 0 <= background <= 255:
-        raise ParameterError(
-            f"`background` must be in [0, 255]. Received: background={background!r}"
-        )
+    background = check_number(background, "background", low=0, high=255)
     unit = _unit_square(coords)
     unit[:, 1] = 1.0 - unit[:, 1]  # y up
     if grid:

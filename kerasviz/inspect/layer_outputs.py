@@ -73,14 +73,19 @@ def penultimate_layer(backbone: Backbone) -> str:
 
     def record(layer, *args, **kwargs):
         out = layer(*args, **kwargs)
-        producers[id(out)] = args
+        producers[id(out)] = (layer, args)
         return out
 
     _, logits, taps = trace_model(backbone.model, call_layer=record)
-    args = producers.get(id(logits), ())
-    feeding = args[0] if args else None
-    if not backbone.has_classifier:
-        feeding = logits
+    feeding = logits
+    if backbone.has_classifier:
+        # Back through weightless reshaping (e.g. MobileNetV3: 1x1 conv -> Flatten) to the
+        # layer with weights that computes the scores; its input is the feature.
+        while id(feeding) in producers:
+            layer, args = producers[id(feeding)]
+            feeding = args[0] if args else None
+            if getattr(layer, "weights", None):
+                break
     for name, tensor in taps.items():
         if tensor is feeding and "/" not in name:
             return name

@@ -129,7 +129,7 @@ def _fields(backbone: Any, layer: str, input_shape: tuple) -> _Field:
     # The pruned path to `layer` at that input size, as a single-output model to trace.
     path = FeatureModel(backbone, [layer], logits=False, input_shape=input_shape).model
     model = keras.Model(path.inputs, path.outputs[0])
-    inputs, taps, producers = spatial_taps(model, input_shape=input_shape)
+    inputs, taps, producers, _ = spatial_taps(model, input_shape=input_shape)
     if layer not in taps:
         raise ModelError(
             f"Layer {layer!r} is not on the spatial path from the image (it is computed from "

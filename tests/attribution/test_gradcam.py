@@ -40,6 +40,7 @@ def test_other_layer_and_callable_target(lite0, chelsea):
     np.testing.assert_allclose(by_callable, gradcam(lite0, chelsea, CAT), atol=1e-5)
 
 
+@pytest.mark.filterwarnings("ignore:gradcam. the target score.s gradient")  # zero by design
 def test_no_positive_evidence_gives_zeros_not_nan(lite0, chelsea):
     # A score that does not depend on the image has zero gradients: the map is all zeros.
     flat = gradcam(lite0, chelsea, lambda logits: 0.0 * logits[:, CAT])

@@ -56,6 +56,7 @@ def check(name, result, size):
 # ---------------------------------------------------------------- graph and subclassed models
 
 
+@pytest.mark.filterwarnings("ignore:guided_backprop could not guide")  # the sigmoid gate
 @pytest.mark.parametrize("technique", sorted({**OUTPUT_ONLY, **LAYERED}))
 def test_keras_ops_model(zoo_ops, technique):
     check(technique, {**OUTPUT_ONLY, **LAYERED}[technique](zoo_ops, pixels(32)), 32)
@@ -166,6 +167,14 @@ def test_vit_attention_rollout_points_at_the_strokes(zoo_vit, held_out):
     assert ratio > 5 and hits > 0.8
     single = attention_rollout(zoo_vit, images[3], token_grid=(8, 8), skip_tokens=1)
     np.testing.assert_allclose(single, maps[3], atol=1e-5)
+
+
+def test_a_token_layer_the_score_does_not_reach_warns(zoo_vit, held_out):
+    # After the last attention only the class token feeds the head: patch-token gradients are 0.
+    images, labels, _ = held_out
+    with pytest.warns(UserWarning, match="zero for every image"):
+        maps = gradcam(zoo_vit, images[:2], labels[:2], layer="final_norm")
+    assert maps.shape == (2, 32, 32) and maps.max() == 0
 
 
 def test_token_grid_options(zoo_vit, held_out, zoo_sequential):
