@@ -9,7 +9,8 @@ its name in `__all__` below.
 from .attention_rollout import attention_rollout
 from .gradcam import gradcam, gradcam_plus_plus
 from .gradient_x_input import gradient_x_input
-from .guided_backprop import gradient_image, guided_backprop
+from ..images.render import gradient_image
+from .guided_backprop import guided_backprop
 from .integrated_gradients import IntegratedGradients, integrated_gradients
 from .occlusion import occlusion
 from .saliency import saliency

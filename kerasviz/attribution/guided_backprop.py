@@ -12,9 +12,9 @@ from typing import Any, Optional
 import numpy as np
 
 from ..backbones import as_backbone
-from ..checks import check_fraction, check_int
+from ..checks import check_int
 from ..errors import ParameterError
-from ..images import as_image_batch, to_uint8
+from ..images import as_image_batch
 from ..targets import Target, TargetLike
 from .core import (
     AttributionInputs,
@@ -27,7 +27,7 @@ from .core import (
 from .guided_clone import guided_model, warn_unguided
 from .translations import average_back, translated_copies
 
-__all__ = ["gradient_image", "guided_attributions", "guided_backprop"]
+__all__ = ["guided_attributions", "guided_backprop"]
 
 
 def _channel_indices(channel: Any, n_images: int, n_channels: int) -> np.ndarray:
@@ -161,33 +161,3 @@ def guided_backprop(
     copies, image_of, offsets = translated_copies(inputs.images, shifts)
     gradients = guided_attributions(inputs.select(image_of, copies), **options)
     return squeeze(average_back(gradients, offsets), inputs.single)
-
-
-def gradient_image(gradients: Any, *, contrast: float = 0.1) -> np.ndarray:
-    """Render raw pixel gradients as a picture: centred on gray, scaled by their spread.
-
-    Each image is standardized (`(g - mean) / std`), scaled by `contrast`, shifted to 0.5 and
-    clipped, as in the lecture's guided-backprop pictures.
-
-    Args:
-        gradients: `(H, W, 3)` or `(N, H, W, 3)` finite gradients (any scale).
-        contrast: Gray levels per standard deviation, as a fraction of the full range, `> 0`.
-
-    Returns:
-        uint8 `(H, W, 3)` or `(N, H, W, 3)`.
-
-    Raises:
-        ParameterError: Wrong shape, non-finite values, or bad `contrast`.
-    """
-    values = np.asarray(gradients, np.float32)
-    if values.ndim not in (3, 4) or values.shape[-1] != 3 or not np.all(np.isfinite(values)):
-        raise ParameterError(
-            "`gradients` must be finite, shaped (H, W, 3) or (N, H, W, 3). Received: gradients "
-            f"with shape {values.shape}"
-        )
-    contrast = check_fraction(contrast, "contrast", low=1e-6, high=1.0)
-    axes = tuple(range(values.ndim - 3, values.ndim))
-    centred = values - values.mean(axis=axes, keepdims=True)
-    spread = centred.std(axis=axes, keepdims=True)
-    standard = centred / np.where(spread > 0, spread, 1.0)
-    return to_uint8(np.clip(standard * contrast + 0.5, 0.0, 1.0) * 255.0)
