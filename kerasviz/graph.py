@@ -21,16 +21,15 @@ from typing import (
     Dict,
     Iterator,
     List,
-    NamedTuple,
     Optional,
     Sequence,
     Tuple,
-    Union,
 )
 
 import keras
 
 from .errors import LayerNotFoundError, ModelError
+from .model_outputs import OutputKey, output_names, select_output
 
 __all__ = [
     "Tracer",
@@ -40,15 +39,13 @@ __all__ = [
     "nodes_by_name",
     "opaque_models",
     "select_output",
-    "SpatialTrace",
-    "spatial_taps",
+    "single_input_shape",
     "trace_graph",
     "trace_model",
     "output_names",
 ]
 
 LayerCall = Callable[..., Any]
-OutputKey = Union[None, int, str]
 
 
 def _is_sequential(model: Any) -> bool:
@@ -191,7 +188,18 @@ class Tracer:
         return output
 
 
-def _single_input_shape(model: keras.Model) -> Tuple[Optional[int], ...]:
+def single_input_shape(model: keras.Model) -> Tuple[Optional[int], ...]:
+    """Shape of a graph model's one input without the batch axis.
+
+    Args:
+        model: A Keras model.
+
+    Returns:
+        e.g. `(224, 224, 3)` or `(None, None, 3)`.
+
+    Raises:
+        ModelError: Subclassed, no input, or several inputs.
+    """
     if not is_graph_model(model):
         raise _subclassed_error(model.name, [model.name], "Tracing the model")
     inputs = getattr(model, "inputs", None)
@@ -206,55 +214,6 @@ def _single_input_shape(model: keras.Model) -> Tuple[Optional[int], ...]:
             f"{len(inputs)} inputs"
         )
     return tuple(inputs[0].shape[1:])
-
-
-def output_names(model: keras.Model) -> List[str]:
-    """Names of a model's outputs, in order (dict keys, or the producing layers' names)."""
-    struct = getattr(model, "_outputs_struct", None)
-    if isinstance(struct, dict):
-        return list(struct)
-    names = getattr(model, "output_names", None)
-    return list(names) if names else [f"output_{i}" for i in range(len(model.outputs))]
-
-
-def select_output(model: keras.Model, outputs: Any, output: OutputKey = None) -> Any:
-    """Pick one output of a traced (possibly multi-output) model.
-
-    Args:
-        model: The traced Keras model (for its output names).
-        outputs: What tracing returned: one tensor, or a list / dict of them.
-        output: `None` (the model must have one output), an output index, or an output name
-            (a dict key or the name of the layer producing it; `model.output_names`).
-
-    Returns:
-        The chosen tensor.
-
-    Raises:
-        ModelError: Several outputs and no `output`, or an `output` that names none of them.
-    """
-    if not isinstance(outputs, (list, tuple, dict)):
-        if output in (None, 0, -1) or output in output_names(model):
-            return outputs
-        flat: List[Any] = [outputs]
-    else:
-        flat = list(outputs.values()) if isinstance(outputs, dict) else list(outputs)
-        if len(flat) == 1 and output is None:
-            return flat[0]
-    names = output_names(model)
-    if output is None:
-        raise ModelError(
-            f"Model {model.name!r} has {len(flat)} outputs {names}; choose the classifier (or "
-            "the output to explain) with `output=` (a name or an index), e.g. "
-            f"`kerasviz.Backbone.from_model(model, output={names[0]!r})`. Received: output=None"
-        )
-    if isinstance(output, str) and output in names:
-        return flat[names.index(output)]
-    if isinstance(output, int) and not isinstance(output, bool) and -len(flat) <= output < len(flat):
-        return flat[output]
-    raise ModelError(
-        f"`output` must be one of the names {names} or an index in [0, {len(flat) - 1}] of "
-        f"model {model.name!r}'s outputs. Received: output={output!r}"
-    )
 
 
 def trace_graph(
@@ -276,7 +235,7 @@ def trace_graph(
     Raises:
         ModelError: Subclassed model, no input or several inputs.
     """
-    shape = tuple(input_shape) if input_shape is not None else _single_input_shape(model)
+    shape = tuple(input_shape) if input_shape is not None else single_input_shape(model)
     if not is_graph_model(model):
         raise _subclassed_error(model.name, [model.name], "Tracing the model")
     inputs = keras.Input(shape=shape)
@@ -385,88 +344,3 @@ def find_layer(model: keras.Model, name: str) -> Any:
                 return operation
     raise _not_found(name, model)
 
-
-_GLOBAL_POOLING = (keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D)
-_REDUCTIONS = ("Mean", "Max", "Min", "Sum")
-
-
-def tensors_in(args: Any) -> Iterator[Any]:
-    """The tensors in a node's (possibly nested) call arguments, in order."""
-    for arg in args:
-        if isinstance(arg, (list, tuple)):
-            yield from tensors_in(arg)
-        elif isinstance(arg, dict):
-            yield from tensors_in(list(arg.values()))
-        elif hasattr(arg, "shape") and hasattr(arg, "dtype"):
-            yield arg
-
-
-def is_global_reduction(node: Any) -> bool:
-    """Whether a node pools over the whole spatial extent (global pooling, `ops.mean(axis=(1, 2))`).
-
-    Args:
-        node: A layer or operation node.
-
-    Returns:
-        True for global pooling layers (with or without `keepdims`) and spatial reductions.
-    """
-    if isinstance(node, _GLOBAL_POOLING):
-        return True
-    if isinstance(node, keras.layers.Layer) or type(node).__name__ not in _REDUCTIONS:
-        return False
-    axis = getattr(node, "axis", None)
-    axes = {axis} if isinstance(axis, int) else set(axis or ())
-    return {1, 2} <= {a % 4 for a in axes} if axes else False
-
-
-class SpatialTrace(NamedTuple):
-    """What `spatial_taps` returns (see there)."""
-
-    inputs: Any
-    taps: Dict[str, Any]
-    producers: Dict[int, Tuple[Any, List[Any]]]
-    all_taps: Dict[str, Any]
-
-
-def spatial_taps(
-    model: keras.Model,
-    *,
-    input_shape: Optional[Sequence[Optional[int]]] = None,
-    call_layer: Optional[LayerCall] = None,
-) -> "SpatialTrace":
-    """Trace a model and keep the nodes on the *spatial path*: feature maps that look at the image.
-
-    A tensor is on the spatial path when it is the image input, or a 4-D output of a node with a
-    spatial-path input that is not a global reduction. Global side branches — squeeze-excitation
-    and attention gates (global pooling -> dense / 1x1 conv -> broadcast multiply), MobileNetV3's
-    pooled head — are off the path, though they may be 4-D `(N, 1, 1, C)`.
-
-    Args:
-        model: A graph model with one image input.
-        input_shape: Input shape without the batch axis (default the model's own).
-        call_layer: As in `trace_model` (called for every leaf node).
-
-    Returns:
-        `SpatialTrace(inputs, taps, producers, all_taps)`: the new input; `{name: tensor}` of
-        spatial-path nodes (addressable names, nested ones also as `"outer/inner"`); for every
-        spatial-path tensor id `(node, spatial-path input tensors)`; and every node's tensor.
-    """
-    producers: Dict[int, Tuple[Any, List[Any]]] = {}
-    spatial = set()
-    inner = call_layer or (lambda node, *a, **k: node(*a, **k))
-
-    def record(node, *args, **kwargs):
-        out = inner(node, *args, **kwargs)
-        sources = [t for t in tensors_in(args) if id(t) in spatial]
-        if sources and not is_global_reduction(node) and len(getattr(out, "shape", ())) == 4:
-            spatial.add(id(out))
-            producers[id(out)] = (node, sources)
-        return out
-
-    shape = tuple(input_shape) if input_shape is not None else _single_input_shape(model)
-    inputs = keras.Input(shape=shape)
-    spatial.add(id(inputs))
-    tracer = Tracer(record)
-    tracer.run(model, inputs)
-    taps = {name: t for name, t in tracer.taps.items() if id(t) in spatial}
-    return SpatialTrace(inputs, taps, producers, tracer.taps)

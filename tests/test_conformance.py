@@ -11,10 +11,14 @@ TensorFlow / Keras traceback, a wrong shape, NaN) fails the cell.
   result. To add a column, add one entry (and, where it must refuse, an `ALLOWED` entry).
 - The default run covers `FAST_MODELS` (3 Applications families and the zoo); the whole matrix is
   `@pytest.mark.slow` (`pytest -m slow tests/test_conformance.py`).
+- README compatibility table: `KERASVIZ_CONFORMANCE_TABLE=table.md python -m pytest -m "slow or
+  not slow" tests/test_conformance.py` writes the cells that ran as a Markdown table
+  (ok / refused, with the reasons as footnotes).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -225,6 +229,7 @@ ALLOWED: Dict[Tuple[str, str], Tuple[Type[KerasvizError], str, str]] = {
 # ------------------------------------------------------------------------------------------
 
 _BUILT: Dict[str, Case] = {}
+_RESULTS: Dict[Tuple[str, str], Optional[str]] = {}  # (model, technique) -> None or reason
 
 
 def _case(name: str) -> Case:
@@ -243,6 +248,11 @@ def _case(name: str) -> Case:
 
 def _check(model_name: str, technique: str) -> Optional[str]:
     """Run one cell; returns None when it worked, or the allowed refusal's reason."""
+    _RESULTS[model_name, technique] = _run_cell(model_name, technique)
+    return _RESULTS[model_name, technique]
+
+
+def _run_cell(model_name: str, technique: str) -> Optional[str]:
     case = _case(model_name)
     allowed = ALLOWED.get((technique, model_name))
     try:
@@ -257,6 +267,38 @@ def _check(model_name: str, technique: str) -> Optional[str]:
         return allowed[2]
     assert allowed is None, f"{technique} on {model_name} should refuse ({allowed[2]}) but worked"
     return None
+
+
+def _markdown_table() -> str:
+    """The cells that ran as a Markdown table: models as rows, techniques as columns."""
+    models = [m for m in MODELS if any((m, t) in _RESULTS for t in TECHNIQUES)]
+    reasons: Dict[str, int] = {}
+    lines = [
+        "| model | " + " | ".join(TECHNIQUES) + " |",
+        "|---|" + "---|" * len(TECHNIQUES),
+    ]
+    for model in models:
+        cells = []
+        for technique in TECHNIQUES:
+            if (model, technique) not in _RESULTS:
+                cells.append("")
+            elif _RESULTS[model, technique] is None:
+                cells.append("ok")
+            else:
+                number = reasons.setdefault(_RESULTS[model, technique], len(reasons) + 1)
+                cells.append(f"refused [{number}]")
+        lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.extend(f"[{number}] {reason}" for reason, number in reasons.items())
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _write_table():
+    yield
+    path = os.environ.get("KERASVIZ_CONFORMANCE_TABLE")
+    if path and _RESULTS:
+        Path(path).write_text(_markdown_table())
 
 
 def _cells(models) -> list:

@@ -97,7 +97,7 @@ class Backbone:
         Raises:
             ModelError: The backbone is headless (no classes).
         """
-        self.require_classifier("The number of classes")
+        self.require_classifier("This technique (it reads the number of classes)")
         return int(self.model.outputs[0].shape[-1])
 
     @classmethod

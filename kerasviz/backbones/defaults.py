@@ -11,7 +11,8 @@ import numpy as np
 from ..compiled import cached
 from ..errors import ModelError
 from ..features import LOGITS, is_graph_model, trace_model
-from ..graph import SpatialTrace, nodes_by_name, spatial_taps
+from ..graph import nodes_by_name
+from ..spatial_path import SpatialTrace, spatial_taps
 from ..tokens import MAX_SKIP_TOKENS
 
 __all__ = [
@@ -110,7 +111,7 @@ def feature_map_layers(model: keras.Model, trace: Optional[SpatialTrace] = None)
     Nested models' inner nodes are included under their own names (those `FeatureModel`
     accepts); nested models themselves, subclassed (opaque) models, a node named `"logits"`
     (the key FeatureModel reserves) and global side branches (squeeze-excitation gates, pooled
-    heads; see `kerasviz.graph.spatial_taps`) are skipped.
+    heads; see `kerasviz.spatial_path.spatial_taps`) are skipped.
 
     Args:
         model: A graph model (layers and operation nodes).

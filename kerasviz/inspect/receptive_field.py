@@ -14,7 +14,7 @@ Layers and Keras 3 operation nodes that keep the spatial size (activations, norm
 Concatenate, `x + y`, ...) merge their inputs' fields: where paths branch and join, the field is
 the union (the max over paths).
 
-Only the *spatial path* is followed (`kerasviz.graph.spatial_taps`): global side branches —
+Only the *spatial path* is followed (`kerasviz.spatial_path.spatial_taps`): global side branches —
 squeeze-and-excitation and attention gates (global pooling -> dense / 1x1 conv -> broadcast
 multiply), which see the whole image through a pooled vector — are ignored, so a gated block has
 the field of its convolutions alone (on EfficientNet, exactly the field with the gates removed).
@@ -32,7 +32,7 @@ import keras
 from ..backbones import as_backbone
 from ..errors import ModelError, ParameterError
 from ..features import FeatureModel
-from ..graph import spatial_taps
+from ..spatial_path import spatial_taps
 from ..images import parse_size
 from .layer_outputs import spatial_layer
 
