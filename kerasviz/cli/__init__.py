@@ -27,13 +27,16 @@ COMMAND_ORDER = (
     # inspect
     "filters", "activations", "neighbors", "embed", "patches",
     # attribution
-    "saliency", "smoothgrad", "integrated-gradients", "gradcam", "occlusion",
+    "saliency", "smoothgrad", "integrated-gradients", "gradient-x-input", "gradcam", "occlusion",
     "guided-backprop", "grabcut",
+    # CAM family and faithfulness
+    "score-cam", "layer-cam", "eigen-cam", "hires-cam", "xgrad-cam", "ablation-cam",
+    "compare-cams", "faithfulness",
     # synthesis
     "visualize-class", "visualize-feature", "fool", "dream", "invert", "texture",
     "style-transfer",
     # fast style and serving
-    "train-style", "stylize", "serve",
+    "train-style", "stylize", "export-style", "serve",
 )
 
 

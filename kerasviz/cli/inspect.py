@@ -177,7 +177,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     parser = subparsers.add_parser("embed", help="thumbnails placed by a 2-D map of their features")
     _folder_arguments(parser)
-    parser.add_argument("--method", default="tsne", choices=["pca", "tsne", "umap"])
+    parser.add_argument("--method", default="tsne", choices=["pca", "tsne", "umap"], help="2-D projection of the features (default: tsne)")
     parser.add_argument("--grid", action="store_true", help="snap thumbnails to a grid")
     parser.add_argument("--size", type=int, default=1024, help="canvas side in pixels")
     parser.add_argument("--thumb", type=int, default=48, help="thumbnail side in pixels")
