@@ -99,7 +99,10 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         name, signature = servable.signature(request.model_spec.signature_name)
         check_input_names(name, signature, request.inputs)
         arrays = {key: proto_to_array(key, proto, signature.inputs[key]) for key, proto in request.inputs.items()}
+        started = time.perf_counter()
         outputs = servable.predict(name, arrays, list(request.output_filter), _call(context), self._batcher)
+        if self._metrics is not None:
+            self._metrics.observe_runtime(manager.name, time.perf_counter() - started)
         response = predict_pb2.PredictResponse()
         _fill_spec(response.model_spec, manager.name, servable, name)
         for key, array in outputs.items():

@@ -176,7 +176,7 @@ def make_app(
 
     async def post(request: web.Request) -> web.Response:
         start = time.perf_counter()
-        code, model = grpc.StatusCode.OK, ""
+        code, model = grpc.StatusCode.OK, re.split("[/:]", request.match_info["tail"], maxsplit=1)[0]
         try:
             manager, version, suffix = resolve(request)
             model = manager.name

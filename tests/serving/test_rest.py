@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import socket
-import time
 
 import numpy as np
 import pytest
