@@ -21,6 +21,7 @@ from typing import Any, Callable, Dict, Optional, Sequence, TypeVar
 
 import grpc
 import numpy as np
+import tensorflow as tf
 from google.protobuf import json_format
 from PIL import Image
 from tensorflow.core.framework import types_pb2
@@ -31,6 +32,7 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
+from ..checks import check_bool, check_int, check_number
 from ..errors import ParameterError
 from ..faststyle.network import check_style_weights
 from ..images import as_image_batch, load_image, to_uint8
@@ -173,6 +175,48 @@ class _Client:
         result = _decode_output(self._retry(lambda: self._predict(plan, inputs, timeout)), plan)
         return result[0] if single else result
 
+    def _predict_all(self, signature: str, inputs: Dict[str, np.ndarray], timeout: float) -> Dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def explain(
+        self, images: Any, target: Any = None, *, encoded: bool = True, timeout: float = 30.0
+    ) -> Dict[str, np.ndarray]:
+        """Ask a model exported with `export_explainer` which pixels made it say its class.
+
+        Args:
+            images: `(H, W, 3)` or `(N, H, W, 3)` uint8 or float `[0, 255]` (sent as uint8); at
+                the model's input size unless `encoded` (the server then resizes).
+            target: Class to explain, one per image, or None for each image's top class.
+            encoded: Send PNG bytes to `explain_bytes[_target]` (small requests) instead of
+                pixels to `serving_default` / `explain_target`.
+            timeout: Seconds per attempt.
+
+        Returns:
+            `heatmaps` float32 `(N, H, W)` in [0, 1], `target` int32 `(N,)`, `classes` int32
+            `(N, top_k)`, `logits` float32 `(N, top_k)` (and `attributions` `(N, H, W, 3)` for
+            integrated gradients); without the batch axis for a single image.
+
+        Raises:
+            ImageError: `images` are not images.
+            ParameterError: a bad target or timeout.
+            ServingError: the server refused the request (e.g. FAILED_PRECONDITION: the model
+                is not an explainer).
+        """
+        timeout = check_number(timeout, "timeout", low=0, open_low=True)
+        check_bool(encoded, "encoded")
+        batch, single = as_image_batch(images)
+        pixels = to_uint8(batch)
+        inputs: Dict[str, np.ndarray] = {
+            "images": np.array([_png(p) for p in pixels], dtype=object) if encoded else pixels.astype(np.float32)
+        }
+        signature = "explain_bytes" if encoded else "serving_default"
+        if target is not None:
+            values = np.broadcast_to(np.asarray(target), (len(pixels),))
+            inputs["target"] = np.array([check_int(v, "target", low=0) for v in values.tolist()], np.int32)
+            signature = "explain_bytes_target" if encoded else "explain_target"
+        outputs = self._retry(lambda: self._predict_all(signature, inputs, timeout))
+        return {key: value[0] for key, value in outputs.items()} if single else outputs
+
 
 class StyleClient(_Client):
     """gRPC client of a fast-style model on TF Serving or `kerasviz serve`.
@@ -252,6 +296,15 @@ class StyleClient(_Client):
             request.inputs[key].CopyFrom(array_to_proto(array))
         response = self._call(self._stub.Predict, request, timeout)
         return proto_to_array(plan.output_key, response.outputs[plan.output_key], plan.output_info)
+
+    def _predict_all(self, signature: str, inputs: Dict[str, np.ndarray], timeout: float) -> Dict[str, np.ndarray]:
+        request = predict_pb2.PredictRequest()
+        self._spec(request.model_spec)
+        request.model_spec.signature_name = signature
+        for key, array in inputs.items():
+            request.inputs[key].CopyFrom(array_to_proto(array))
+        response = self._call(self._stub.Predict, request, timeout)
+        return {key: tf.make_ndarray(proto) for key, proto in response.outputs.items()}
 
     def close(self) -> None:
         """Close the channel."""
@@ -345,6 +398,22 @@ class RestStyleClient(_Client):
         if plan.encoded:
             return np.array([base64.b64decode(item["b64"]) for item in _as_list(outputs)], dtype=object)
         return np.asarray(outputs, dtype=np.float32)
+
+
+    def _predict_all(self, signature: str, inputs: Dict[str, np.ndarray], timeout: float) -> Dict[str, np.ndarray]:
+        columns: Dict[str, Any] = {}
+        for key, array in inputs.items():
+            if array.dtype == object:
+                columns[key] = [{"b64": base64.b64encode(item).decode("ascii")} for item in array]
+            else:
+                columns[key] = array.tolist()
+        body = json.dumps({"signature_name": signature, "inputs": columns}).encode()
+        outputs = self._request(self._url + ":predict", body, timeout)["outputs"]
+        if not isinstance(outputs, dict):
+            raise ServingError(grpc.StatusCode.UNKNOWN, "the server returned one unnamed output; expected named outputs")
+        arrays = {key: np.asarray(value) for key, value in outputs.items()}
+        kinds = {"f": np.float32, "i": np.int32}
+        return {key: a.astype(kinds[a.dtype.kind]) if a.dtype.kind in kinds else a for key, a in arrays.items()}
 
 
 def _as_list(values: Any) -> Sequence[Any]:
