@@ -41,3 +41,17 @@ def test_compose_file():
     assert flags["model_config_file"] == "/config/models.config"
     assert flags["batching_parameters_file"] == "/config/batching_parameters.txt"
     assert service["deploy"]["resources"]["reservations"]["devices"][0]["capabilities"] == ["gpu"]
+
+
+def test_monitoring_config_parses():
+    """monitoring.config enables Prometheus at TF Serving's path (read by kerasviz's own parser)."""
+    from kerasviz.serving.config import read_monitoring_config
+
+    assert read_monitoring_config(str(FOLDER / "monitoring.config")) == "/monitoring/prometheus/metrics"
+
+
+def test_batching_parameters_parse_with_the_server_parser():
+    from kerasviz.serving.config import read_batching_parameters
+
+    parameters = read_batching_parameters(str(FOLDER / "batching_parameters.txt"))
+    assert parameters.max_batch_size == 16 and parameters.allowed_batch_sizes[-1] == 16
