@@ -22,7 +22,7 @@ from typing import Any, Dict, Optional, Tuple
 import grpc
 from aiohttp import web
 
-from .errors import ServingError
+from .errors import ServingError, code_from_http
 from .metrics import Metrics
 from .rest_json import format_predict_outputs, metadata_json, parse_predict_body, status_json
 from .models import MAX_VERSION, ModelManager, Servable
@@ -57,6 +57,17 @@ def _deadline_seconds(request: web.Request, default_ms: int) -> Optional[float]:
             raise ServingError(_INVALID, f"{DEADLINE_HEADER} must be positive")
         limit = asked if limit is None else min(asked, limit)
     return None if limit is None else limit / 1000.0
+
+
+def _release_after(slots: threading.BoundedSemaphore):
+    """A done-callback freeing a slot (and consuming the result of work nobody waits for any more)."""
+
+    def done(future: "asyncio.Future") -> None:
+        slots.release()
+        if not future.cancelled():
+            future.exception()
+
+    return done
 
 
 def _parse_json(raw: bytes) -> Any:
@@ -194,20 +205,25 @@ def make_app(
             servable = manager.servable(version)
             if not slots.acquire(blocking=False):
                 raise ServingError(grpc.StatusCode.RESOURCE_EXHAUSTED, "too many concurrent requests")
+            transport = request.transport
+            deadline = None if seconds is None else time.monotonic() + seconds
+            call = Call(deadline, lambda: transport is None or transport.is_closing())
             try:
-                transport = request.transport
-                deadline = None if seconds is None else time.monotonic() + seconds
-                call = Call(deadline, lambda: transport is None or transport.is_closing())
                 work = asyncio.get_running_loop().run_in_executor(executor, run_predict, manager, servable, raw, call)
-                try:
-                    payload = await asyncio.wait_for(asyncio.shield(work), seconds)
-                except asyncio.TimeoutError:
-                    raise ServingError(grpc.StatusCode.DEADLINE_EXCEEDED, f"Deadline of {seconds * 1000:.0f} ms exceeded") from None
-            finally:
+            except BaseException:
                 slots.release()
+                raise
+            work.add_done_callback(_release_after(slots))  # the slot is held while the work runs
+            try:
+                payload = await asyncio.wait_for(asyncio.shield(work), seconds)
+            except asyncio.TimeoutError:
+                raise ServingError(grpc.StatusCode.DEADLINE_EXCEEDED, f"Deadline of {seconds * 1000:.0f} ms exceeded") from None
             return web.Response(body=payload, content_type="application/json")
         except ServingError as error:
             code = error.code
+            raise
+        except web.HTTPException as error:
+            code = code_from_http(error.status)
             raise
         finally:
             if metrics is not None:
