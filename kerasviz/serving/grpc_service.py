@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import threading
 import time
 from typing import Any, Dict, Iterator, Optional, Tuple
 
@@ -70,10 +71,18 @@ def _status_on_error(context: grpc.ServicerContext) -> Iterator[None]:
 class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
     """`Predict` and `GetModelMetadata` over the served models (other methods: UNIMPLEMENTED)."""
 
-    def __init__(self, models: Dict[str, ModelManager], batcher: Any = None, metrics: Optional[Metrics] = None) -> None:
+    def __init__(
+        self,
+        models: Dict[str, ModelManager],
+        batcher: Any = None,
+        metrics: Optional[Metrics] = None,
+        max_concurrent_predicts: Optional[int] = None,
+    ) -> None:
         self._models = models
         self._batcher = batcher
         self._metrics = metrics
+        # Only Predict takes a slot: status, metadata and health calls always get through.
+        self._slots = threading.BoundedSemaphore(max_concurrent_predicts) if max_concurrent_predicts else None
 
     def Predict(self, request: predict_pb2.PredictRequest, context: grpc.ServicerContext) -> predict_pb2.PredictResponse:
         """Run a signature on the request's tensors (validated first); stops early when cancelled."""
@@ -82,7 +91,14 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         try:
             with _status_on_error(context):
                 try:
-                    return self._predict(request, context)
+                    if self._slots is None:
+                        return self._predict(request, context)
+                    if not self._slots.acquire(blocking=False):
+                        raise ServingError(grpc.StatusCode.RESOURCE_EXHAUSTED, "too many concurrent requests")
+                    try:
+                        return self._predict(request, context)
+                    finally:
+                        self._slots.release()
                 except ServingError as error:
                     code = error.code
                     raise

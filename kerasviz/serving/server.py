@@ -39,6 +39,7 @@ __all__ = ["ServingServer", "DEFAULT_MAX_MESSAGE_BYTES", "AUTH_TOKEN_ENV"]
 # One 1024 x 1024 float32 RGB image is 12.6 MB; 16 MiB leaves room for the rest of the request.
 DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 AUTH_TOKEN_ENV = "KERASVIZ_SERVING_TOKEN"
+_SPARE_GRPC_THREADS = 4
 _SERVICES = ("", "tensorflow.serving.PredictionService", "tensorflow.serving.ModelService")
 _log = logging.getLogger(__name__)
 
@@ -213,7 +214,7 @@ class ServingServer:
             self.batcher = BatchScheduler(self._batching, self.metrics.observe_queuing)
         try:
             self.models.start()
-            self._start_grpc(workers)
+            self._start_grpc(self._max_concurrent)  # one thread per predict slot, plus spares
             if rest_socket is not None:
                 self._start_rest(rest_socket)
         except BaseException:
@@ -245,13 +246,15 @@ class ServingServer:
             ("grpc.so_reuseport", 0),
         ]
         interceptors = [TokenInterceptor(self._token)] if self._token else []
+        # Predict calls are limited by the servicer; the spare threads keep status, metadata and
+        # health calls answering while every predict slot is busy.
         server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kerasviz-grpc"),
+            futures.ThreadPoolExecutor(max_workers=workers + _SPARE_GRPC_THREADS, thread_name_prefix="kerasviz-grpc"),
             interceptors=interceptors,
             options=options,
-            maximum_concurrent_rpcs=self._max_concurrent,
+            maximum_concurrent_rpcs=self._max_concurrent + 4 * _SPARE_GRPC_THREADS,
         )
-        predictions = PredictionServicer(self.models, self.batcher, self.metrics)
+        predictions = PredictionServicer(self.models, self.batcher, self.metrics, self._max_concurrent)
         prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(predictions, server)
         model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(self.models), server)
         self._health = health.HealthServicer()

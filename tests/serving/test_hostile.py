@@ -246,3 +246,27 @@ def test_corrupt_warmup_file_is_data_loss(tmp_path, single_base, start):
         assert status.status.error_code == grpc.StatusCode.DATA_LOSS.value[0], status
     finally:
         server.stop(grace=0)
+
+
+def test_grpc_status_and_metadata_answer_while_every_predict_slot_is_busy(tight_server, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tensorflow_serving.apis import get_model_metadata_pb2
+
+    counter = _CountingRun(monkeypatch)
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = MODEL
+    request.inputs["images"].CopyFrom(tf.make_tensor_proto(IMAGES))
+    with grpc.insecure_channel(f"127.0.0.1:{tight_server.grpc_port}") as channel, ThreadPoolExecutor(1) as pool:
+        stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+        first = pool.submit(stub.Predict, request, timeout=30)
+        assert counter.started.wait(10)
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.Predict(request, timeout=10)
+        assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert _status(tight_server.grpc_port)[1].state == get_model_status_pb2.ModelVersionStatus.AVAILABLE
+        metadata = get_model_metadata_pb2.GetModelMetadataRequest(metadata_field=["signature_def"])
+        metadata.model_spec.name = MODEL
+        assert stub.GetModelMetadata(metadata, timeout=10).model_spec.version.value == 1
+        counter.release.set()
+        assert first.result(timeout=30).model_spec.version.value == 1
