@@ -43,6 +43,7 @@ from ..errors import ModelError, ParameterError
 from ..features import LOGITS, FeatureModel
 from .image_bytes import DEFAULT_MAX_DECODE_PIXELS, decode_limited
 from .models import MAX_VERSION, list_versions
+from .servable import WARMUP_FILE
 
 __all__ = ["EXPLAIN_METHODS", "export_explainer"]
 
@@ -174,6 +175,23 @@ class _Explainer(tf.Module):
         return total * (image - baseline)
 
 
+def _warmup_records(path: Path, size: Optional[Tuple[int, int]]) -> None:
+    """One TF Serving warm-up `PredictionLog` per image signature (a mid-gray image), so the first
+    real request does not pay for tracing and the server checks the model before serving it."""
+    from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
+
+    height, width = size if size is not None else (32, 32)
+    pixels = np.full((1, height, width, 3), 128.0, np.float32)
+    png = tf.io.encode_png(pixels[0].astype(np.uint8)).numpy()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tf.io.TFRecordWriter(str(path)) as writer:
+        for signature, images in (("serving_default", pixels), ("explain_bytes", np.array([png], dtype=object))):
+            request = predict_pb2.PredictRequest(model_spec=model_pb2.ModelSpec(signature_name=signature))
+            request.inputs["images"].CopyFrom(tf.make_tensor_proto(images))
+            log = prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request))
+            writer.write(log.SerializeToString())
+
+
 def _next_version(base: Path) -> int:
     versions = list_versions(base) if base.is_dir() else []
     return (versions[0] if versions else 0) + 1
@@ -273,6 +291,7 @@ def export_explainer(
     }
     try:
         tf.saved_model.save(module, str(temporary), signatures=signatures)
+        _warmup_records(temporary / WARMUP_FILE, options["size"])
         os.rename(temporary, target)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)

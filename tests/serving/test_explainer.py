@@ -79,6 +79,7 @@ def test_bytes_of_another_size_are_resized_and_bombs_refused(exported):
     jpeg = tf.io.encode_jpeg(np.zeros((50, 70, 3), np.uint8)).numpy()
     outputs = loaded.signatures["explain_bytes"](images=tf.constant([jpeg]))
     assert outputs["heatmaps"].shape == (1, 32, 32)
+    assert (exported["saliency"] / "assets.extra" / "tf_serving_warmup_requests").is_file()
     import struct
     import zlib
 
