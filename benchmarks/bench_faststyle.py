@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from benchmarks.common import best_time, format_table, ratio_row
-from kerasviz.faststyle.network import _compiled, build_transform_net
+from kerasviz.faststyle.network import compiled_stylize, build_transform_net
 
 WIDTH = 32
 
@@ -55,7 +55,7 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
         Rows from `ratio_row`, each with an extra `images_per_s` (candidate).
     """
     net = build_transform_net(1, WIDTH)
-    compiled = _compiled(net, 1)
+    compiled = compiled_stylize(net, 1)
     weights = tf.ones((1, 1))
     try:
         torch_net, torch = _torch_net(WIDTH)

@@ -1,23 +1,14 @@
 """Serving subcommands: `serve` (the embedded TF Serving, flags spelled as `tensorflow_model_server`
-spells them) and `--server` for `stylize` (the fast-style family's command), which sends the image
-to TF Serving or `kerasviz serve` instead of running a local SavedModel."""
+spells them). `stylize --server` (images and videos sent to TF Serving or `kerasviz serve`) lives
+with the rest of `stylize` in `cli/faststyle.py`."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import signal
-import ssl
-from pathlib import Path
 from typing import Any
 
 from ..errors import ParameterError
-from .common import write_png
-from .faststyle import (
-    load_stylize_image,
-    add_stylize_arguments,
-    stylize_with_saved_model,
-)
 
 __all__ = ["register"]
 
@@ -73,51 +64,8 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stylize(args: argparse.Namespace) -> int:
-    if not args.server:
-        if not args.model:
-            raise ParameterError(
-                "Give --model DIR (an exported style model, run locally) or --server HOST:PORT "
-                "(TF Serving / kerasviz serve). Received: model=None, server=None"
-            )
-        return stylize_with_saved_model(args)
-    from ..serving import RestStyleClient, StyleClient
-
-    token = args.token or os.environ.get("KERASVIZ_SERVING_TOKEN") or None
-    image = load_stylize_image(args)
-    if args.server.startswith(("http://", "https://")):
-        try:
-            context = ssl.create_default_context(cafile=args.ca_cert) if args.ca_cert else None
-        except (OSError, ssl.SSLError) as error:
-            raise ParameterError(f"Cannot read --ca-cert: {error}. Received: ca_cert={args.ca_cert!r}") from None
-        client = RestStyleClient(args.server, args.model_name, signature=args.signature, token=token, ssl_context=context)
-    else:
-        try:
-            root = Path(args.ca_cert).read_bytes() if args.ca_cert else None
-        except OSError as error:
-            raise ParameterError(f"Cannot read --ca-cert: {error.strerror}. Received: ca_cert={args.ca_cert!r}") from None
-        client = StyleClient(args.server, args.model_name, signature=args.signature, token=token, root_certificates=root)
-    write_png(args.out, client.stylize(image, style_weights=args.style_weights, timeout=args.timeout))
-    return 0
-
-
-def _extend_stylize(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.choices.get("stylize")
-    if parser is None:  # the fast-style command is registered first (modules load in name order)
-        parser = subparsers.add_parser("stylize", help="stylize an image with a fast style network")
-        add_stylize_arguments(parser)
-    group = parser.add_argument_group("serving (instead of --model)")
-    group.add_argument("--server", help="gRPC host:port (e.g. localhost:8500) or REST http(s)://host:port of TF Serving / kerasviz serve")
-    group.add_argument("--model-name", default="style", help="served model name (default style)")
-    group.add_argument("--signature", default=None, help="signature (default: the encoded-bytes one if served)")
-    group.add_argument("--token", default=None, help="bearer token (default $KERASVIZ_SERVING_TOKEN)")
-    group.add_argument("--ca-cert", default=None, help="PEM CA to trust for TLS")
-    group.add_argument("--timeout", type=float, default=60.0, help="seconds per attempt (default 60)")
-    parser.set_defaults(handler=_stylize)
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `serve`, and `--server` to `stylize`."""
+    """Add `serve`."""
     parser = subparsers.add_parser(
         "serve", help="serve a model over TF Serving's gRPC and REST APIs (flags as tensorflow_model_server)"
     )
@@ -140,7 +88,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--monitoring_config_file", default=None, help="TF Serving MonitoringConfig text file; prometheus_config { enable: true } serves /monitoring/prometheus/metrics")
     parser.add_argument("--rest_api_timeout_in_ms", type=int, default=30000, help="REST predict deadline (default 30000; 504 after; 0 = none)")
     parser.set_defaults(handler=_serve)
-    _extend_stylize(subparsers)
 
 
 def _flag_bool(text: str) -> bool:

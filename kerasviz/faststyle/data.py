@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, List, Union
+from typing import Any, List, Optional, Union
 
 import numpy as np
 import tensorflow as tf
@@ -76,6 +76,7 @@ def training_dataset(
     n_styles: int,
     start_step: int = 0,
     seed: int = 0,
+    input_context: Optional[tf.distribute.InputContext] = None,
 ) -> tf.data.Dataset:
     """An endless stream of `(crops, style_indices)` batches starting at a given step.
 
@@ -88,10 +89,16 @@ def training_dataset(
         n_styles: Styles to draw from: each image gets one style index, uniformly at random.
         start_step: First batch of the stream (batches `start_step, start_step + 1, ...`).
         seed: Random seed of the shuffle, the crops and the style draws.
+        input_context: From `strategy.distribute_datasets_from_function`: this input pipeline
+            then yields per-replica batches of its own contiguous slice of every global batch
+            (pipeline `p` of `P` reads images `p·B/P ... (p+1)·B/P - 1` of global batch `s`), so
+            the workers together see exactly the batches one process would, and no worker
+            reads or decodes another worker's images. `None`: one pipeline, global batches.
 
     Returns:
-        A `tf.data.Dataset` of `(float32 (batch_size, image_size, image_size, 3) in [0, 255],
-        int32 (batch_size,))`, prefetched.
+        A `tf.data.Dataset` of `(float32 (batch, image_size, image_size, 3) in [0, 255],
+        int32 (batch,))`, prefetched; `batch` is `batch_size`, or the per-replica batch size
+        with an `input_context`.
 
     Raises:
         ImageError: An unreadable folder or image, or invalid arrays.
@@ -121,10 +128,19 @@ def training_dataset(
         style = tf.random.stateless_uniform((), tf.stack([seed + 1, i]), maxval=n_styles, dtype=tf.int32)
         return crop, style
 
-    first = int(start_step) * int(batch_size)
+    batch_size, start_step = int(batch_size), int(start_step)
+    per_replica, chunk, offset = batch_size, batch_size, 0
+    if input_context is not None:
+        per_replica = input_context.get_per_replica_batch_size(batch_size)
+        chunk = batch_size // input_context.num_input_pipelines  # this pipeline's slice of a global batch
+        offset = input_context.input_pipeline_id * chunk
+
+    def global_index(j):  # j-th image of this pipeline -> its index in the one-process stream
+        return (start_step + j // chunk) * batch_size + offset + j % chunk
+
     return (
-        tf.data.Dataset.counter(first)
-        .map(element, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        .batch(batch_size, drop_remainder=True)
+        tf.data.Dataset.counter(0)
+        .map(lambda j: element(global_index(j)), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .batch(per_replica, drop_remainder=True)
         .prefetch(tf.data.AUTOTUNE)
     )

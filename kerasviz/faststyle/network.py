@@ -16,13 +16,14 @@ to a multiple of 4 and crops the result back to the input size.
 
 from __future__ import annotations
 
-import weakref
 from typing import Any, Dict, Optional, Tuple
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from ..checks import check_int
+from ..compiled import cached
 from ..errors import ImageError, ModelError, ParameterError
 from ..images import as_image_batch, to_uint8
 
@@ -38,6 +39,7 @@ __all__ = [
     "transform_net_config",
     "extract_style",
     "check_style_weights",
+    "compiled_stylize",
     "stylize",
 ]
 
@@ -181,12 +183,6 @@ def _conv(x, filters: int, kernel: int, name: str, n_styles: int, weights, strid
     return keras.layers.ReLU(name=f"{name}_relu")(x) if relu else x
 
 
-def _check_int(value: Any, name: str, low: int, high: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-        raise ParameterError(f"`{name}` must be an integer in [{low}, {high}]. Received: {name}={value!r}")
-    return int(value)
-
-
 def build_transform_net(n_styles: int = 1, width: int = 32, upsample: str = "resize_conv") -> keras.Model:
     """Build Johnson et al.'s transform network (one style, or N styles with conditional IN).
 
@@ -208,8 +204,8 @@ def build_transform_net(n_styles: int = 1, width: int = 32, upsample: str = "res
     Raises:
         ParameterError: `n_styles` or `width` not a positive integer, or an unknown `upsample`.
     """
-    n_styles = _check_int(n_styles, "n_styles", 1, 1024)
-    width = _check_int(width, "width", 1, 1024)
+    n_styles = check_int(n_styles, "n_styles", low=1, high=1024)
+    width = check_int(width, "width", low=1, high=1024)
     if upsample not in _UPSAMPLING:
         raise ParameterError(f"`upsample` must be one of {list(_UPSAMPLING)}. Received: upsample={upsample!r}")
     images = keras.Input(shape=(None, None, 3), name=IMAGES)
@@ -279,7 +275,7 @@ def extract_style(net: keras.Model, index: int) -> keras.Model:
         ParameterError: `index` out of range.
     """
     config = transform_net_config(net)
-    index = _check_int(index, "index", 0, config["n_styles"] - 1)
+    index = check_int(index, "index", low=0, high=config["n_styles"] - 1)
     single = build_transform_net(1, config["width"], config["upsample"])
     for layer in single.layers:
         source = net.get_layer(layer.name)
@@ -329,12 +325,19 @@ def check_style_weights(style_weights: Any, n_styles: int, n_images: int) -> np.
     return np.ascontiguousarray(weights, dtype=np.float32)
 
 
-_COMPILED: "weakref.WeakKeyDictionary[keras.Model, Any]" = weakref.WeakKeyDictionary()
+def compiled_stylize(net: keras.Model, n_styles: int) -> Any:
+    """The network's one compiled call (cached per network in `kerasviz.compiled`; never retraces per size).
 
+    Args:
+        net: A transform network.
+        n_styles: Its number of styles.
 
-def _compiled(net: keras.Model, n_styles: int):
-    """One `tf.function` per network, with a fixed input signature (no retrace per size)."""
-    if net not in _COMPILED:
+    Returns:
+        A `tf.function` `(images float32 (N, H, W, 3), style_weights float32 (N, n_styles)) ->
+        float32 (N, H, W, 3)`, with a fixed input signature.
+    """
+
+    def build():
         images = tf.TensorSpec((None, None, None, 3), tf.float32)
         weights = tf.TensorSpec((None, n_styles), tf.float32)
 
@@ -343,8 +346,9 @@ def _compiled(net: keras.Model, n_styles: int):
             inputs = x if n_styles == 1 else {IMAGES: x, STYLE_WEIGHTS: w}
             return tf.cast(net(inputs, training=False), tf.float32)
 
-        _COMPILED[net] = run
-    return _COMPILED[net]
+        return run
+
+    return cached(net, ("faststyle.stylize", n_styles), build)
 
 
 def stylize(net: keras.Model, images: Any, style_weights: Any = None, batch_size: int = 8) -> np.ndarray:
@@ -369,9 +373,9 @@ def stylize(net: keras.Model, images: Any, style_weights: Any = None, batch_size
     batch, single = as_image_batch(images)
     if min(batch.shape[1:3]) < MIN_SIZE:
         raise ImageError(f"Images must be at least {MIN_SIZE}×{MIN_SIZE}. Received: images with shape {batch.shape}")
-    batch_size = _check_int(batch_size, "batch_size", 1, 1 << 16)
+    batch_size = check_int(batch_size, "batch_size", low=1, high=1 << 16)
     weights = check_style_weights(style_weights, config["n_styles"], len(batch))
-    run = _compiled(net, config["n_styles"])
+    run = compiled_stylize(net, config["n_styles"])
     parts = [
         run(tf.constant(batch[i : i + batch_size]), tf.constant(weights[i : i + batch_size])).numpy()
         for i in range(0, len(batch), batch_size)

@@ -28,6 +28,7 @@ from ..images import as_image_batch, resize_image
 from ..progress import progress_bar
 from ..synthesis.objectives import content, gram_targets, objective_outputs, style, total_variation
 from .data import training_dataset
+from .distribute import is_chief, make_strategy, remove_worker_folder, worker_checkpoint_folder
 from .network import build_transform_net, transform_net_config
 
 __all__ = ["TrainingResult", "train_style_network"]
@@ -107,8 +108,8 @@ def _style_weights(style_weight: Any, n_styles: int) -> np.ndarray:
     return np.array([_weight(v, "style_weight") for v in values], np.float32)
 
 
-def _check_config(checkpoint_dir: Path, config: Dict[str, Any]) -> None:
-    """Write the network's configuration next to the checkpoints, or check it matches."""
+def _check_config(checkpoint_dir: Path, config: Dict[str, Any], chief: bool = True) -> None:
+    """Write the network's configuration next to the checkpoints (chief only), or check it matches."""
     path = checkpoint_dir / _CONFIG_FILE
     if path.is_file():
         saved = json.loads(path.read_text())
@@ -117,7 +118,7 @@ def _check_config(checkpoint_dir: Path, config: Dict[str, Any]) -> None:
                 f"The checkpoints in {checkpoint_dir} belong to a different network {saved}; use "
                 f"another checkpoint_dir or the same n_styles / width / upsample. Received: {config}"
             )
-    else:
+    elif chief:
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(config))
 
@@ -177,7 +178,7 @@ def train_style_network(
     checkpoint_dir: Optional[Union[str, os.PathLike]] = None,
     checkpoint_every: int = 100,
     steps_per_call: int = 10,
-    strategy: Optional[tf.distribute.Strategy] = None,
+    strategy: Optional[Union[str, tf.distribute.Strategy]] = None,
     mixed_precision: Optional[bool] = None,
     seed: int = 0,
     progress: Optional[bool] = None,
@@ -206,11 +207,18 @@ def train_style_network(
         tv_weight: Factor of the total-variation penalty (on pixels in `[0, 1]`), >= 0.
         learning_rate: Adam's learning rate, > 0.
         checkpoint_dir: Folder of `tf.train.Checkpoint`s (network, optimizer, step). If it holds
-            one, training resumes from the newest; `None` trains without checkpoints.
+            one, training resumes from the newest; `None` trains without checkpoints. Under
+            multi-worker training only the chief writes here (the other workers save to
+            temporary `workertemp_<id>` subfolders, deleted after each save); every worker
+            restores from here, so hosts need it on shared storage.
         checkpoint_every: Save every this many steps (and at the end), >= 1.
         steps_per_call: Training steps per compiled call (between progress updates), >= 1.
-        strategy: A `tf.distribute.Strategy` (e.g. `MirroredStrategy()` on several GPUs);
-            `None` uses the current one (`tf.distribute.get_strategy()`).
+        strategy: A `tf.distribute.Strategy` (e.g. `MirroredStrategy()` on several GPUs,
+            `MultiWorkerMirroredStrategy()` configured by `TF_CONFIG` on several hosts), or a
+            name for `make_strategy` (`"default"`, `"mirrored"`, `"multi_worker"`; create a
+            multi-worker strategy at program start instead where TensorFlow has already run);
+            `None` uses the current one (`tf.distribute.get_strategy()`). Each input pipeline
+            (one per worker) reads only its own slice of every global batch.
         mixed_precision: `mixed_float16` compute with loss scaling; `None` turns it on when a GPU
             is visible. `True` without a GPU raises.
         seed: Seed of the initial weights (through `keras.utils.set_random_seed`, which also
@@ -244,7 +252,7 @@ def train_style_network(
         "style": _style_weights(style_weight, n_styles),
         "tv": _weight(tv_weight, "tv_weight"),
     }
-    strategy = strategy or tf.distribute.get_strategy()
+    strategy = make_strategy(strategy) if isinstance(strategy, str) else strategy or tf.distribute.get_strategy()
     if batch_size % strategy.num_replicas_in_sync:
         raise ParameterError(
             f"`batch_size` must be a multiple of the {strategy.num_replicas_in_sync} replicas. Received: batch_size={batch_size}"
@@ -275,16 +283,19 @@ def train_style_network(
                            aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
     checkpoint = tf.train.Checkpoint(net=net, optimizer=optimizer, step=step)
     manager = None
+    chief = is_chief(strategy)
     if checkpoint_dir is not None:
         folder = Path(checkpoint_dir)
-        _check_config(folder, transform_net_config(net))
-        manager = tf.train.CheckpointManager(checkpoint, str(folder), max_to_keep=3, checkpoint_name="ckpt")
-        if manager.latest_checkpoint:
-            checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        _check_config(folder, transform_net_config(net), chief)
+        write_folder = worker_checkpoint_folder(folder, strategy)  # the folder itself on the chief
+        manager = tf.train.CheckpointManager(checkpoint, str(write_folder), max_to_keep=3, checkpoint_name="ckpt")
+        latest = tf.train.latest_checkpoint(str(folder))  # every worker restores the chief's newest
+        if latest:
+            checkpoint.restore(latest).assert_existing_objects_matched()
     start = int(step.numpy())
-    if start:
-        dataset = training_dataset(content_images, image_size, batch_size, n_styles, start, seed)
-    iterator = iter(strategy.experimental_distribute_dataset(dataset))
+    del dataset  # validated above; each input pipeline builds its own slice from `start`
+    iterator = iter(strategy.distribute_datasets_from_function(
+        lambda context: training_dataset(content_images, image_size, batch_size, n_styles, start, seed, context)))
     loss_fn = _PerceptualLoss(features, content_layers, style_layers, grams, weights)
     conditional = n_styles > 1
 
@@ -308,7 +319,8 @@ def train_style_network(
             step.assign_add(1)
         return losses
 
-    result = TrainingResult(net=net, optimizer=optimizer, step=start, start_step=start, checkpoint=manager.latest_checkpoint if manager else None)
+    result = TrainingResult(net=net, optimizer=optimizer, step=start, start_step=start,
+                            checkpoint=latest if checkpoint_dir is not None else None)
     bar = progress_bar(total=steps, desc="train-style", unit="step", progress=progress)
     bar.update(min(start, steps))
     while result.step < steps:
@@ -326,6 +338,11 @@ def train_style_network(
         bar.update(count)
         bar.set_postfix({k: f"{record[k]:.3g}" for k in _LOSS_NAMES})
         if manager is not None and (result.step % checkpoint_every == 0 or result.step == steps):
-            result.checkpoint = manager.save(checkpoint_number=result.step)
+            saved = manager.save(checkpoint_number=result.step)  # every worker saves; the chief's counts
+            if chief:
+                result.checkpoint = saved
+            else:
+                remove_worker_folder(write_folder, folder)
+                result.checkpoint = str(folder / Path(saved).name)
     bar.close()
     return result

@@ -4,7 +4,7 @@ import pytest
 
 from kerasviz.errors import ImageError, KerasvizError, ModelError, ParameterError
 from kerasviz.faststyle.network import (
-    _compiled,
+    compiled_stylize,
     build_transform_net,
     check_style_weights,
     extract_style,
@@ -86,7 +86,7 @@ def test_serialization_round_trip(net3, tmp_path):
 # -- compile ---------------------------------------------------------------------------------------
 def test_stylize_does_not_retrace(net1):
     stylize(net1, _images(1, 16, 16))
-    run = _compiled(net1, 1)
+    run = compiled_stylize(net1, 1)
     before = run.experimental_get_tracing_count()
     for size in [(20, 24), (33, 17), (16, 16)]:
         stylize(net1, _images(2, *size))

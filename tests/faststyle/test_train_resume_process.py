@@ -53,3 +53,24 @@ def test_killed_training_resumes_from_last_checkpoint(tmp_path):  # ~40-60 s: tw
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
     assert f"trained {saved + 5} steps (from {saved})" in done.stdout  # lost < checkpoint_every steps
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_training_cleanly(tmp_path):  # ~30-60 s: a process loads TF and Lite0
+    env = {**os.environ, "KERASVIZ_PROGRESS": "0", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    process = subprocess.Popen(_command(tmp_path), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    try:
+        while _recorded_step(tmp_path) < 5:  # training is running
+            assert process.poll() is None, process.communicate()[1][-2000:]
+            assert time.monotonic() < deadline, "no checkpoint written in time"
+            time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130, err[-2000:]
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert "kerasviz train-style: interrupted; the last checkpoint in" in err

@@ -1,0 +1,193 @@
+"""Export a transform network to LiteRT (TensorFlow Lite) for phones and CPUs, and run it.
+
+The `.tflite` file has one signature, `serving_default`: `images` float32 `(-1, -1, -1, 3)`
+pixels in `[0, 255]` (plus `style_weights` float32 `(-1, n_styles)` for a multi-style network)
+→ `stylized` float32, same shape, in `[0, 255]`. Height and width are dynamic: LiteRT resizes
+the input tensors per call (`interpreter.resize_tensor_input`, which `stylize_tflite` does), and
+every op of the network (MIRROR_PAD, CONV_2D, RESIZE_NEAREST_NEIGHBOR, MEAN, ...) is a builtin
+that takes dynamic shapes. `image_size=` fixes the height and width instead, for accelerators
+(GPU / NPU delegates) that want static shapes.
+
+Two of the network's layers are swapped for equivalent, LiteRT-friendly ones before conversion
+(the Keras network itself is untouched): reflect-padding and nearest ×2 upsampling (Keras builds it
+from `repeat`) lose the static channel count under dynamic height and width, and LiteRT's
+convolution needs it; the replacements restate it with a reshape and upsample with
+`resize_nearest`, which gives bit-identical pixels.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Optional, Tuple, Union
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ..checks import check_choice, check_side
+from ..errors import ImageError, ModelError
+from ..images import as_image_batch, to_uint8
+from .network import IMAGES, MIN_SIZE, STYLE_WEIGHTS, PadToMultiple, check_style_weights, transform_net_config
+
+__all__ = ["QUANTIZATIONS", "export_style_tflite", "load_tflite", "stylize_tflite"]
+
+#: `quantization=` choices: float32 weights, float16 weights, or int8 weights with float
+#: activations (dynamic-range quantization).
+QUANTIZATIONS = (None, "float16", "dynamic")
+_OUTPUT = "stylized"
+
+
+class _ShapedPad(PadToMultiple):
+    """`PadToMultiple` whose output keeps the static channel count (a reshape restates it)."""
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:
+        padded = super().call(x)
+        shape = tf.shape(padded)
+        return tf.reshape(padded, [shape[0], shape[1], shape[2], x.shape[-1]])
+
+
+class _NearestUpsample(keras.layers.Layer):
+    """Nearest-neighbour ×2 upsampling as one `resize_nearest` (same pixels as Keras' `repeat`)."""
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:
+        shape = tf.shape(x)
+        resized = tf.image.resize(x, [2 * shape[1], 2 * shape[2]], method="nearest")
+        return tf.reshape(resized, [shape[0], 2 * shape[1], 2 * shape[2], x.shape[-1]])
+
+
+def _litert_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
+    if isinstance(layer, PadToMultiple):
+        return _ShapedPad(**layer.get_config())
+    if isinstance(layer, keras.layers.UpSampling2D):
+        return _NearestUpsample(name=layer.name)
+    return layer.__class__.from_config(layer.get_config())
+
+
+def _frozen_signature(net: keras.Model, n_styles: int, size: Optional[Tuple[int, int]]):
+    """The network as a constant-weights concrete function with named inputs and output."""
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    lite = keras.models.clone_model(net, clone_function=_litert_layer)
+    lite.set_weights(net.get_weights())
+    height, width = size if size is not None else (None, None)
+    specs = [tf.TensorSpec((None, height, width, 3), tf.float32, name=IMAGES)]
+    if n_styles > 1:
+        specs.append(tf.TensorSpec((None, n_styles), tf.float32, name=STYLE_WEIGHTS))
+
+    def run(images, style_weights=None):
+        inputs = images if style_weights is None else {IMAGES: images, STYLE_WEIGHTS: style_weights}
+        return tf.cast(lite(inputs, training=False), tf.float32)
+
+    # Variables are frozen into constants first: the converter keeps Keras 3 variables as
+    # resource variables otherwise (uninitialized in the interpreter's signature runner).
+    frozen = convert_variables_to_constants_v2(tf.function(run).get_concrete_function(*specs))
+
+    @tf.function(input_signature=specs)
+    def serving_default(*inputs):
+        return {_OUTPUT: frozen(*inputs)[0]}
+
+    return serving_default.get_concrete_function()
+
+
+def export_style_tflite(
+    net: keras.Model,
+    path: Union[str, os.PathLike],
+    *,
+    quantization: Optional[str] = None,
+    image_size: Any = None,
+) -> Path:
+    """Convert a transform network (one or several styles) to a LiteRT `.tflite` file.
+
+    Args:
+        net: A network from `build_transform_net` (trained by `train_style_network`).
+        path: The `.tflite` file to write (parent folders are created).
+        quantization: `None` (float32 weights), `"float16"` (half the size; float16 weights,
+            dequantized on CPU) or `"dynamic"` (dynamic-range: int8 weights, a quarter of the
+            size, float activations).
+        image_size: `None` for dynamic height and width (any size >= 4, set per call), or a
+            fixed `size` / `(height, width)` for delegates that need static shapes.
+
+    Returns:
+        The written path.
+
+    Raises:
+        ModelError: `net` is not a transform network.
+        ParameterError: An unknown `quantization` or a bad `image_size`.
+    """
+    config = transform_net_config(net)
+    quantization = check_choice(quantization, "quantization", QUANTIZATIONS)
+    size = None if image_size is None else check_side(image_size, "image_size", low=MIN_SIZE)
+    function = _frozen_signature(net, config["n_styles"], size)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([function], tf.Module())
+    if quantization is not None:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantization == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    data = converter.convert()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def load_tflite(path: Union[str, os.PathLike], num_threads: Optional[int] = None) -> Any:
+    """Open a `.tflite` file with the LiteRT interpreter (`ai-edge-litert`).
+
+    Args:
+        path: A file from `export_style_tflite`.
+        num_threads: CPU threads of the interpreter (`None`: LiteRT's default).
+
+    Returns:
+        An `ai_edge_litert.interpreter.Interpreter`.
+
+    Raises:
+        ModelError: The file is missing or not a LiteRT model, or `ai-edge-litert` is not installed.
+    """
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError as error:
+        raise ModelError(f"Running LiteRT models needs `pip install ai-edge-litert`. Received: path={str(path)!r}") from error
+    if not Path(path).is_file():
+        raise ModelError(f"No LiteRT model file there; export one with export_style_tflite. Received: path={str(path)!r}")
+    try:
+        return Interpreter(model_path=str(path), num_threads=num_threads)
+    except (ValueError, RuntimeError) as error:
+        raise ModelError(f"Not a LiteRT model ({error}). Received: path={str(path)!r}") from None
+
+
+def stylize_tflite(model: Any, images: Any, style_weights: Any = None) -> np.ndarray:
+    """Stylize images with an exported LiteRT network (the input tensors are resized per batch).
+
+    Args:
+        model: A `.tflite` path or an interpreter from `load_tflite`.
+        images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`, `H, W >= 4` (exactly the
+            exported size if it was fixed).
+        style_weights: For a multi-style model, a convex mix `(n_styles,)` or one per image.
+
+    Returns:
+        uint8 `(H, W, 3)` or `(N, H, W, 3)`, matching the input.
+
+    Raises:
+        ImageError: Invalid images, or a size the model was not exported for.
+        ModelError: Not a LiteRT model from `export_style_tflite`.
+        ParameterError: Bad `style_weights`.
+    """
+    interpreter = load_tflite(model) if isinstance(model, (str, os.PathLike)) else model
+    batch, single = as_image_batch(images)
+    runner = interpreter.get_signature_runner()
+    details = runner.get_input_details()
+    if IMAGES not in details:
+        raise ModelError("Expected a LiteRT model from export_style_tflite (an `images` input). Received: model")
+    expected = details[IMAGES]["shape_signature"]
+    fixed = tuple(int(v) for v in expected[1:3]) if min(expected[1:3]) > 0 else None
+    if min(batch.shape[1:3]) < MIN_SIZE or (fixed is not None and tuple(batch.shape[1:3]) != fixed):
+        need = f"exactly {fixed}" if fixed else f"at least {MIN_SIZE}×{MIN_SIZE}"
+        raise ImageError(f"This LiteRT model takes images of {need} pixels. Received: images with shape {batch.shape}")
+    feeds = {IMAGES: np.ascontiguousarray(batch, np.float32)}
+    if STYLE_WEIGHTS in details:
+        feeds[STYLE_WEIGHTS] = check_style_weights(style_weights, int(details[STYLE_WEIGHTS]["shape_signature"][-1]), len(batch))
+    elif style_weights is not None:
+        check_style_weights(style_weights, 1, len(batch))
+    result = to_uint8(runner(**feeds)[_OUTPUT])
+    return result[0] if single else result
