@@ -33,7 +33,9 @@ def test_compose_file():
     yaml = pytest.importorskip("yaml")  # PyYAML is not a kerasviz dependency
     compose = yaml.safe_load((FOLDER / "docker-compose.yml").read_text())
     service = compose["services"]["tfserving"]
-    assert service["image"] == "tensorflow/serving:latest-gpu"
+    import tensorflow as tf
+
+    assert service["image"] == f"tensorflow/serving:{tf.__version__}-gpu"  # pinned to the exporting TF
     assert all(port.startswith("127.0.0.1:") for port in service["ports"])
     mounted = {volume.split(":")[0].lstrip("./") for volume in service["volumes"][1:]}
     assert all((FOLDER / name).is_file() for name in mounted)
