@@ -21,6 +21,8 @@ from .tensors import numpy_dtype
 __all__ = ["parse_predict_body", "format_predict_outputs", "status_json", "metadata_json"]
 
 _INVALID = grpc.StatusCode.INVALID_ARGUMENT
+#: Deepest JSON accepted: a tensor has at most 32 axes, plus the body, row and b64 objects.
+MAX_JSON_DEPTH = 40
 
 
 def _decode_strings(value: Any) -> Any:
@@ -52,8 +54,21 @@ def _to_array(name: str, value: Any, info: meta_graph_pb2.TensorInfo) -> np.ndar
             raise ValueError(f"values outside the {dtype} range")
         with np.errstate(over="ignore"):  # floats beyond float32 become inf and are refused later
             return raw.astype(dtype)
-    except (ValueError, TypeError, OverflowError) as error:
+    except (ValueError, TypeError, OverflowError, RuntimeError) as error:  # RuntimeError: NumPy's rank limit
         raise ServingError(_INVALID, f"input '{name}' is not a {dtype} tensor: {error}") from None
+
+
+def _check_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
+    """Refuse JSON nested deeper than `limit` (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            raise ServingError(_INVALID, f"the request body is nested deeper than {limit} levels")
+        if isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
 
 
 def parse_predict_body(body: Any, signature: meta_graph_pb2.SignatureDef) -> Tuple[Dict[str, np.ndarray], bool]:
@@ -69,6 +84,7 @@ def parse_predict_body(body: Any, signature: meta_graph_pb2.SignatureDef) -> Tup
     Raises:
         ServingError: INVALID_ARGUMENT for a malformed body or values not fitting the dtypes.
     """
+    _check_depth(body)
     if not isinstance(body, dict) or ("instances" in body) == ("inputs" in body):
         raise ServingError(_INVALID, 'the request body must be a JSON object with either "instances" or "inputs"')
     names = list(signature.inputs)

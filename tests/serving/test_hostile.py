@@ -171,6 +171,8 @@ def test_closed_rest_connection_stops_between_images(server, monkeypatch):
         b"[" * 1000 + b"]" * 1000,
         b'{"instances": ' + b"[" * 1000 + b"1" + b"]" * 1000 + b"}",
         b'{"inputs": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        b'{"signature_name": "stylize_bytes", "instances": ' + b"[" * 1000 + b'"x"' + b"]" * 1000 + b"}",
+        b'{"instances": [' + b'{"a": ' * 1000 + b"1" + b"}" * 1000 + b"]}",
         b'{"instances": [{"b64": {"b64": "x"}}]}',
         b'{"instances": [[1, [2]]]}',
         b"\xff\xfe",
