@@ -1,6 +1,8 @@
 """Serving overhead: requests/s and p50 / p99 latency at concurrency 1, 4 and 16 for the gRPC and
 REST clients against the embedded server, vs a direct in-process call of the same SavedModel,
-one 256 x 256 uint8 image per request.
+one 256 x 256 uint8 image per request; and the embedded server's overhead at concurrency 1 over
+a direct call of the *same signature with the same payload*, measured interleaved (direct, served,
+direct, served, ...) so that load from other processes hits both alike.
 
 The served path is what a user runs: the clients send the image as PNG bytes to the
 `stylize_bytes` signature and decode the PNG reply; the direct path calls `serving_default` on
@@ -53,6 +55,55 @@ def _measure(call: Callable[[], Any], concurrency: int, requests: int) -> Dict[s
     )
 
 
+def overhead(folder: Path, grpc_port: int, rest_port: int, repeats: int) -> List[Dict[str, Any]]:
+    """Concurrency-1 overhead of each client over the in-process call of the signature it uses.
+
+    Args:
+        folder: Base path whose version 1 the server serves.
+        grpc_port: The server's gRPC port.
+        rest_port: The server's REST port.
+        repeats: Interleaved (direct, served) pairs per client; the median pair ratio is reported.
+
+    Returns:
+        Rows from `ratio_row` (ratio = direct / served seconds; 1 / ratio - 1 is the overhead).
+    """
+    loaded = tf.saved_model.load(str(folder / "1"))
+    image = np.random.default_rng(1).integers(0, 256, (SIZE, SIZE, 3)).astype(np.uint8)
+    png = tf.io.encode_png(image).numpy()
+    pixels = image[None].astype(np.float32)
+    direct = {
+        "stylize_bytes": lambda: loaded.signatures["stylize_bytes"](images=tf.constant([png]))["stylized"].numpy(),
+        "serving_default": lambda: loaded.signatures["serving_default"](images=tf.constant(pixels))["stylized"].numpy(),
+    }
+    cases = [
+        ("gRPC StyleClient", "stylize_bytes", StyleClient(f"127.0.0.1:{grpc_port}", "style")),
+        ("gRPC StyleClient", "serving_default", StyleClient(f"127.0.0.1:{grpc_port}", "style", signature="serving_default")),
+        ("REST RestStyleClient", "stylize_bytes", RestStyleClient(f"http://127.0.0.1:{rest_port}", "style")),
+    ]
+    rows = []
+    for name, signature, client in cases:
+        served = lambda c=client: c.stylize(image, timeout=120)  # noqa: E731
+        for call in (direct[signature], served, direct[signature], served):  # warm-up
+            call()
+        times = {"direct": [], "served": []}
+        for _ in range(repeats):
+            for side, call in (("direct", direct[signature]), ("served", served)):
+                start = time.perf_counter()
+                call()
+                times[side].append(time.perf_counter() - start)
+        # Each served call is compared with the direct call just before it (same machine load);
+        # the median pair ratio is reported, scaled onto the median direct time.
+        pair_ratio = float(np.median(np.array(times["served"]) / np.array(times["direct"])))
+        direct_s = float(np.median(times["direct"]))
+        rows.append(ratio_row(
+            f"serving overhead 256² {signature}, concurrency 1", f"in-process {signature}", name,
+            direct_s, direct_s * pair_ratio,
+        ))
+        if hasattr(client, "close"):
+            client.close()
+    return rows
+
+
 def run(quick: bool = False) -> List[Dict[str, Any]]:
     """Benchmark gRPC and REST serving against the direct SavedModel call.
 
@@ -80,7 +131,7 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
             "gRPC StyleClient": StyleClient(f"127.0.0.1:{grpc_port}", "style"),
             "REST RestStyleClient": RestStyleClient(f"http://127.0.0.1:{rest_port}", "style"),
         }
-        rows = []
+        rows = overhead(folder, grpc_port, rest_port, repeats=15 if quick else 40)
         try:
             for concurrency in CONCURRENCY:
                 requests = concurrency * (1 if quick else 4)
@@ -113,6 +164,16 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
 if __name__ == "__main__":
     import sys
 
+    if "--overhead" in sys.argv:  # only the concurrency-1 overhead rows, width 16
+        base = Path(tempfile.mkdtemp(prefix="kerasviz-bench-serving-"))
+        export_style_model(build_transform_net(1, width=16), base, version=1)
+        with ServingServer("style", base, file_system_poll_wait_seconds=0) as overhead_server:
+            rows = overhead(base, overhead_server.grpc_port, overhead_server.rest_port, repeats=60)
+        shutil.rmtree(base, ignore_errors=True)
+        print(format_table(rows))
+        for row in rows:
+            print(f"{row['candidate']} {row['benchmark']}: overhead {100 * (row['candidate_s'] / row['baseline_s'] - 1):.1f} %")
+        sys.exit(0)
     results = run(quick="--quick" in sys.argv)
     print(format_table(results))
     print()

@@ -16,11 +16,21 @@ __all__ = ["register"]
 def _serve(args: argparse.Namespace) -> int:
     from ..serving import ServingError, ServingServer
 
-    if not args.model_base_path:
-        raise ParameterError("Give --model_base_path DIR (a folder of numeric SavedModel versions). Received: model_base_path=None")
+    if not args.model_base_path and not args.model_config_file:
+        raise ParameterError(
+            "Give --model_base_path DIR (a folder of numeric SavedModel versions) or --model_config_file "
+            "FILE. Received: model_base_path=None"
+        )
+    single = args.model_config_file is None
     server = ServingServer(
-        args.model_name,
-        args.model_base_path,
+        args.model_name if single else None,
+        args.model_base_path if single else None,
+        model_config_file=args.model_config_file,
+        model_config_file_poll_wait_seconds=args.model_config_file_poll_wait_seconds,
+        enable_batching=args.enable_batching,
+        batching_parameters_file=args.batching_parameters_file,
+        monitoring_config_file=args.monitoring_config_file,
+        rest_api_timeout_in_ms=args.rest_api_timeout_in_ms,
         host=args.host,
         port=args.port,
         rest_api_port=args.rest_api_port or None,  # 0 disables REST, as in tensorflow_model_server
@@ -33,12 +43,15 @@ def _serve(args: argparse.Namespace) -> int:
         max_message_bytes=args.max_message_bytes,
     )
     grpc_port, rest_port = server.start()
-    try:
-        statuses = ", ".join(f"version {s.version} {s.state}" for s in server.manager.statuses())
-    except ServingError:  # nothing under the base path yet: versions load when they appear
-        statuses = "no version yet"
+    described = []
+    for name, manager in sorted(server.models.items()):
+        try:
+            statuses = ", ".join(f"version {s.version} {s.state}" for s in manager.statuses())
+        except ServingError:  # nothing under the base path yet: versions load when they appear
+            statuses = "no version yet"
+        described.append(f"model '{name}' ({statuses})")
     rest = f", REST on {args.host}:{rest_port}" if rest_port else ""
-    print(f"kerasviz serve: model '{args.model_name}' ({statuses}): gRPC on {args.host}:{grpc_port}{rest}", flush=True)
+    print(f"kerasviz serve: {'; '.join(described)}: gRPC on {args.host}:{grpc_port}{rest}", flush=True)
 
     def shutdown(signum: int, frame: Any) -> None:
         server.stop()
@@ -57,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "serve", help="serve a model over TF Serving's gRPC and REST APIs (flags as tensorflow_model_server)"
     )
     parser.add_argument("--model_name", default="style", help="name clients ask for (default style, as `stylize --model-name`)")
-    parser.add_argument("--model_base_path", default=None, help="folder of numeric SavedModel version folders")
+    parser.add_argument("--model_base_path", default=None, help="folder of numeric SavedModel version folders (or use --model_config_file)")
     parser.add_argument("--port", type=int, default=8500, help="gRPC port (default 8500; 0 = a free port)")
     parser.add_argument("--rest_api_port", type=int, default=8501, help="REST port (default 8501; 0 = no REST)")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1; 0.0.0.0 = all)")
@@ -68,4 +81,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--file_system_poll_wait_seconds", type=float, default=1.0, help="seconds between scans for new versions (default 1; 0 = none)")
     parser.add_argument("--max_concurrent_requests", type=int, default=64, help="requests at once per API; more get RESOURCE_EXHAUSTED / 429")
     parser.add_argument("--max_message_bytes", type=int, default=16 * 1024 * 1024, help="largest request / response (default 16 MiB)")
+    parser.add_argument("--model_config_file", default=None, help="TF Serving model config (text ModelServerConfig: several models, version policies, labels); instead of --model_name/--model_base_path")
+    parser.add_argument("--model_config_file_poll_wait_seconds", type=float, default=0.0, help="seconds between re-reads of --model_config_file (default 0 = read once)")
+    parser.add_argument("--enable_batching", type=_flag_bool, nargs="?", const=True, default=False, help="merge same-shaped requests into one model call")
+    parser.add_argument("--batching_parameters_file", default=None, help="TF Serving BatchingParameters text file (with --enable_batching)")
+    parser.add_argument("--monitoring_config_file", default=None, help="TF Serving MonitoringConfig text file; prometheus_config { enable: true } serves /monitoring/prometheus/metrics")
+    parser.add_argument("--rest_api_timeout_in_ms", type=int, default=30000, help="REST predict deadline (default 30000; 504 after; 0 = none)")
     parser.set_defaults(handler=_serve)
+
+
+def _flag_bool(text: str) -> bool:
+    """`--enable_batching`, `--enable_batching=true` / `false` (tensorflow_model_server's spelling)."""
+    lowered = text.lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")

@@ -15,14 +15,18 @@ Signatures (`saved_model_cli show --all --dir export_dir/3` lists them):
 - `serving_default`: `images` float32 `(-1, -1, -1, 3)` pixels in `[0, 255]` (+ `style_weights`
   float32 `(-1, n_styles)`, each row a convex mix, for a multi-style network) →
   `stylized` float32 `(-1, -1, -1, 3)` in `[0, 255]`. One batch: every image the same size.
-- `stylize_bytes`: `images` string `(-1,)`, each an encoded JPEG / PNG / BMP / GIF (first frame)
-  image (+ `style_weights` as above) → `stylized` string `(-1,)`, each an encoded PNG of the
-  same size as its input. The images of one request are decoded and stylized **one at a time**,
-  so their sizes may differ (and a request stays small: bytes, not float JSON).
+- `stylize_bytes`: `images` string `(-1,)`, each an encoded JPEG / PNG / BMP image (+
+  `style_weights` as above) → `stylized` string `(-1,)`, each an encoded PNG of the same size as
+  its input. The images of one request are decoded and stylized **one at a time**, so their sizes
+  may differ (and a request stays small: bytes, not float JSON). Each image's header is read
+  first and an image declaring more than `max_decode_pixels` pixels (default 4096 x 4096) is
+  refused with INVALID_ARGUMENT before anything is allocated; GIF is refused (all its frames
+  would be decoded).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -34,11 +38,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ..errors import ImageError, ModelError, ParameterError
+from ..checks import check_int
+from ..errors import ImageError, KerasvizError, ModelError, ParameterError
 from ..images import as_image_batch, to_uint8
 from .network import IMAGES, MIN_SIZE, STYLE_WEIGHTS, check_style_weights, transform_net_config
 
 __all__ = [
+    "DEFAULT_MAX_DECODE_PIXELS",
+    "ExportError",
     "SERVING_DEFAULT",
     "STYLIZE_BYTES",
     "STYLIZED",
@@ -58,17 +65,27 @@ STYLIZE_BYTES = "stylize_bytes"
 STYLIZED = "stylized"
 #: Warm-up records' path inside a version folder (TF Serving's convention).
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
+#: Default pixel limit of the `stylize_bytes` signature (4096 x 4096).
+DEFAULT_MAX_DECODE_PIXELS = 4096 * 4096
 _WARMUP_SIZE = 32
 _VERSION = re.compile(r"^[0-9]+$")
+_MAX_VERSION = 2**63 - 1  # TF Serving's version numbers are int64
+_RENAME_ATTEMPTS = 100
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+class ExportError(KerasvizError, OSError):
+    """An export could not be written (disk full, quota, no free version after many tries)."""
 
 
 class _StyleModule(tf.Module):
     """What is saved: the network and its two signatures."""
 
-    def __init__(self, net: keras.Model, n_styles: int) -> None:
+    def __init__(self, net: keras.Model, n_styles: int, max_decode_pixels: int = DEFAULT_MAX_DECODE_PIXELS) -> None:
         super().__init__(name="style_model")
         self.net = net
         self.n_styles = n_styles
+        self.max_decode_pixels = max_decode_pixels
         pixels = tf.TensorSpec((None, None, None, 3), tf.float32, name=IMAGES)
         encoded = tf.TensorSpec((None,), tf.string, name=IMAGES)
         weights = tf.TensorSpec((None, n_styles), tf.float32, name=STYLE_WEIGHTS)
@@ -90,9 +107,11 @@ class _StyleModule(tf.Module):
         if style_weights is None:
             style_weights = tf.ones((tf.shape(images)[0], 1), tf.float32)
 
+        from ..serving.image_bytes import decode_limited  # lazy: kerasviz.serving imports faststyle
+
         def one(args):
             data, weights = args
-            pixels = tf.io.decode_image(data, channels=3, dtype=tf.uint8, expand_animations=False)
+            pixels = decode_limited(data, self.max_decode_pixels)
             batch = tf.cast(pixels, tf.float32)[None]
             out = self._run(batch, None if self.n_styles == 1 else weights[None])[0]
             return tf.io.encode_png(tf.cast(tf.round(tf.clip_by_value(out, 0.0, 255.0)), tf.uint8))
@@ -108,12 +127,15 @@ def latest_version(export_dir: Union[str, os.PathLike]) -> Optional[int]:
         export_dir: Model base path.
 
     Returns:
-        The version number, or `None` when there is none (or the folder does not exist).
+        The version number (a positive int64), or `None` when there is none (or the folder does
+        not exist).
     """
     base = Path(export_dir)
     if not base.is_dir():
         return None
-    versions = [int(p.name) for p in base.iterdir() if p.is_dir() and _VERSION.match(p.name)]
+    versions = [
+        int(p.name) for p in base.iterdir() if _VERSION.match(p.name) and 0 < int(p.name) <= _MAX_VERSION and p.is_dir()
+    ]
     return max(versions) if versions else None
 
 
@@ -142,53 +164,96 @@ def _save(module: _StyleModule, folder: Path) -> None:
     _warmup_records(folder / WARMUP_FILE, module.n_styles)
 
 
+def _disk_full(error: BaseException) -> bool:
+    if isinstance(error, tf.errors.ResourceExhaustedError):
+        return True
+    return isinstance(error, OSError) and error.errno in _DISK_FULL
+
+
+def _claim(temporary: Path, base: Path, version: int, automatic: bool) -> Path:
+    """Rename the finished export into `base/<version>`; with `automatic`, on to the next free number."""
+    for _ in range(_RENAME_ATTEMPTS):
+        target = base / str(version)
+        if not target.exists():  # an empty folder would be silently replaced by os.rename
+            try:
+                os.rename(temporary, target)
+                return target
+            except OSError as error:
+                if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise
+        if not automatic:
+            raise ParameterError(
+                f"Version {version} already exists in {base}; pass another version or None for the "
+                f"next one. Received: version={version!r}"
+            )
+        version = max(version, latest_version(base) or 0) + 1
+    raise ExportError(
+        f"No free version number after {_RENAME_ATTEMPTS} tries: other exports keep taking them. "
+        f"Export again, or pass an explicit `version`. Received: export_dir={str(base)!r}"
+    )
+
+
 def export_style_model(
-    net: keras.Model, export_dir: Union[str, os.PathLike], version: Optional[int] = None
+    net: keras.Model,
+    export_dir: Union[str, os.PathLike],
+    version: Optional[int] = None,
+    *,
+    max_decode_pixels: int = DEFAULT_MAX_DECODE_PIXELS,
 ) -> Path:
     """Export a transform network as a versioned SavedModel for TF Serving.
 
     The version is written to a hidden temporary sibling folder and renamed into place in one
     step, so a server watching `export_dir` never sees a half-written version, and a failed
-    export leaves no version folder behind.
+    export leaves no version folder behind. With `version=None`, concurrent exports into the
+    same folder each get their own number (a taken number moves the rename on to the next).
 
     Args:
         net: A network from `build_transform_net` (trained or not); any dtype policy (the
             signatures take and return float32).
         export_dir: Model base path; created if missing.
-        version: Version number (a positive integer, not already present), or `None` for one
+        version: Version number (a positive int64, not already present), or `None` for one
             more than the highest existing version (1 for an empty folder).
+        max_decode_pixels: Largest `height * width` the `stylize_bytes` signature decodes; it is
+            read from each image's header before decoding, and larger images are refused with
+            INVALID_ARGUMENT (default 4096 x 4096).
 
     Returns:
         The version folder written, `export_dir/<version>`.
 
     Raises:
         ModelError: `net` is not a transform network.
-        ParameterError: `version` not a positive integer, already exported, or `export_dir` is
-            a file.
+        ParameterError: `version` not a positive int64 or already exported, `export_dir` a file,
+            or a bad `max_decode_pixels`.
+        ExportError: The disk (or quota) filled up while writing; nothing is left behind.
     """
     config = transform_net_config(net)
+    max_decode_pixels = check_int(max_decode_pixels, "max_decode_pixels", low=1)
     base = Path(export_dir)
     if base.exists() and not base.is_dir():
         raise ParameterError(f"`export_dir` must be a folder. Received: export_dir={str(export_dir)!r}")
-    if version is None:
+    automatic = version is None
+    if automatic:
         version = (latest_version(base) or 0) + 1
-    elif isinstance(version, (bool, np.bool_)) or not isinstance(version, (int, np.integer)) or version < 1:
-        raise ParameterError(f"`version` must be a positive integer or None. Received: version={version!r}")
-    target = base / str(int(version))
-    if target.exists():
+    else:
+        version = check_int(version, "version", low=1, high=_MAX_VERSION)
+    if not automatic and (base / str(version)).exists():
         raise ParameterError(
             f"Version {version} already exists in {base}; pass another version or None for the "
             f"next one. Received: version={version!r}"
         )
-    base.mkdir(parents=True, exist_ok=True)
-    temporary = base / f".tmp-{int(version)}-{uuid.uuid4().hex}"
+    temporary = base / f".tmp-{uuid.uuid4().hex}"
     try:
-        _save(_StyleModule(net, config["n_styles"]), temporary)
-        os.rename(temporary, target)
-    except BaseException:
+        base.mkdir(parents=True, exist_ok=True)
+        _save(_StyleModule(net, config["n_styles"], max_decode_pixels), temporary)
+        return _claim(temporary, base, version, automatic)
+    except BaseException as error:
         shutil.rmtree(temporary, ignore_errors=True)
+        if _disk_full(error):
+            raise ExportError(
+                f"The export ran out of disk space (or quota) and was removed: {error}. Free space "
+                f"in {base} and export again. Received: export_dir={str(base)!r}"
+            ) from None
         raise
-    return target
 
 
 def load_style_model(model_dir: Union[str, os.PathLike]) -> Any:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-from typing import Dict, Iterator, Optional
+import threading
+import time
+from typing import Any, Dict, Iterator, Optional, Tuple
 
 import grpc
 from tensorflow_serving.apis import (
@@ -18,7 +20,9 @@ from tensorflow_serving.apis import (
 )
 
 from .errors import ServingError
+from .metrics import Metrics
 from .models import ModelManager, Servable
+from .servable import Call
 from .tensors import array_to_proto, check_input_names, proto_to_array
 
 __all__ = ["PredictionServicer", "ModelServicer", "TokenInterceptor", "lookup", "HEALTH_PREFIX"]
@@ -26,28 +30,34 @@ __all__ = ["PredictionServicer", "ModelServicer", "TokenInterceptor", "lookup", 
 HEALTH_PREFIX = "/grpc.health.v1.Health/"
 
 
-def lookup(models: Dict[str, ModelManager], spec: model_pb2.ModelSpec) -> ModelManager:
-    """The model a `ModelSpec` names.
+def lookup(models: Dict[str, ModelManager], spec: model_pb2.ModelSpec) -> Tuple[ModelManager, Optional[int]]:
+    """The model a `ModelSpec` names and the version it asks for (a number, a label, or None = newest).
 
     Args:
         models: Served models by name.
         spec: The request's model spec.
 
     Returns:
-        Its ModelManager.
+        `(ModelManager, version or None)`.
 
     Raises:
-        ServingError: NOT_FOUND for an unknown model or a version label (none are configured).
+        ServingError: INVALID_ARGUMENT for a missing model name or an unknown version label,
+            NOT_FOUND for an unknown model.
     """
-    if spec.name not in models:
+    if not spec.name:
+        raise ServingError(grpc.StatusCode.INVALID_ARGUMENT, "Missing ModelSpec: the request names no model (model_spec.name)")
+    manager = models.get(spec.name)
+    if manager is None:
         raise ServingError(grpc.StatusCode.NOT_FOUND, f"Servable not found for request: model '{spec.name}'")
     if spec.HasField("version_label"):
-        raise ServingError(grpc.StatusCode.NOT_FOUND, f"version label '{spec.version_label}' is not configured")
-    return models[spec.name]
+        return manager, manager.resolve_label(spec.version_label)
+    return manager, (spec.version.value if spec.HasField("version") else None)
 
 
-def _version(spec: model_pb2.ModelSpec) -> Optional[int]:
-    return spec.version.value if spec.HasField("version") else None
+def _call(context: grpc.ServicerContext) -> Call:
+    remaining = context.time_remaining()
+    deadline = time.monotonic() + remaining if remaining is not None and remaining < 1e9 else None
+    return Call(deadline=deadline, is_cancelled=lambda: not context.is_active())
 
 
 @contextlib.contextmanager
@@ -61,34 +71,67 @@ def _status_on_error(context: grpc.ServicerContext) -> Iterator[None]:
 class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
     """`Predict` and `GetModelMetadata` over the served models (other methods: UNIMPLEMENTED)."""
 
-    def __init__(self, models: Dict[str, ModelManager]) -> None:
+    def __init__(
+        self,
+        models: Dict[str, ModelManager],
+        batcher: Any = None,
+        metrics: Optional[Metrics] = None,
+        max_concurrent_predicts: Optional[int] = None,
+    ) -> None:
         self._models = models
+        self._batcher = batcher
+        self._metrics = metrics
+        # Only Predict takes a slot: status, metadata and health calls always get through.
+        self._slots = threading.BoundedSemaphore(max_concurrent_predicts) if max_concurrent_predicts else None
 
     def Predict(self, request: predict_pb2.PredictRequest, context: grpc.ServicerContext) -> predict_pb2.PredictResponse:
-        """Run a signature on the request's tensors (validated first)."""
-        with _status_on_error(context):
-            manager = lookup(self._models, request.model_spec)
-            servable = manager.servable(_version(request.model_spec))
-            name, signature = servable.signature(request.model_spec.signature_name)
-            check_input_names(name, signature, request.inputs)
-            arrays = {key: proto_to_array(key, proto, signature.inputs[key]) for key, proto in request.inputs.items()}
-            remaining = context.time_remaining()
-            if remaining is not None and remaining <= 0:
-                raise ServingError(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline exceeded before the model ran")
-            outputs = servable.predict(name, arrays, list(request.output_filter))
-            response = predict_pb2.PredictResponse()
-            _fill_spec(response.model_spec, manager.name, servable, name)
-            for key, array in outputs.items():
-                response.outputs[key].CopyFrom(array_to_proto(array))
-            return response
+        """Run a signature on the request's tensors (validated first); stops early when cancelled."""
+        start = time.perf_counter()
+        code = grpc.StatusCode.OK
+        try:
+            with _status_on_error(context):
+                try:
+                    if self._slots is None:
+                        return self._predict(request, context)
+                    if not self._slots.acquire(blocking=False):
+                        raise ServingError(grpc.StatusCode.RESOURCE_EXHAUSTED, "too many concurrent requests")
+                    try:
+                        return self._predict(request, context)
+                    finally:
+                        self._slots.release()
+                except ServingError as error:
+                    code = error.code
+                    raise
+                except Exception:
+                    code = grpc.StatusCode.UNKNOWN
+                    raise
+        finally:
+            if self._metrics is not None:
+                self._metrics.observe(request.model_spec.name, "predict", "GRPC", code, time.perf_counter() - start)
+
+    def _predict(self, request: predict_pb2.PredictRequest, context: grpc.ServicerContext) -> predict_pb2.PredictResponse:
+        manager, version = lookup(self._models, request.model_spec)
+        servable = manager.servable(version)
+        name, signature = servable.signature(request.model_spec.signature_name)
+        check_input_names(name, signature, request.inputs)
+        arrays = {key: proto_to_array(key, proto, signature.inputs[key]) for key, proto in request.inputs.items()}
+        started = time.perf_counter()
+        outputs = servable.predict(name, arrays, list(request.output_filter), _call(context), self._batcher)
+        if self._metrics is not None:
+            self._metrics.observe_runtime(manager.name, time.perf_counter() - started)
+        response = predict_pb2.PredictResponse()
+        _fill_spec(response.model_spec, manager.name, servable, name)
+        for key, array in outputs.items():
+            response.outputs[key].CopyFrom(array_to_proto(array))
+        return response
 
     def GetModelMetadata(
         self, request: get_model_metadata_pb2.GetModelMetadataRequest, context: grpc.ServicerContext
     ) -> get_model_metadata_pb2.GetModelMetadataResponse:
         """The served version's `signature_def` map (the only metadata field TF Serving has)."""
         with _status_on_error(context):
-            manager = lookup(self._models, request.model_spec)
-            servable = manager.servable(_version(request.model_spec))
+            manager, version = lookup(self._models, request.model_spec)
+            servable = manager.servable(version)
             fields = set(request.metadata_field)
             if fields != {"signature_def"}:
                 raise ServingError(
@@ -121,9 +164,9 @@ class ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
     ) -> get_model_status_pb2.GetModelStatusResponse:
         """Versions newest first with state (`AVAILABLE`, `LOADING`, `END`) and error status."""
         with _status_on_error(context):
-            manager = lookup(self._models, request.model_spec)
+            manager, version = lookup(self._models, request.model_spec)
             response = get_model_status_pb2.GetModelStatusResponse()
-            for status in manager.statuses(_version(request.model_spec)):
+            for status in manager.statuses(version):
                 entry = response.model_version_status.add()
                 entry.version = status.version
                 entry.state = get_model_status_pb2.ModelVersionStatus.State.Value(status.state)

@@ -1,39 +1,50 @@
-"""Model versions under a base path: load the newest, warm it up, swap it in, report every version's state.
+"""Model versions under a base path: load the versions a policy asks for, warm them up, swap them in,
+report every version's state.
 
-A base path holds numeric version folders (`<base>/1/`, `<base>/2/`, ...), each a SavedModel.
-Only the newest loadable version is served. A background poller loads a newer version when one
-appears, runs its warm-up records, and then swaps it in with one reference assignment, so requests
-already running keep the version they started with. A version that fails to load or warm up is
-reported as `END` with its error, and the previous version keeps serving.
+A base path holds numeric version folders (`<base>/1/`, `<base>/2/`, ...), each a SavedModel. A
+folder counts only when its name is a positive int64 and its real path (symlinks resolved) lies
+inside the base path. The version policy picks which of them are served (TF Serving's `latest`
+(default: the newest one), `specific` or `all`). A background poller loads newly wanted versions,
+runs their warm-up records, and then swaps the served set in with one reference assignment, so
+requests already running keep the version they started with. A version that fails to load or warm
+up is reported as `END` with its error and is tried again on a later poll once its files change
+(e.g. when the copy that was still running finishes).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Mapping, Optional
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import grpc
-import numpy as np
-import tensorflow as tf
-from tensorflow_serving.apis import prediction_log_pb2
 
 from .errors import ServingError
-from .tensors import proto_to_array, read_signature_defs, validate_inputs
+from .servable import WARMUP_FILE, Servable, first_line
 
-__all__ = ["Servable", "VersionStatus", "ModelManager", "WARMUP_FILE", "list_versions"]
+__all__ = ["Servable", "VersionStatus", "VersionPolicy", "ModelManager", "WARMUP_FILE", "list_versions", "MAX_VERSION"]
 
-WARMUP_FILE = Path("assets.extra") / "tf_serving_warmup_requests"
-MAX_WARMUP_RECORDS = 1000  # TF Serving's own cap on warm-up records
+MAX_VERSION = 2**63 - 1  # versions are int64 in TF Serving's protos
+_MAX_FINGERPRINT_FILES = 10_000
 _log = logging.getLogger(__name__)
 
 
-def list_versions(base_path: Path) -> List[int]:
-    """Numeric version folders under `base_path` that hold a `saved_model.pb`, newest first.
+def _inside(path: Path, base: Path) -> bool:
+    try:
+        return Path(os.path.realpath(path)).is_relative_to(base)
+    except (OSError, ValueError):
+        return False
 
-    Folders being written (other names, or no `saved_model.pb` yet) are ignored.
+
+def list_versions(base_path: Path) -> List[int]:
+    """Version folders under `base_path` that hold a `saved_model.pb`, newest first.
+
+    A folder counts when its name is a positive int64 written in decimal digits and its real path
+    (after following symlinks) is inside `base_path`; others (temporary names, `0`, numbers beyond
+    int64, links leading elsewhere, folders without `saved_model.pb` yet) are ignored.
 
     Args:
         base_path: The model's base path.
@@ -41,11 +52,38 @@ def list_versions(base_path: Path) -> List[int]:
     Returns:
         Version numbers, descending.
     """
+    base = Path(os.path.realpath(base_path))
     versions = []
-    for child in Path(base_path).iterdir() if Path(base_path).is_dir() else []:
-        if child.name.isdigit() and child.is_dir() and (child / "saved_model.pb").is_file():
-            versions.append(int(child.name))
+    for child in base.iterdir() if base.is_dir() else []:
+        name = child.name
+        if not (name.isascii() and name.isdigit()) or not 0 < int(name) <= MAX_VERSION:
+            continue
+        if child.is_dir() and _inside(child, base) and (child / "saved_model.pb").is_file():
+            if _inside(child / "saved_model.pb", base):
+                versions.append(int(name))
     return sorted(versions, reverse=True)
+
+
+def fingerprint(folder: Path) -> Tuple[Tuple[str, int, int], ...]:
+    """Names, sizes and modification times of the files in a version folder (changes when a copy goes on).
+
+    Args:
+        folder: A version folder.
+
+    Returns:
+        A comparable tuple.
+    """
+    entries = []
+    for root, _, files in os.walk(folder):
+        for name in files:
+            try:
+                stat = os.stat(os.path.join(root, name))
+            except OSError:
+                continue
+            entries.append((os.path.relpath(os.path.join(root, name), folder), stat.st_size, stat.st_mtime_ns))
+            if len(entries) >= _MAX_FINGERPRINT_FILES:
+                return tuple(sorted(entries))
+    return tuple(sorted(entries))
 
 
 @dataclass
@@ -58,137 +96,80 @@ class VersionStatus:
     message: str = ""
 
 
-class Servable:
-    """One loaded SavedModel version: its signatures and a validated `predict`."""
+@dataclass(frozen=True)
+class VersionPolicy:
+    """Which versions to serve: TF Serving's `model_version_policy`.
 
-    def __init__(self, version: int, path: Path) -> None:
-        self.version = version
-        self.path = path
-        self.signature_defs = read_signature_defs(path)
-        self._loaded = tf.saved_model.load(str(path))
-        self._functions = {name: self._loaded.signatures[name] for name in self.signature_defs}
+    Attributes:
+        kind: "latest" (the `num_versions` newest), "specific" (`versions`), or "all".
+        num_versions: For "latest".
+        versions: For "specific".
+    """
 
-    def signature(self, name: str):
-        """The `SignatureDef` called `name` (empty = `serving_default`).
+    kind: str = "latest"
+    num_versions: int = 1
+    versions: Tuple[int, ...] = field(default_factory=tuple)
 
-        Args:
-            name: Signature name.
-
-        Returns:
-            `(resolved name, SignatureDef)`.
-
-        Raises:
-            ServingError: FAILED_PRECONDITION for a signature the model does not have.
-        """
-        name = name or tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
-        if name not in self.signature_defs:
-            raise ServingError(
-                grpc.StatusCode.FAILED_PRECONDITION,
-                f"Serving signature name: \"{name}\" not found in signature def; the model has "
-                f"{sorted(self.signature_defs)}",
-            )
-        return name, self.signature_defs[name]
-
-    def predict(
-        self, signature_name: str, inputs: Mapping[str, np.ndarray], output_filter: Optional[List[str]] = None
-    ) -> Dict[str, np.ndarray]:
-        """Validate inputs against the signature, run it, and return the (filtered) outputs.
+    def select(self, candidates: Sequence[int]) -> List[int]:
+        """The versions to serve out of loadable candidates (newest first).
 
         Args:
-            signature_name: Signature to call ("" = `serving_default`).
-            inputs: Input name -> array (already decoded).
-            output_filter: Output names to return (empty = all).
+            candidates: Version numbers, descending.
 
         Returns:
-            Output name -> array.
-
-        Raises:
-            ServingError: FAILED_PRECONDITION (signature), INVALID_ARGUMENT (inputs, filter, or
-                TensorFlow refusing the values), INTERNAL (anything else TensorFlow raises).
+            The chosen ones, descending.
         """
-        name, signature = self.signature(signature_name)
-        validate_inputs(name, signature, inputs)
-        unknown = sorted(set(output_filter or ()) - set(signature.outputs))
-        if unknown:
-            raise ServingError(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"output_filter names {unknown} that signature '{name}' does not have "
-                f"({sorted(signature.outputs)})",
-            )
-        try:
-            outputs = self._functions[name](**{k: tf.constant(v) for k, v in inputs.items()})
-        except tf.errors.InvalidArgumentError as error:
-            raise ServingError(grpc.StatusCode.INVALID_ARGUMENT, _first_line(error.message)) from None
-        except (tf.errors.OpError, ValueError, TypeError) as error:
-            _log.exception("signature %s of version %s failed", name, self.version)
-            raise ServingError(grpc.StatusCode.INTERNAL, _first_line(str(error))) from None
-        keep = output_filter or list(signature.outputs)
-        return {key: outputs[key].numpy() for key in keep}
-
-    def warm_up(self) -> int:
-        """Replay the version's `assets.extra/tf_serving_warmup_requests` Predict records.
-
-        Returns:
-            The number of records replayed.
-
-        Raises:
-            ServingError: a record fails (the version is then not served).
-        """
-        path = self.path / WARMUP_FILE
-        if not path.is_file():
-            return 0
-        count = 0
-        for record in tf.data.TFRecordDataset(str(path)).take(MAX_WARMUP_RECORDS):
-            log = prediction_log_pb2.PredictionLog.FromString(record.numpy())
-            if not log.HasField("predict_log"):
-                raise ServingError(grpc.StatusCode.UNIMPLEMENTED, "only Predict warm-up records are supported")
-            request = log.predict_log.request
-            _, signature = self.signature(request.model_spec.signature_name)
-            arrays = {}
-            for key, proto in request.inputs.items():
-                if key not in signature.inputs:
-                    raise ServingError(grpc.StatusCode.INVALID_ARGUMENT, f"warm-up record has unknown input '{key}'")
-                arrays[key] = proto_to_array(key, proto, signature.inputs[key])
-            self.predict(request.model_spec.signature_name, arrays, list(request.output_filter))
-            count += 1
-        return count
-
-
-def _first_line(text: str) -> str:
-    return (text.strip().splitlines() or ["unknown error"])[0][:500]
+        if self.kind == "all":
+            return list(candidates)
+        if self.kind == "specific":
+            return [v for v in candidates if v in self.versions]
+        return list(candidates[: self.num_versions])
 
 
 class ModelManager:
-    """Serves the newest version of one model from its base path, loading new versions in the background.
+    """Serves the versions of one model that its policy picks, loading new versions in the background.
 
     Args:
         name: The model name clients ask for.
         base_path: Folder of numeric version folders; nothing outside it is ever loaded.
         poll_wait_seconds: Seconds between scans of the base path (0 = scan only at start).
+        policy: Which versions to serve (default: the newest).
+        labels: Version labels (e.g. `{"stable": 1, "canary": 2}`) for `model_spec.version_label`.
     """
 
-    def __init__(self, name: str, base_path: Path, poll_wait_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        name: str,
+        base_path: Path,
+        poll_wait_seconds: float = 1.0,
+        policy: Optional[VersionPolicy] = None,
+        labels: Optional[Dict[str, int]] = None,
+    ) -> None:
         self.name = name
         self.base_path = Path(base_path).resolve()
         self.poll_wait_seconds = poll_wait_seconds
-        self._current: Optional[Servable] = None
+        self.policy = policy or VersionPolicy()
+        self.labels: Dict[str, int] = dict(labels or {})
+        self._served: Dict[int, Servable] = {}
         self._statuses: Dict[int, VersionStatus] = {}
+        self._failed: Dict[int, tuple] = {}  # version -> fingerprint of the files that failed
         self._lock = threading.Lock()
+        self._poll_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
-        self.on_available: Optional[Callable[[], None]] = None  # called after each swap
+        self.on_available: Optional[Callable[[], None]] = None  # called after each change
 
     def start(self) -> None:
-        """Load the newest loadable version now, then keep polling in a daemon thread."""
+        """Load the wanted versions now, then keep polling in a daemon thread."""
         self.poll_once()
         if self.poll_wait_seconds > 0:
             self._thread = threading.Thread(target=self._poll, name=f"kerasviz-poll-{self.name}", daemon=True)
             self._thread.start()
 
     def stop(self) -> None:
-        """Stop polling (the served version stays usable until the server drops it)."""
+        """Stop polling (the served versions stay usable until the server drops them)."""
         self._stop.set()
-        if self._thread is not None:
+        if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=30)
 
     def _poll(self) -> None:
@@ -198,52 +179,102 @@ class ModelManager:
             except Exception:  # the poller must survive anything the file system throws at it
                 _log.exception("polling %s failed", self.base_path)
 
-    def poll_once(self) -> Optional[int]:
-        """Try versions newer than the served one, newest first; swap in the first that loads.
+    def reconfigure(self, policy: VersionPolicy, labels: Dict[str, int]) -> None:
+        """Apply a new version policy and labels (from a reloaded model config), then poll.
+
+        Args:
+            policy: The new policy.
+            labels: The new labels.
+        """
+        self.policy = policy
+        self.labels = dict(labels)
+        self.poll_once()
+
+    def poll_once(self) -> List[int]:
+        """Load the versions the policy wants that are not loaded yet; unload those it no longer wants.
+
+        Failed versions are retried only when their files changed since the failure.
 
         Returns:
-            The version swapped in, or None.
+            The versions newly swapped in.
         """
-        current = self._current.version if self._current else -1
-        for version in list_versions(self.base_path):
-            if version <= current:
-                break
-            if version in self._statuses:  # failed before (or loading): do not retry on every scan
-                continue
-            if self._load(version):
-                return version
-        return None
+        with self._poll_lock:
+            on_disk = list_versions(self.base_path)
+            for version in [v for v in self._failed if v in on_disk]:
+                if fingerprint(self.base_path / str(version)) != self._failed[version]:
+                    del self._failed[version]  # the files changed: worth another try
+            loaded = []
+            while True:  # a failed version drops out of the candidates and the policy picks again
+                wanted = self.policy.select([v for v in on_disk if v not in self._failed])
+                todo = [v for v in wanted if v not in self._served]
+                if not todo:
+                    break
+                for version in todo:
+                    if self._load(version):
+                        loaded.append(version)
+            wanted = set(wanted)
+            with self._lock:
+                served = {v: s for v, s in self._served.items() if v in wanted}
+                if not served and self._served and self.policy.kind == "latest":
+                    served = dict(self._served)  # never drop the last version before a new one works
+                dropped = set(self._served) - set(served)
+                self._served = served
+                for version in dropped:
+                    self._statuses[version] = VersionStatus(version, "END")
+        if (loaded or dropped) and self.on_available is not None:
+            self.on_available()
+        return loaded
 
     def _load(self, version: int) -> bool:
+        folder = self.base_path / str(version)
         self._set_status(VersionStatus(version, "LOADING"))
+        files = fingerprint(folder)
         try:
-            servable = Servable(version, self.base_path / str(version))
+            servable = Servable(version, folder)
             records = servable.warm_up()
         except ServingError as error:
+            self._failed[version] = files
             self._set_status(VersionStatus(version, "END", error.code, f"warm-up failed: {error.message}"))
             return False
         except Exception as error:  # a broken SavedModel can raise nearly anything
             _log.warning("version %s of %s failed to load: %s", version, self.name, error)
+            self._failed[version] = files
             self._set_status(
-                VersionStatus(version, "END", grpc.StatusCode.UNKNOWN, f"failed to load: {_first_line(str(error))}")
+                VersionStatus(version, "END", grpc.StatusCode.UNKNOWN, f"failed to load: {first_line(str(error))}")
             )
             return False
         with self._lock:
-            previous, self._current = self._current, servable
+            self._served = {**self._served, version: servable}
             self._statuses[version] = VersionStatus(version, "AVAILABLE")
-            if previous is not None:
-                self._statuses[previous.version] = VersionStatus(previous.version, "END")
         _log.info("serving %s version %s (%d warm-up records)", self.name, version, records)
-        if self.on_available is not None:
-            self.on_available()
         return True
 
     def _set_status(self, status: VersionStatus) -> None:
         with self._lock:
             self._statuses[status.version] = status
 
+    def resolve_label(self, label: str) -> int:
+        """The version a label points to.
+
+        Args:
+            label: A version label.
+
+        Returns:
+            Its version.
+
+        Raises:
+            ServingError: INVALID_ARGUMENT for a label the config does not define (as TF Serving).
+        """
+        if label not in self.labels:
+            raise ServingError(grpc.StatusCode.INVALID_ARGUMENT, f"Unrecognized servable version label: {label}")
+        return self.labels[label]
+
+    def served_versions(self) -> List[int]:
+        """Versions being served now, newest first."""
+        return sorted(self._served, reverse=True)
+
     def servable(self, version: Optional[int] = None) -> Servable:
-        """The served version (or `version`, which must be the one served).
+        """The newest served version (or `version`, which must be served).
 
         Args:
             version: A version number, or None for the newest.
@@ -254,8 +285,9 @@ class ModelManager:
         Raises:
             ServingError: NOT_FOUND when no version is available or `version` is not served.
         """
-        servable = self._current
-        if servable is None or (version is not None and version != servable.version):
+        served = self._served  # one read: a swap in between cannot mix two sets
+        servable = served.get(version) if version is not None else (served[max(served)] if served else None)
+        if servable is None:
             what = "latest version" if version is None else f"version {version}"
             raise ServingError(
                 grpc.StatusCode.NOT_FOUND, f"Servable not found for request: {what} of model '{self.name}'"

@@ -1,30 +1,37 @@
-"""TF Serving's REST API on aiohttp: predict (row `instances` / columnar `inputs`, `{"b64": ...}`),
-model status and metadata, errors as `{"error": "..."}` with TF Serving's HTTP codes."""
+"""TF Serving's REST API on aiohttp: predict, model status and metadata (JSON in `rest_json`), errors
+as `{"error": "..."}` with TF Serving's HTTP codes, and the Prometheus metrics when enabled.
+
+A predict request's body must arrive within `body_timeout_seconds` (408 otherwise), and only then
+does it take one of `max_concurrent_requests` slots, so slow senders cannot lock anyone out; status
+and metadata requests take no slot. The request runs under a deadline (`--rest_api_timeout_in_ms`,
+or less with the `X-Request-Timeout-Ms` header; 504 when it passes) and stops between chunks of its
+batch once the deadline passes or the client closes the connection."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import hmac
 import json
 import re
 import threading
+import time
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from typing import Any, Dict, Optional, Tuple
 
 import grpc
-import numpy as np
 from aiohttp import web
-from google.protobuf import json_format
-from tensorflow.core.protobuf import meta_graph_pb2
-from tensorflow_serving.apis import get_model_metadata_pb2
 
-from .errors import ServingError
-from .models import ModelManager, Servable
-from .tensors import numpy_dtype
+from .errors import ServingError, code_from_http
+from .metrics import Metrics
+from .rest_json import format_predict_outputs, metadata_json, parse_predict_body, status_json
+from .models import MAX_VERSION, ModelManager, Servable
+from .servable import Call
 
-__all__ = ["make_app", "parse_predict_body", "format_predict_outputs"]
+__all__ = ["make_app", "RestOptions", "DEADLINE_HEADER", "parse_predict_body", "format_predict_outputs"]
+
+#: Request header asking for a shorter deadline than the server's `--rest_api_timeout_in_ms`.
+DEADLINE_HEADER = "X-Request-Timeout-Ms"
 
 _INVALID = grpc.StatusCode.INVALID_ARGUMENT
 _PATH = re.compile(
@@ -33,178 +40,89 @@ _PATH = re.compile(
 )
 
 
-def _decode_strings(value: Any) -> Any:
-    """Replace `{"b64": ...}` objects by bytes and text by UTF-8 bytes, recursively."""
-    if isinstance(value, list):
-        return [_decode_strings(item) for item in value]
-    if isinstance(value, dict):
-        if set(value) != {"b64"} or not isinstance(value["b64"], str):
-            raise ServingError(_INVALID, 'a JSON object inside a tensor must be {"b64": "<base64 string>"}')
-        try:
-            return base64.b64decode(value["b64"], validate=True)
-        except (binascii.Error, ValueError):
-            raise ServingError(_INVALID, "a b64 value is not valid base64") from None
-    return value.encode("utf-8") if isinstance(value, str) else value
-
-
-def _to_array(name: str, value: Any, info: meta_graph_pb2.TensorInfo) -> np.ndarray:
-    dtype = numpy_dtype(info)
-    try:
-        if dtype == np.dtype(object):
-            array = np.array(_decode_strings(value), dtype=object)
-            if not all(isinstance(item, bytes) for item in array.flat):
-                raise ValueError("expected strings or {\"b64\": ...} objects, evenly nested")
-            return array
-        raw = np.asarray(value)  # numbers only: strings, objects and ragged lists are refused
-        if raw.dtype.kind not in "biuf" or (dtype.kind in "iub" and raw.dtype.kind == "f"):
-            raise ValueError(f"expected {dtype} numbers, evenly nested")
-        if dtype.kind in "iu" and raw.size and (raw.min() < np.iinfo(dtype).min or raw.max() > np.iinfo(dtype).max):
-            raise ValueError(f"values outside the {dtype} range")
-        with np.errstate(over="ignore"):  # floats beyond float32 become inf and are refused later
-            return raw.astype(dtype)
-    except (ValueError, TypeError, OverflowError) as error:
-        raise ServingError(_INVALID, f"input '{name}' is not a {dtype} tensor: {error}") from None
-
-
-def parse_predict_body(body: Any, signature: meta_graph_pb2.SignatureDef) -> Tuple[Dict[str, np.ndarray], bool]:
-    """Turn a decoded predict request body into input arrays.
-
-    Args:
-        body: The JSON object (`instances` or `inputs`, optional `signature_name`).
-        signature: The signature being called.
-
-    Returns:
-        `(inputs, row_format)`: input name -> array, and True for the `instances` format.
-
-    Raises:
-        ServingError: INVALID_ARGUMENT for a malformed body or values not fitting the dtypes.
-    """
-    if not isinstance(body, dict) or ("instances" in body) == ("inputs" in body):
-        raise ServingError(_INVALID, 'the request body must be a JSON object with either "instances" or "inputs"')
-    names = list(signature.inputs)
-    if "instances" in body:
-        instances = body["instances"]
-        if not isinstance(instances, list) or not instances:
-            raise ServingError(_INVALID, '"instances" must be a non-empty list')
-        named = all(isinstance(row, dict) and set(row) != {"b64"} for row in instances)
-        if not named:
-            if len(names) != 1:
-                raise ServingError(_INVALID, f"each instance must be an object with inputs {sorted(names)}")
-            columns = {names[0]: instances}
-        else:
-            keys = set(instances[0])
-            if any(set(row) != keys for row in instances):
-                raise ServingError(_INVALID, "every instance must name the same inputs")
-            columns = {key: [row[key] for row in instances] for key in keys}
-        row_format = True
-    else:
-        inputs = body["inputs"]
-        named = isinstance(inputs, dict) and set(inputs) != {"b64"}
-        if not named and len(names) != 1:
-            raise ServingError(_INVALID, f'"inputs" must be an object with inputs {sorted(names)}')
-        columns = inputs if named else {names[0]: inputs}
-        row_format = False
-    if not columns:
-        raise ServingError(_INVALID, f"empty request: signature expects inputs {sorted(names)}")
-    arrays = {}
-    for key, value in columns.items():
-        if key not in signature.inputs:
-            raise ServingError(_INVALID, f"unexpected input '{key}'; the signature has {sorted(names)}")
-        arrays[key] = _to_array(key, value, signature.inputs[key])
-    return arrays, row_format
-
-
-def _json_value(name: str, array: np.ndarray) -> Any:
-    if array.dtype != np.dtype(object):
-        return array.tolist()
-
-    def encode(item: bytes) -> Any:
-        if not name.endswith("_bytes"):
-            try:
-                return item.decode("utf-8")
-            except UnicodeDecodeError:
-                pass
-        return {"b64": base64.b64encode(item).decode("ascii")}
-
-    return np.vectorize(encode, otypes=[object])(array).tolist() if array.size else []
-
-
-def format_predict_outputs(outputs: Dict[str, np.ndarray], row_format: bool) -> Dict[str, Any]:
-    """TF Serving's response body: `predictions` (row) or `outputs` (columnar).
-
-    String outputs are written as `{"b64": ...}` when the output name ends in `_bytes` (TF
-    Serving's rule) or the bytes are not UTF-8 text (e.g. PNG data).
-
-    Args:
-        outputs: Output name -> array.
-        row_format: True when the request used `instances`.
-
-    Returns:
-        The JSON-ready dict.
-
-    Raises:
-        ServingError: INVALID_ARGUMENT when row format is asked for outputs without a common batch.
-    """
-    values = {key: _json_value(key, array) for key, array in outputs.items()}
-    if not row_format:
-        return {"outputs": next(iter(values.values())) if len(values) == 1 else values}
-    batch = {array.shape[0] if array.ndim else None for array in outputs.values()}
-    if len(batch) != 1 or None in batch:
-        raise ServingError(_INVALID, 'outputs lack a common batch size; use the columnar "inputs" format')
-    if len(values) == 1:
-        return {"predictions": next(iter(values.values()))}
-    n = batch.pop()
-    return {"predictions": [{key: value[i] for key, value in values.items()} for i in range(n)]}
-
-
-def _status_json(manager: ModelManager, version: Optional[int]) -> Dict[str, Any]:
-    return {
-        "model_version_status": [
-            {
-                "version": str(s.version),
-                "state": s.state,
-                "status": {"error_code": s.code.name, "error_message": s.message},
-            }
-            for s in manager.statuses(version)
-        ]
-    }
-
-
-def _metadata_json(manager: ModelManager, servable: Servable) -> Dict[str, Any]:
-    signature_map = get_model_metadata_pb2.SignatureDefMap()
-    for key, signature in servable.signature_defs.items():
-        signature_map.signature_def[key].CopyFrom(signature)
-    return {
-        "model_spec": {"name": manager.name, "signature_name": "", "version": str(servable.version)},
-        "metadata": {"signature_def": json_format.MessageToDict(signature_map, preserving_proto_field_name=True)},
-    }
-
-
 def _error(error: ServingError) -> web.Response:
     return web.json_response({"error": error.message}, status=error.http_status)
+
+
+def _deadline_seconds(request: web.Request, default_ms: int) -> Optional[float]:
+    """Seconds this request may take: the `X-Request-Timeout-Ms` header, at most the server default."""
+    header = request.headers.get(DEADLINE_HEADER)
+    limit = default_ms if default_ms > 0 else None
+    if header is not None:
+        try:
+            asked = int(header)
+        except ValueError:
+            raise ServingError(_INVALID, f"{DEADLINE_HEADER} must be a whole number of milliseconds") from None
+        if asked <= 0:
+            raise ServingError(_INVALID, f"{DEADLINE_HEADER} must be positive")
+        limit = asked if limit is None else min(asked, limit)
+    return None if limit is None else limit / 1000.0
+
+
+def _release_after(slots: threading.BoundedSemaphore):
+    """A done-callback freeing a slot (and consuming the result of work nobody waits for any more)."""
+
+    def done(future: "asyncio.Future") -> None:
+        slots.release()
+        if not future.cancelled():
+            future.exception()
+
+    return done
+
+
+def _parse_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        reason = "it is nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise ServingError(_INVALID, f"the request body is not valid JSON: {reason}") from None
+
+
+@dataclass
+class RestOptions:
+    """Limits of the REST API.
+
+    Attributes:
+        max_concurrent_requests: Predict requests running at once; more get 429. A slot is
+            taken only once the whole body has arrived; status and metadata need none.
+        max_body_bytes: Largest request body (413 beyond) and response (RESOURCE_EXHAUSTED).
+        auth_token: If set, every request needs `Authorization: Bearer <token>` (else 401).
+        body_timeout_seconds: Time a client has to send its whole body (408 after).
+        timeout_ms: Default deadline of a predict request (504 after; 0 = none); a request may
+            ask for less with the `X-Request-Timeout-Ms` header.
+        metrics_path: Path of the Prometheus metrics (None = not served).
+    """
+
+    max_concurrent_requests: int = 64
+    max_body_bytes: int = 16 * 1024 * 1024
+    auth_token: Optional[str] = None
+    body_timeout_seconds: float = 30.0
+    timeout_ms: int = 30_000
+    metrics_path: Optional[str] = None
 
 
 def make_app(
     models: Dict[str, ModelManager],
     executor: Executor,
-    max_concurrent_requests: int,
-    max_body_bytes: int,
-    auth_token: Optional[str] = None,
+    options: RestOptions,
+    batcher: Any = None,
+    metrics: Optional[Metrics] = None,
 ) -> web.Application:
     """The aiohttp application of TF Serving's REST API.
 
     Args:
-        models: Served models by name.
+        models: Served models by name (looked up per request: a config reload may change it).
         executor: Threads that decode JSON and run the model (the event loop never blocks).
-        max_concurrent_requests: Requests running at once; more get 429 RESOURCE_EXHAUSTED.
-        max_body_bytes: Largest request body; larger ones get 413.
-        auth_token: If set, every request needs `Authorization: Bearer <token>` (else 401).
+        options: Limits, token, timeouts and the metrics path.
+        batcher: A `BatchScheduler` for server-side batching, or None.
+        metrics: Where requests are counted, or None.
 
     Returns:
-        The application (routes under `/v1/models/`).
+        The application (routes under `/v1/models/`, and the metrics path when enabled).
     """
-    slots = threading.BoundedSemaphore(max_concurrent_requests)
-    expected = f"Bearer {auth_token}".encode() if auth_token else None
+    slots = threading.BoundedSemaphore(options.max_concurrent_requests)
+    expected = f"Bearer {options.auth_token}".encode() if options.auth_token else None
+    max_bytes = options.max_body_bytes
 
     @web.middleware
     async def guard(request: web.Request, handler):
@@ -212,64 +130,111 @@ def make_app(
             request.headers.get("Authorization", "").encode("utf-8", "replace"), expected
         ):
             return _error(ServingError(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong bearer token"))
-        if not slots.acquire(blocking=False):
-            return _error(ServingError(grpc.StatusCode.RESOURCE_EXHAUSTED, "too many concurrent requests"))
         try:
             return await handler(request)
         except ServingError as error:
             return _error(error)
         except web.HTTPRequestEntityTooLarge:
-            return web.json_response(
-                {"error": f"request body larger than the limit of {max_body_bytes} bytes"}, status=413
-            )
+            return web.json_response({"error": f"request body larger than the limit of {max_bytes} bytes"}, status=413)
         except web.HTTPException as error:  # unknown path, wrong method: still TF Serving's JSON shape
             return web.json_response({"error": f"{error.reason}: {request.method} {request.path}"}, status=error.status)
-        finally:
-            slots.release()
 
     def resolve(request: web.Request) -> Tuple[ModelManager, Optional[int], str]:
         match = _PATH.match(request.match_info["tail"])
         if match is None:
             raise ServingError(grpc.StatusCode.NOT_FOUND, f"unknown path {request.path}")
         name, version, label, suffix = match.group("name", "version", "label", "suffix")
-        if name not in models:
+        manager = models.get(name)
+        if manager is None:
             raise ServingError(grpc.StatusCode.NOT_FOUND, f"Servable not found for request: model '{name}'")
         if label is not None:
-            raise ServingError(grpc.StatusCode.NOT_FOUND, f"version label '{label}' is not configured")
-        return models[name], (int(version) if version else None), suffix or ""
+            return manager, manager.resolve_label(label), suffix or ""
+        if version is not None and not 0 < int(version) <= MAX_VERSION:
+            raise ServingError(_INVALID, f"version {version} is not a positive int64")
+        return manager, (int(version) if version else None), suffix or ""
 
     async def get(request: web.Request) -> web.Response:
         manager, version, suffix = resolve(request)
         if suffix == "":
-            return web.json_response(_status_json(manager, version))
+            return web.json_response(status_json(manager, version))
         if suffix == "/metadata":
-            return web.json_response(_metadata_json(manager, manager.servable(version)))
+            return web.json_response(metadata_json(manager, manager.servable(version)))
         raise ServingError(grpc.StatusCode.NOT_FOUND, f"use POST for {suffix}")
 
-    def run_predict(servable: Servable, raw: bytes) -> bytes:
-        try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise ServingError(_INVALID, f"the request body is not valid JSON: {error}") from None
+    def run_predict(manager: ModelManager, servable: Servable, raw: bytes, call: Call) -> bytes:
+        body = _parse_json(raw)
         signature_name = body.get("signature_name", "") if isinstance(body, dict) else ""
         if not isinstance(signature_name, str):
             raise ServingError(_INVALID, '"signature_name" must be a string')
         name, signature = servable.signature(signature_name)
-        arrays, row_format = parse_predict_body(body, signature)
-        outputs = servable.predict(name, arrays)
-        return json.dumps(format_predict_outputs(outputs, row_format)).encode()
+        try:
+            arrays, row_format = parse_predict_body(body, signature)
+        except RecursionError:
+            raise ServingError(_INVALID, "the request body is nested too deeply") from None
+        started = time.perf_counter()
+        outputs = servable.predict(name, arrays, None, call, batcher)
+        if metrics is not None:
+            metrics.observe_runtime(manager.name, time.perf_counter() - started)
+        payload = json.dumps(format_predict_outputs(outputs, row_format)).encode()
+        if len(payload) > max_bytes:
+            raise ServingError(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"the response has {len(payload)} bytes, more than --max_message_bytes={max_bytes}; "
+                "ask for fewer images per request",
+                http_status=500,
+            )
+        return payload
 
     async def post(request: web.Request) -> web.Response:
-        manager, version, suffix = resolve(request)
-        if suffix != ":predict":
-            raise ServingError(grpc.StatusCode.UNIMPLEMENTED, f"only :predict is served, not {suffix or 'POST'}")
-        raw = await request.read()
-        servable = manager.servable(version)
-        loop = asyncio.get_running_loop()
-        payload = await loop.run_in_executor(executor, run_predict, servable, raw)
-        return web.Response(body=payload, content_type="application/json")
+        start = time.perf_counter()
+        code, model = grpc.StatusCode.OK, re.split("[/:]", request.match_info["tail"], maxsplit=1)[0]
+        try:
+            manager, version, suffix = resolve(request)
+            model = manager.name
+            if suffix != ":predict":
+                raise ServingError(grpc.StatusCode.UNIMPLEMENTED, f"only :predict is served, not {suffix or 'POST'}")
+            seconds = _deadline_seconds(request, options.timeout_ms)
+            try:
+                raw = await asyncio.wait_for(request.read(), options.body_timeout_seconds)
+            except asyncio.TimeoutError:
+                raise ServingError(
+                    grpc.StatusCode.DEADLINE_EXCEEDED,
+                    f"the request body did not arrive within {options.body_timeout_seconds} s",
+                    http_status=408,
+                ) from None
+            servable = manager.servable(version)
+            if not slots.acquire(blocking=False):
+                raise ServingError(grpc.StatusCode.RESOURCE_EXHAUSTED, "too many concurrent requests")
+            transport = request.transport
+            deadline = None if seconds is None else time.monotonic() + seconds
+            call = Call(deadline, lambda: transport is None or transport.is_closing())
+            try:
+                work = asyncio.get_running_loop().run_in_executor(executor, run_predict, manager, servable, raw, call)
+            except BaseException:
+                slots.release()
+                raise
+            work.add_done_callback(_release_after(slots))  # the slot is held while the work runs
+            try:
+                payload = await asyncio.wait_for(asyncio.shield(work), seconds)
+            except asyncio.TimeoutError:
+                raise ServingError(grpc.StatusCode.DEADLINE_EXCEEDED, f"Deadline of {seconds * 1000:.0f} ms exceeded") from None
+            return web.Response(body=payload, content_type="application/json")
+        except ServingError as error:
+            code = error.code
+            raise
+        except web.HTTPException as error:
+            code = code_from_http(error.status)
+            raise
+        finally:
+            if metrics is not None:
+                metrics.observe(model, "predict", "REST", code, time.perf_counter() - start)
 
-    app = web.Application(middlewares=[guard], client_max_size=max_body_bytes)
+    async def prometheus(request: web.Request) -> web.Response:
+        return web.Response(body=metrics.text(), content_type="text/plain", charset="utf-8")
+
+    app = web.Application(middlewares=[guard], client_max_size=max_bytes)
+    if options.metrics_path is not None and metrics is not None:
+        app.router.add_get(options.metrics_path, prometheus)
     app.router.add_get("/v1/models/{tail:.+}", get)
     app.router.add_post("/v1/models/{tail:.+}", post)
     return app

@@ -1,7 +1,9 @@
-"""`ServingServer`: TF Serving's gRPC and REST APIs for one model, in one process.
+"""`ServingServer`: TF Serving's gRPC and REST APIs for one model or a `--model_config_file`'s
+models, in one process.
 
 gRPC runs on `grpc.server` threads; REST runs on aiohttp in its own event-loop thread; both share
-the model manager (newest version, background loading, warm-up, atomic swaps).
+the model set (versions by policy, background loading, warm-up, atomic swaps), the optional batch
+scheduler (`enable_batching`) and the optional Prometheus metrics.
 """
 
 from __future__ import annotations
@@ -14,24 +16,30 @@ import ssl
 import threading
 from concurrent import futures
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 import grpc
 from aiohttp import web
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
 
+from ..checks import check_bool, check_int, check_number
 from ..errors import ParameterError
+from .batching import BatchScheduler
+from .config import ModelSpecConfig, read_batching_parameters, read_model_config, read_monitoring_config
 from .errors import ServingError
 from .grpc_service import ModelServicer, PredictionServicer, TokenInterceptor
+from .metrics import Metrics
+from .model_set import ModelSet
 from .models import ModelManager
-from .rest import make_app
+from .rest import RestOptions, make_app
 
 __all__ = ["ServingServer", "DEFAULT_MAX_MESSAGE_BYTES", "AUTH_TOKEN_ENV"]
 
 # One 1024 x 1024 float32 RGB image is 12.6 MB; 16 MiB leaves room for the rest of the request.
 DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 AUTH_TOKEN_ENV = "KERASVIZ_SERVING_TOKEN"
+_SPARE_GRPC_THREADS = 4
 _SERVICES = ("", "tensorflow.serving.PredictionService", "tensorflow.serving.ModelService")
 _log = logging.getLogger(__name__)
 
@@ -50,8 +58,30 @@ def _check_port(value: Optional[int], name: str) -> None:
         raise ParameterError(f"`{name}` must be a port number in [0, 65535] (0 = any free port). Received: {name}={value!r}")
 
 
+def _model_specs(model_name: Optional[str], base_path: Any, config_file: Optional[str]) -> List[ModelSpecConfig]:
+    if config_file is not None:
+        if model_name is not None or base_path is not None:
+            raise ParameterError(
+                "Give --model_config_file or --model_name/--model_base_path, not both. Received: "
+                f"model_config_file={config_file!r}, model_base_path={base_path!r}"
+            )
+        return read_model_config(config_file)
+    if not model_name or not isinstance(model_name, str) or "/" in model_name or ":" in model_name:
+        raise ParameterError(f"`model_name` must be a non-empty name without '/' or ':'. Received: model_name={model_name!r}")
+    if base_path is None or not Path(base_path).is_dir():
+        raise ParameterError(
+            "`model_base_path` must be an existing folder of numeric version folders (e.g. "
+            f"export with `export_style_model`). Received: model_base_path={None if base_path is None else str(base_path)!r}"
+        )
+    return [ModelSpecConfig(model_name, Path(base_path).resolve())]
+
+
 class ServingServer:
     """An embedded TF Serving: gRPC `PredictionService` / `ModelService` / health, and the REST API.
+
+    Give either `model_name` and `model_base_path` (one model, newest version) or
+    `model_config_file` (TF Serving's `model_config_list`: several models, version policies,
+    version labels).
 
     Args:
         model_name: The name clients ask for.
@@ -69,16 +99,26 @@ class ServingServer:
         max_concurrent_requests: Requests handled at once per API; more get RESOURCE_EXHAUSTED / 429.
         max_message_bytes: Largest request and response (gRPC message, REST body).
         grace_seconds: Default time `stop()` lets running requests finish.
+        model_config_file: TF Serving `ModelServerConfig` text file (instead of name / base path).
+        model_config_file_poll_wait_seconds: Seconds between re-reads of `model_config_file`
+            (0 = read once).
+        enable_batching: Merge same-shaped requests into one model call (server-side batching).
+        batching_parameters_file: TF Serving `BatchingParameters` text file (default TF Serving's
+            defaults); used with `enable_batching`.
+        monitoring_config_file: TF Serving `MonitoringConfig` text file; `prometheus_config {
+            enable: true }` serves Prometheus metrics on the REST port.
+        rest_api_timeout_in_ms: Default REST predict deadline (504 after; 0 = none).
+        rest_body_timeout_seconds: Time a REST client has to send its whole body (408 after).
 
     Raises:
-        ParameterError: a missing base path, half a TLS key pair, unreadable PEM files, bad ports
-            or limits.
+        ParameterError: a missing base path, half a TLS key pair, unreadable PEM or config files,
+            bad ports or limits.
     """
 
     def __init__(
         self,
-        model_name: str,
-        model_base_path: str | os.PathLike,
+        model_name: Optional[str] = None,
+        model_base_path: Optional[str | os.PathLike] = None,
         *,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -91,14 +131,21 @@ class ServingServer:
         max_concurrent_requests: int = 64,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         grace_seconds: float = 5.0,
+        model_config_file: Optional[str] = None,
+        model_config_file_poll_wait_seconds: float = 0.0,
+        enable_batching: bool = False,
+        batching_parameters_file: Optional[str] = None,
+        monitoring_config_file: Optional[str] = None,
+        rest_api_timeout_in_ms: int = 30_000,
+        rest_body_timeout_seconds: float = 30.0,
     ) -> None:
-        if not model_name or "/" in model_name or ":" in model_name:
-            raise ParameterError(f"`model_name` must be a non-empty name without '/' or ':'. Received: model_name={model_name!r}")
-        if not Path(model_base_path).is_dir():
-            raise ParameterError(
-                "`model_base_path` must be an existing folder of numeric version folders (e.g. "
-                f"export with `export_style_model`). Received: model_base_path={str(model_base_path)!r}"
-            )
+        specs = _model_specs(model_name, model_base_path, model_config_file)
+        check_number(model_config_file_poll_wait_seconds, "model_config_file_poll_wait_seconds", low=0)
+        check_bool(enable_batching, "enable_batching")
+        check_int(rest_api_timeout_in_ms, "rest_api_timeout_in_ms", low=0)
+        check_number(rest_body_timeout_seconds, "rest_body_timeout_seconds", low=0, open_low=True)
+        batching = read_batching_parameters(batching_parameters_file) if enable_batching else None
+        metrics_path = read_monitoring_config(monitoring_config_file)
         _check_port(port, "port")
         _check_port(rest_api_port, "rest_api_port")
         if (ssl_cert is None) != (ssl_key is None):
@@ -124,7 +171,14 @@ class ServingServer:
         self._max_concurrent = max_concurrent_requests
         self._max_bytes = max_message_bytes
         self.grace_seconds = grace_seconds
-        self.manager = ModelManager(model_name, Path(model_base_path), file_system_poll_wait_seconds)
+        self.models = ModelSet(
+            specs, file_system_poll_wait_seconds, model_config_file, model_config_file_poll_wait_seconds
+        )
+        self._batching = batching
+        self.batcher: Optional[BatchScheduler] = None
+        self.metrics = Metrics()
+        self._metrics_path = metrics_path
+        self._rest_timeouts = (rest_api_timeout_in_ms, rest_body_timeout_seconds)
         self.grpc_port: Optional[int] = None
         self.rest_port: Optional[int] = None
         self._grpc: Optional[grpc.Server] = None
@@ -134,6 +188,11 @@ class ServingServer:
         self._runner: Optional[web.AppRunner] = None
         self._executor: Optional[futures.ThreadPoolExecutor] = None
         self._stopped = threading.Event()
+
+    @property
+    def manager(self) -> ModelManager:
+        """The first configured model's manager (the only one without a model config file)."""
+        return next(iter(self.models.values()))
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -151,9 +210,11 @@ class ServingServer:
         rest_socket = self._bind_rest() if self._ports[1] is not None else None
         workers = min(self._max_concurrent, 32)
         self._executor = futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kerasviz-rest")
+        if self._batching is not None:
+            self.batcher = BatchScheduler(self._batching, self.metrics.observe_queuing)
         try:
-            self.manager.start()
-            self._start_grpc(workers)
+            self.models.start()
+            self._start_grpc(self._max_concurrent)  # one thread per predict slot, plus spares
             if rest_socket is not None:
                 self._start_rest(rest_socket)
         except BaseException:
@@ -161,16 +222,19 @@ class ServingServer:
                 rest_socket.close()
             self.stop(grace=0)
             raise
-        self.manager.on_available = self._mark_serving
+        self.models.on_change = self._mark_serving
         self._mark_serving()
-        _log.info("serving model %s: gRPC %s:%s, REST %s", self.manager.name, self.host, self.grpc_port, self.rest_port)
+        _log.info("serving models %s: gRPC %s:%s, REST %s", sorted(self.models), self.host, self.grpc_port, self.rest_port)
         return self.grpc_port, self.rest_port
 
     def _mark_serving(self) -> None:
+        if self._health is None:
+            return
         try:
-            self.manager.servable()
-            state = health_pb2.HealthCheckResponse.SERVING
-        except ServingError:  # no version loaded yet
+            for manager in list(self.models.values()):
+                manager.servable()
+            state = health_pb2.HealthCheckResponse.SERVING if self.models else health_pb2.HealthCheckResponse.NOT_SERVING
+        except ServingError:  # some model has no version loaded yet
             state = health_pb2.HealthCheckResponse.NOT_SERVING
         for service in _SERVICES:
             self._health.set(service, state)
@@ -182,15 +246,17 @@ class ServingServer:
             ("grpc.so_reuseport", 0),
         ]
         interceptors = [TokenInterceptor(self._token)] if self._token else []
+        # Predict calls are limited by the servicer; the spare threads keep status, metadata and
+        # health calls answering while every predict slot is busy.
         server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kerasviz-grpc"),
+            futures.ThreadPoolExecutor(max_workers=workers + _SPARE_GRPC_THREADS, thread_name_prefix="kerasviz-grpc"),
             interceptors=interceptors,
             options=options,
-            maximum_concurrent_rpcs=self._max_concurrent,
+            maximum_concurrent_rpcs=self._max_concurrent + 4 * _SPARE_GRPC_THREADS,
         )
-        models = {self.manager.name: self.manager}
-        prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(PredictionServicer(models), server)
-        model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(models), server)
+        predictions = PredictionServicer(self.models, self.batcher, self.metrics, self._max_concurrent)
+        prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(predictions, server)
+        model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(self.models), server)
         self._health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         address = f"[{self.host}]:{self._ports[0]}" if ":" in self.host else f"{self.host}:{self._ports[0]}"
@@ -234,9 +300,15 @@ class ServingServer:
         return sock
 
     def _start_rest(self, sock: socket.socket) -> None:
-        app = make_app(
-            {self.manager.name: self.manager}, self._executor, self._max_concurrent, self._max_bytes, self._token
+        options = RestOptions(
+            max_concurrent_requests=self._max_concurrent,
+            max_body_bytes=self._max_bytes,
+            auth_token=self._token,
+            timeout_ms=self._rest_timeouts[0],
+            body_timeout_seconds=self._rest_timeouts[1],
+            metrics_path=self._metrics_path,
         )
+        app = make_app(self.models, self._executor, options, self.batcher, self.metrics)
         self._loop = asyncio.new_event_loop()
         ready = threading.Event()
         errors = []
@@ -286,7 +358,9 @@ class ServingServer:
             self._loop_thread.join(timeout=10)
         if grpc_done is not None:
             grpc_done.wait(timeout=grace + 5)
-        self.manager.stop()
+        if self.batcher is not None:
+            self.batcher.stop()
+        self.models.stop()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
         self._stopped.set()

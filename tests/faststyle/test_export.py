@@ -167,3 +167,94 @@ def test_bad_inputs(exported, loaded, tmp_path, net1):
     (tmp_path / "file").write_text("x")
     with pytest.raises(ParameterError):
         export_style_model(net1, tmp_path / "file")
+
+
+def _png_bomb(width, height):
+    """A tiny PNG whose header declares `width` x `height` pixels (only one row of data)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * (1 + 3 * 64))) + chunk(b"IEND", b"")
+
+
+def test_bytes_signature_refuses_images_over_the_decode_limit_before_decoding(loaded, net1, tmp_path):
+    """A 20000 x 20000 PNG bomb is refused by its header (the old signature allocated ~1.2 GB)."""
+    bomb = _png_bomb(20000, 20000)
+    assert len(bomb) < 1000
+    with pytest.raises(tf.errors.InvalidArgumentError, match="decode limit"):
+        loaded[1].signatures["stylize_bytes"](images=tf.constant([bomb]))
+    gif = tf.io.encode_png(np.zeros((4, 4, 3), np.uint8)).numpy()  # a GIF header in front of anything
+    with pytest.raises(tf.errors.InvalidArgumentError, match="GIF"):
+        loaded[1].signatures["stylize_bytes"](images=tf.constant([b"GIF89a" + gif]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="PNG, JPEG or BMP"):
+        loaded[1].signatures["stylize_bytes"](images=tf.constant([b"not an image"]))
+    small = export_style_model(net1, tmp_path / "small", max_decode_pixels=20 * 20)
+    model = load_style_model(small)
+    ok = tf.io.encode_jpeg(_pixels(1, 20, 20)[0].astype(np.uint8)).numpy()
+    too_big = tf.io.encode_jpeg(_pixels(1, 20, 21)[0].astype(np.uint8)).numpy()
+    assert model.signatures["stylize_bytes"](images=tf.constant([ok]))["stylized"].shape == (1,)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="decode limit"):
+        model.signatures["stylize_bytes"](images=tf.constant([too_big]))
+    with pytest.raises(ParameterError, match="max_decode_pixels"):
+        export_style_model(net1, tmp_path / "bad", max_decode_pixels=0)
+
+
+def test_header_sizes_match_the_decoders():
+    from PIL import Image
+    import io
+
+    from kerasviz.serving.image_bytes import image_header_size
+
+    image = _pixels(1, 17, 23)[0].astype(np.uint8)
+    for fmt, options in (("PNG", {}), ("JPEG", {"progressive": True}), ("BMP", {})):
+        buffer = io.BytesIO()
+        pil = Image.fromarray(image)
+        exif = pil.getexif()
+        exif[0x010E] = "x" * 3000  # a large APP1 segment before the JPEG frame header
+        pil.save(buffer, format=fmt, exif=exif, **options) if fmt == "JPEG" else pil.save(buffer, format=fmt)
+        assert image_header_size(tf.constant(buffer.getvalue())).numpy().tolist()[1:] == [17, 23], fmt
+
+
+def test_concurrent_automatic_versions_each_get_their_own_folder(net1, tmp_path, monkeypatch):
+    """Three exports that all computed version 1 before writing: each lands (the old code lost two
+    of three with a raw 'Directory not empty')."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    barrier = threading.Barrier(3, timeout=30)
+
+    def slow_save(module, folder):
+        _fake_save(module, folder)
+        barrier.wait()  # every export has picked its number before any renames
+
+    monkeypatch.setattr(export_module, "_save", slow_save)
+    base = tmp_path / "m"
+    with ThreadPoolExecutor(3) as pool:
+        folders = list(pool.map(lambda _: export_style_model(net1, base), range(3)))
+    assert sorted(int(f.name) for f in folders) == [1, 2, 3]
+    assert sorted(p.name for p in base.iterdir()) == ["1", "2", "3"]
+
+
+@pytest.mark.parametrize(
+    "error", [tf.errors.ResourceExhaustedError(None, None, "out of disk"), OSError(28, "No space left on device")]
+)
+def test_disk_full_is_an_export_error(net1, tmp_path, monkeypatch, error):
+    def full(module, folder):
+        _fake_save(module, folder)
+        raise error
+
+    monkeypatch.setattr(export_module, "_save", full)
+    with pytest.raises(export_module.ExportError, match="disk space"):
+        export_style_model(net1, tmp_path / "m")
+    assert list((tmp_path / "m").iterdir()) == []
+
+
+def test_latest_version_ignores_names_beyond_int64(tmp_path):
+    (tmp_path / "99999999999999999999").mkdir()
+    (tmp_path / "0").mkdir()
+    (tmp_path / "7").mkdir()
+    assert latest_version(tmp_path) == 7

@@ -83,3 +83,21 @@ def test_stylize_local_model_still_works(single_base, tmp_path):
     Image.fromarray(IMAGE).save(source)
     assert main(["stylize", str(source), "--model", str(single_base), "--out", str(tmp_path / "local.png")]) == 0
     assert (tmp_path / "local.png").is_file()
+
+
+def test_serve_tf_serving_flags_are_wired(tmp_path, single_base, capsys):
+    """--model_config_file, --enable_batching/--batching_parameters_file and --monitoring_config_file
+    reach the server: each bad file is one error line naming it (exit 2)."""
+    assert main(["serve", "--model_config_file", str(tmp_path / "missing.config")]) == 2
+    assert "model_config_file" in capsys.readouterr().err
+    config = tmp_path / "models.config"
+    config.write_text(f'model_config_list {{ config {{ name: "style" base_path: "{single_base}" }} }}')
+    batching = tmp_path / "batching.txt"
+    batching.write_text("max_batch_size { value: 4 }\nallowed_batch_sizes: 2\n")
+    assert main(["serve", "--model_config_file", str(config), "--enable_batching=true",
+                 "--batching_parameters_file", str(batching)]) == 2
+    assert "allowed_batch_sizes" in capsys.readouterr().err
+    monitoring = tmp_path / "monitoring.config"
+    monitoring.write_text("prometheus_config { enable: yes please }")
+    assert main(["serve", "--model_config_file", str(config), "--monitoring_config_file", str(monitoring)]) == 2
+    assert "monitoring_config_file" in capsys.readouterr().err

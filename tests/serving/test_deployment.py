@@ -33,7 +33,9 @@ def test_compose_file():
     yaml = pytest.importorskip("yaml")  # PyYAML is not a kerasviz dependency
     compose = yaml.safe_load((FOLDER / "docker-compose.yml").read_text())
     service = compose["services"]["tfserving"]
-    assert service["image"] == "tensorflow/serving:latest-gpu"
+    import tensorflow as tf
+
+    assert service["image"] == f"tensorflow/serving:{tf.__version__}-gpu"  # pinned to the exporting TF
     assert all(port.startswith("127.0.0.1:") for port in service["ports"])
     mounted = {volume.split(":")[0].lstrip("./") for volume in service["volumes"][1:]}
     assert all((FOLDER / name).is_file() for name in mounted)
@@ -41,3 +43,17 @@ def test_compose_file():
     assert flags["model_config_file"] == "/config/models.config"
     assert flags["batching_parameters_file"] == "/config/batching_parameters.txt"
     assert service["deploy"]["resources"]["reservations"]["devices"][0]["capabilities"] == ["gpu"]
+
+
+def test_monitoring_config_parses():
+    """monitoring.config enables Prometheus at TF Serving's path (read by kerasviz's own parser)."""
+    from kerasviz.serving.config import read_monitoring_config
+
+    assert read_monitoring_config(str(FOLDER / "monitoring.config")) == "/monitoring/prometheus/metrics"
+
+
+def test_batching_parameters_parse_with_the_server_parser():
+    from kerasviz.serving.config import read_batching_parameters
+
+    parameters = read_batching_parameters(str(FOLDER / "batching_parameters.txt"))
+    assert parameters.max_batch_size == 16 and parameters.allowed_batch_sizes[-1] == 16

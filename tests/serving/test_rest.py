@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import socket
-import time
 
 import numpy as np
 import pytest
@@ -91,7 +89,7 @@ def test_format_outputs():
     [
         ("/v1/models/nope:predict", {"instances": [IMAGE]}, 404),
         ("/v1/models/style/versions/9:predict", {"instances": [IMAGE]}, 404),
-        ("/v1/models/style/labels/stable:predict", {"instances": [IMAGE]}, 404),
+        ("/v1/models/style/labels/stable:predict", {"instances": [IMAGE]}, 400),  # TF Serving: unrecognized label
         ("/v1/models/nope", None, 404),
         ("/v1/models/style/versions/9", None, 404),
         ("/v1/models/style:predict", b"{not json", 400),
@@ -121,25 +119,33 @@ def test_request_over_size_limit(server, http):
     assert code == 200 and np.shape(reply["predictions"]) == (1, 8, 8, 3)
 
 
-def test_overload(tight_server, http):
-    """While the only request slot is held by a request still sending its body, another gets 429."""
-    url = f"http://127.0.0.1:{tight_server.rest_port}/v1/models/style:predict"
-    with socket.create_connection(("127.0.0.1", tight_server.rest_port), timeout=10) as slow:
-        slow.sendall(b"POST /v1/models/style:predict HTTP/1.1\r\nHost: localhost\r\n"
-                     b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
-        code = None
-        for _ in range(50):  # until the server has started handling the slow request
-            code, reply = http(url, {"instances": [IMAGE]})
-            if code == 429:
-                break
-            time.sleep(0.05)
+def test_overload(tight_server, http, monkeypatch):
+    """While the only request slot is held by a running predict, another predict gets 429; status
+    and metadata requests take no slot and still answer."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kerasviz.serving.servable import Servable
+
+    entered, release = threading.Event(), threading.Event()
+    run = Servable.run
+
+    def blocked(self, *args, **kwargs):
+        entered.set()
+        release.wait(10)
+        return run(self, *args, **kwargs)
+
+    monkeypatch.setattr(Servable, "run", blocked)
+    url = f"http://127.0.0.1:{tight_server.rest_port}/v1/models/style"
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(http, url + ":predict", {"instances": [IMAGE]})
+        assert entered.wait(10)
+        code, reply = http(url + ":predict", {"instances": [IMAGE]})
         assert code == 429 and "concurrent" in reply["error"]
-    for _ in range(50):  # the slot frees once the server sees the connection close
-        code, _ = http(url, {"instances": [IMAGE]})
-        if code == 200:
-            break
-        time.sleep(0.1)
-    assert code == 200
+        assert http(url)[0] == 200 and http(url + "/metadata")[0] == 200
+        release.set()
+        assert first.result(timeout=20)[0] == 200
+    assert http(url + ":predict", {"instances": [IMAGE]})[0] == 200
 
 
 def test_token(token_server, http):
