@@ -7,6 +7,7 @@ from .deepdream import deep_dream
 from .inversion import invert_features
 from .optimize import OptimizeResult, optimize
 from .optimizers import Adam, GradientAscent, Optimizer
+from .paintings import PAINTINGS, load_painting
 from .patch_texture import quilt_texture
 from .style_transfer import style_transfer, style_transfer_losses
 from .texture import synthesize_texture
@@ -34,6 +35,8 @@ from .objectives import (
 )
 
 __all__ = [
+    "PAINTINGS",
+    "load_painting",
     "synthesize_texture",
     "quilt_texture",
     "style_transfer",
