@@ -40,7 +40,7 @@ def _render_texture(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     from ..images import image_grid
     from ..synthesis.texture import synthesize_texture
 
-    side, steps = (64, 6) if ctx.quick else (128, 40)
+    side, steps = (64, 6) if ctx.quick else (128, 50)
     names = TEXTURES[:1] if ctx.quick else TEXTURES
     tiles, labels = [], []
     for name in names:
@@ -50,7 +50,7 @@ def _render_texture(ctx: DemoContext) -> Tuple[np.ndarray, str]:
         labels += [f"{name}", "Gram (VGG16)", "quilting"]
     grid = image_grid(tiles, ncols=3, labels=labels, padding=4)
     layers = ", ".join(hed_backbone(ctx).style_layers)
-    return grid, f"vgg16_hed Gram matrices of {layers}; {steps} L-BFGS steps from noise; quilting copies patches"
+    return grid, f"vgg16_hed Gram matrices of {layers}; {steps} L-BFGS steps from faint grey noise; quilting copies patches"
 
 
 def _render_style_transfer(ctx: DemoContext) -> Tuple[np.ndarray, str]:

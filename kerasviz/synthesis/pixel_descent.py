@@ -16,18 +16,20 @@ from .optimize import optimize
 __all__ = ["minimize_pixels", "noise_image"]
 
 
-def noise_image(shape: Tuple[int, int], seed: Optional[int]) -> np.ndarray:
-    """Mid-grey Gaussian noise `(H, W, 3)` float32 in [0, 255], the `init="noise"` start.
+def noise_image(shape: Tuple[int, int], seed: Optional[int], spread: float = 40.0) -> np.ndarray:
+    """Mid-grey Gaussian noise `(H, W, 3)` float32 in [0, 255]: the `init="noise"` start of style
+    transfer (`spread=40`) and the start of texture synthesis (`spread=8`).
 
     Args:
         shape: `(height, width)`.
         seed: Random seed.
+        spread: Standard deviation in pixel levels (>= 0).
 
     Returns:
         float32 pixels.
     """
     rng = np.random.default_rng(seed)
-    return np.clip(127.5 + 40.0 * rng.standard_normal((*shape, 3)), 0.0, 255.0).astype(np.float32)
+    return np.clip(127.5 + spread * rng.standard_normal((*shape, 3)), 0.0, 255.0).astype(np.float32)
 
 
 def _run_lbfgs(backbone, loss: Objective, start: np.ndarray, steps: int, progress, desc) -> np.ndarray:
