@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from kerasviz.errors import LayerNotFoundError, ModelError, ParameterError, TargetError
+from kerasviz.errors import LayerNotFoundError, ParameterError, TargetError
 from kerasviz.synthesis import objectives as ob
 from kerasviz.synthesis.optimize import Transforms, optimize
 from kerasviz.synthesis.parameterization import PixelImage

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from kerasviz.errors import LayerNotFoundError, ModelError, ParameterError, TargetError
+from kerasviz.errors import LayerNotFoundError, ParameterError, TargetError
 from kerasviz.synthesis import objectives as ob
 from kerasviz.synthesis.visualize import visualize_class, visualize_feature
 
