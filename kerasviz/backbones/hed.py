@@ -40,7 +40,7 @@ HED_LAYERS: Dict[str, object] = dict(
     gradcam_layer="block5_conv3",
     content_layers=["block4_conv2"],
     style_layers=["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"],
-    dream_layers=["block4_conv3", "block5_conv2"],
+    dream_layers=["block4_conv3"],
     first_conv_layer="block1_conv1",
 )
 

@@ -70,7 +70,7 @@ def _deep_dream(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     size = 96 if ctx.quick else 224
     photo = ctx.image("chelsea", size)
     octaves, steps = (1, 4) if ctx.quick else (3, 12)
-    dream = deep_dream(backbone, photo, octaves=octaves, steps=steps, step_size=2.5, seed=ctx.seed)
+    dream = deep_dream(backbone, photo, octaves=octaves, steps=steps, step_size=1.0, seed=ctx.seed)
     layers = ", ".join(backbone.dream_layers)
     return image_grid([photo, dream], tile_size=224), f"vgg16_hed layers {layers}; {octaves} octaves x {steps} steps"
 
