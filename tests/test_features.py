@@ -129,3 +129,80 @@ def test_multi_input_model_is_refused():
     model = keras.Model([a, b], keras.layers.Add()([a, b]))
     with pytest.raises(ModelError, match="one image input"):
         FeatureModel(model, [])
+
+
+# --- Keras 3 operation nodes (x + y, keras.ops.*): in model.operations, not model.layers ---
+
+
+@pytest.fixture(scope="module", params=["ConvNeXtTiny", "MobileNetV3Small"])
+def op_model(request):
+    keras.utils.set_random_seed(0)
+    build = getattr(keras.applications, request.param)
+    return build(weights=None, input_shape=(32, 32, 3), classes=7)
+
+
+def _op_names(model):
+    return [op.name for op in model.operations if not isinstance(op, keras.layers.Layer)]
+
+
+def test_operation_nodes_are_listed_found_and_addressable(op_model):
+    from kerasviz.features import find_layer
+
+    ops = _op_names(op_model)
+    assert ops, "the model should contain operation nodes"
+    names = layer_names(op_model)
+    assert set(ops) <= set(names)
+    assert not isinstance(find_layer(op_model, ops[0]), keras.layers.Layer)
+    images = np.random.default_rng(1).uniform(0, 255, (2, 32, 32, 3)).astype("float32")
+    outputs = FeatureModel(op_model, [ops[0], ops[-1]])(images)
+    node = next(op for op in op_model.operations if op.name == ops[0])
+    reference = keras.Model(op_model.inputs, node.output)(images)
+    np.testing.assert_allclose(outputs[ops[0]], reference, rtol=1e-4, atol=1e-4)
+    assert outputs["logits"].shape == (2, 7)
+
+
+def test_backbone_defaults_on_operation_node_models_are_addressable(op_model):
+    import kerasviz as kv
+
+    backbone = kv.Backbone.from_model(op_model)
+    named = [backbone.gradcam_layer, backbone.first_conv_layer, *backbone.content_layers,
+             *backbone.style_layers, *backbone.dream_layers]
+    assert all(named) and backbone.has_classifier and backbone.num_classes == 7
+    outputs = FeatureModel(backbone, sorted(set(named)))(np.zeros((1, 32, 32, 3), np.float32))
+    for name in set(named):
+        assert len(outputs[name].shape) == 4 and outputs[name].shape[1] >= 1
+    # Grad-CAM's default is the last map of the main path, not a squeeze-excitation gate or head.
+    assert "squeeze" not in backbone.gradcam_layer and backbone.gradcam_layer != "logits"
+
+
+def test_trace_model_call_layer_sees_operation_nodes(op_model):
+    """The hook guided backprop uses: every leaf node, operation nodes included, goes through it."""
+    from kerasviz.features import trace_model
+
+    seen = []
+
+    def call_layer(node, *args, **kwargs):
+        seen.append(node.name)
+        return node(*args, **kwargs)
+
+    inputs, logits, taps = trace_model(op_model, call_layer=call_layer)
+    assert set(_op_names(op_model)) <= set(seen)
+    assert logits.shape[-1] == 7 and set(_op_names(op_model)) <= set(taps)
+    # The softmax (a layer or activation) is stripped: the traced output is pre-softmax.
+    clone = keras.Model(inputs, logits)
+    images = np.random.default_rng(2).uniform(0, 255, (2, 32, 32, 3)).astype("float32")
+    probabilities = op_model(images).numpy()
+    z = clone(images).numpy()
+    softmax = np.exp(z - z.max(1, keepdims=True))
+    np.testing.assert_allclose(softmax / softmax.sum(1, keepdims=True), probabilities, atol=1e-5)
+
+
+def test_ops_softmax_node_is_stripped():
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(4, 3)(inputs))
+    z = keras.layers.Dense(3, name="dense_logits")(x)
+    model = keras.Model(inputs, keras.ops.softmax(z * 2.0))
+    images = np.random.default_rng(3).uniform(0, 255, (2, 8, 8, 3)).astype("float32")
+    logits = FeatureModel(model)(images)["logits"].numpy()
+    reference = keras.Model(inputs, z * 2.0)(images).numpy()
+    np.testing.assert_allclose(logits, reference, rtol=1e-5, atol=1e-5)

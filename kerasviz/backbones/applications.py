@@ -14,13 +14,15 @@ __all__ = ["APPLICATIONS", "keras_models_dir", "build_application"]
 
 _URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
 
-#: name -> (constructor, input size, preprocessing mode, weights file, default layers)
+#: name -> (constructor, input size, preprocessing mode, weights files (with / without the
+#: classifier, as Keras downloads them), default layers)
 APPLICATIONS: Dict[str, Dict[str, Any]] = {
     "vgg16": dict(
         build=keras.applications.VGG16,
         size=(224, 224),
         mode="caffe",
         file="vgg16/vgg16_weights_tf_dim_ordering_tf_kernels.h5",
+        notop_file="vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
         layers=dict(
             gradcam_layer="block5_conv3",
             content_layers=["block4_conv2"],
@@ -34,6 +36,7 @@ APPLICATIONS: Dict[str, Dict[str, Any]] = {
         size=(224, 224),
         mode="caffe",
         file="vgg19/vgg19_weights_tf_dim_ordering_tf_kernels.h5",
+        notop_file="vgg19/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
         layers=dict(
             gradcam_layer="block5_conv4",
             content_layers=["block4_conv2"],
@@ -47,6 +50,7 @@ APPLICATIONS: Dict[str, Dict[str, Any]] = {
         size=(299, 299),
         mode="tf",
         file="inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+        notop_file="inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
         layers=dict(
             gradcam_layer="mixed10",
             content_layers=["mixed3"],
@@ -67,9 +71,9 @@ def keras_models_dir() -> Path:
     return Path(home) / "models"
 
 
-def _imagenet_weights(name: str) -> str:
+def _imagenet_weights(name: str, include_top: bool = True) -> str:
     """Path of the cached ImageNet weights, downloading them if the network allows."""
-    remote = APPLICATIONS[name]["file"]
+    remote = APPLICATIONS[name]["file" if include_top else "notop_file"]
     filename = remote.rsplit("/", 1)[1]
     local = keras_models_dir() / filename
     if local.exists():
@@ -82,19 +86,23 @@ def _imagenet_weights(name: str) -> str:
             f"({error.__class__.__name__}). Download {_URL + remote} on a machine with internet "
             f"access and copy it to {local} (the folder is $KERAS_HOME/models, default "
             f"~/.keras/models), or use weights=None or a local weights file. "
-            f"Received: weights='imagenet'"
+            f"Received: weights='imagenet', include_top={include_top}"
         ) from error
 
 
-def build_application(name: str, weights: Optional[str]) -> keras.Model:
+def build_application(name: str, weights: Optional[str], include_top: bool = True) -> keras.Model:
     """Build a Keras Applications classifier that outputs logits, taking preprocessed input.
 
     Args:
         name: `"vgg16"`, `"vgg19"` or `"inception_v3"`.
         weights: `"imagenet"`, `None` (random) or a path to a weights file.
+        include_top: `False` builds the headless ("notop") network, which outputs the last
+            feature map and runs at any image size; its ImageNet weights are Keras's
+            `..._notop.h5` file.
 
     Returns:
-        The Keras model (no softmax), input size fixed to the application's.
+        The Keras model (no softmax), input size fixed to the application's (free when
+        headless).
 
     Raises:
         WeightsUnavailableError: ImageNet weights are neither cached nor downloadable.
@@ -102,14 +110,18 @@ def build_application(name: str, weights: Optional[str]) -> keras.Model:
     """
     spec = APPLICATIONS[name]
     build: Callable[..., keras.Model] = spec["build"]
-    path = _imagenet_weights(name) if weights == "imagenet" else weights
-    model = build(weights=None, classifier_activation=None, input_shape=(*spec["size"], 3))
+    path = _imagenet_weights(name, include_top) if weights == "imagenet" else weights
+    if include_top:
+        model = build(weights=None, classifier_activation=None, input_shape=(*spec["size"], 3))
+    else:
+        model = build(weights=None, include_top=False, input_shape=(None, None, 3))
     if path is not None:
         try:
             model.load_weights(path)
         except Exception as error:
             raise ModelError(
-                f"Could not load weights into {name}: {error}. Pass the full (include_top) "
+                f"Could not load weights into {name}: {error}. Pass the "
+                f"{'full (include_top)' if include_top else 'notop (include_top=False)'} "
                 f"weights file of that architecture. Received: weights={weights!r}"
             ) from error
     return model

@@ -6,13 +6,15 @@ import json
 import weakref
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import keras
 import numpy as np
 
+from ..checks import check_int
 from ..errors import ModelError, ParameterError
-from ..features import FeatureModel, find_layer, trace_model
+from ..features import FeatureModel, is_graph_model, trace_model
+from .defaults import default_layers, functional_wrapper, is_classifier_output
 from .preprocessing import PixelPreprocessing
 
 __all__ = ["Backbone", "as_backbone", "imagenet_class_names"]
@@ -30,33 +32,19 @@ def imagenet_class_names() -> List[str]:
     return json.loads(text)
 
 
-def _feature_map_layers(model: keras.Model) -> List[str]:
-    """Names of layers whose output is a 4-D feature map, in graph order (nested models opened)."""
-    _, _, taps = trace_model(model)
-    names = []
-    for name, tensor in taps.items():
-        if "/" in name or len(tensor.shape) != 4 or isinstance(find_layer(model, name), keras.Model):
-            continue
-        names.append(name)
-    return names
-
-
-def _spread(names: Sequence[str], count: int) -> List[str]:
-    if len(names) <= count:
-        return list(names)
-    picks = np.linspace(0, len(names) - 1, count).round().astype(int)
-    return [names[i] for i in picks]
-
-
 @dataclass
 class Backbone:
-    """A classifier that takes RGB pixels in `[0, 255]` and returns logits.
+    """A classifier (or a headless feature extractor) that takes RGB pixels in `[0, 255]`.
 
     Preprocessing is a layer inside `model`, so gradients are with respect to the pixels a person
-    sees. Attributes name default layers for each technique family.
+    sees. Attributes name default layers for each technique family. A *headless* backbone
+    (`has_classifier` False) outputs a feature map `(N, h, w, C)`, tokens `(N, T, C)` or pooled
+    features: every feature technique works on it, class-score techniques refuse it through
+    `require_classifier`.
 
     Attributes:
-        model: Keras model, `(N, H, W, 3)` pixels in `[0, 255]` -> `(N, C)` logits.
+        model: Keras model, `(N, H, W, 3)` pixels in `[0, 255]` -> `(N, C)` logits (or, headless,
+            its feature output).
         name: Short name, e.g. `"vgg16"`.
         input_size: `(height, width)` the classifier expects, or `None` if any size works.
         class_names: One name per output class, or `None`.
@@ -82,8 +70,38 @@ class Backbone:
     feature_transform: Optional[str] = "auto"
 
     @property
+    def has_classifier(self) -> bool:
+        """Whether the model outputs class scores `(N, C)` (False for a headless backbone)."""
+        return is_classifier_output(self.model)
+
+    def require_classifier(self, technique: str) -> None:
+        """Raise unless the backbone has a classifier head (for techniques that score classes).
+
+        Args:
+            technique: What needs the class scores, for the message, e.g. `"saliency"`.
+
+        Raises:
+            ModelError: The backbone is headless; the message says how to get a classifier.
+        """
+        if not self.has_classifier:
+            raise ModelError(
+                f"{technique} needs class scores, but backbone {self.name!r} is headless: its "
+                f"output is features of shape {tuple(self.model.outputs[0].shape)}, not "
+                "(N, classes). Use the model with its classifier head (e.g. "
+                "`kerasviz.load_backbone(name)` / `include_top=True`, or put a Dense layer on "
+                "top), or use a feature technique (activation maps, feature visualization, "
+                "style transfer, DeepDream, inversion). Received: model output shape "
+                f"{tuple(self.model.outputs[0].shape)}"
+            )
+
+    @property
     def num_classes(self) -> int:
-        """Number of output classes C."""
+        """Number of output classes C.
+
+        Raises:
+            ModelError: The backbone is headless (no classes).
+        """
+        self.require_classifier("This technique (it reads the number of classes)")
         return int(self.model.outputs[0].shape[-1])
 
     @classmethod
@@ -94,29 +112,50 @@ class Backbone:
         *,
         name: Optional[str] = None,
         class_names: Optional[Sequence[str]] = None,
+        output: Union[None, int, str] = None,
+        input_shape: Optional[Sequence[Optional[int]]] = None,
         **layers: Any,
     ) -> "Backbone":
-        """Wrap any Keras classifier (nested models included) as a Backbone.
+        """Wrap any Keras model (nested, headless, multi-output, subclassed) as a Backbone.
 
-        A final softmax (activation argument, `Softmax` or `Activation("softmax")` layer) is
-        removed, so the Backbone returns logits; the user's model is never modified.
+        A final softmax (activation argument, `Softmax` / `Activation("softmax")` layer or
+        `keras.ops.softmax` node) is removed, so the Backbone returns logits; the user's model
+        is never modified.
+
+        - *Headless* models (output a feature map `(N, h, w, C)`, tokens `(N, T, C)`, or features
+          pooled by a global pooling / Flatten layer, e.g. `VGG19(include_top=False)`) give a
+          backbone with `has_classifier == False`: feature techniques work, class-score
+          techniques raise `ModelError` (`require_classifier`).
+        - *Multi-output* models: `output=` (a name from `model.output_names` / a dict key, or an
+          index) selects the output the backbone returns (the classifier to explain).
+        - *Subclassed* models (`class Net(keras.Model)` with `call`) run as one opaque node on a
+          `keras.Input` of `input_shape` (default: the shape they were built with). Techniques
+          that need only the output work (saliency, integrated gradients, occlusion, class
+          visualization); layer-based ones raise `ModelError`. Their softmax cannot be removed:
+          return logits from `call`.
 
         Args:
-            model: Functional or Sequential Keras model with one image input and one `(N, C)`
-                output. Nested Functional / Sequential models are opened.
+            model: Keras model with one image input. Nested Functional / Sequential models are
+                opened; operation nodes (`x + y`, `keras.ops.*`) are addressable by name.
             preprocess: What maps pixels in `[0, 255]` to the model's input: `None` (the model
                 already takes pixels), a mode `"caffe" | "tf" | "torch"`, a Keras layer, or a
                 callable on tensors.
             name: Short name; defaults to the model's name.
             class_names: One name per class, for `decode`.
+            output: Which output of a multi-output model to use (name or index); `None` for a
+                single-output model.
+            input_shape: `(H, W, 3)` of one image: required for a subclassed model that was never
+                built; for a graph model it fixes (or frees, with `None` sides) the input size.
             **layers: Overrides for `gradcam_layer`, `content_layers`, `style_layers`,
                 `dream_layers`, `first_conv_layer`.
 
         Returns:
-            A Backbone whose default layers are chosen from the model's feature maps.
+            A Backbone whose default layers are chosen from the model's feature maps
+            (addressable layers and operation nodes only).
 
         Raises:
-            ModelError: The model cannot be traced or has no usable image input / output.
+            ModelError: The model cannot be traced, has no usable image input / output, several
+                outputs and no `output=`, or is subclassed and its input shape is unknown.
         """
         if isinstance(model, Backbone):
             return model
@@ -125,16 +164,20 @@ class Backbone:
                 "Backbone.from_model needs a keras.Model. Received: model of type "
                 f"{type(model).__name__}"
             )
-        inputs, logits, _ = trace_model(model)
+        if not is_graph_model(model):
+            model = functional_wrapper(model, input_shape)
+            input_shape = None
+        inputs, logits, _ = trace_model(model, input_shape=input_shape, output=output)
         if len(inputs.shape) != 4 or inputs.shape[-1] != 3:
             raise ModelError(
                 "kerasviz needs a model taking RGB images (N, H, W, 3). Received: a model with "
                 f"input shape {tuple(inputs.shape)}"
             )
-        if len(logits.shape) != 2:
+        if len(logits.shape) not in (2, 3, 4):
             raise ModelError(
-                "kerasviz needs a classifier with output (N, classes). Received: a model with "
-                f"output shape {tuple(logits.shape)}"
+                "kerasviz needs a classifier with output (N, classes), or a headless model "
+                "whose output is a feature map (N, h, w, C) or tokens (N, T, C). Received: a "
+                f"model with output shape {tuple(logits.shape)}"
             )
         classifier = keras.Model(inputs, logits, name=f"{model.name}_logits")
         if preprocess is not None:
@@ -153,15 +196,7 @@ class Backbone:
     ) -> "Backbone":
         height, width = model.inputs[0].shape[1:3]
         input_size = (int(height), int(width)) if height and width else None
-        maps = _feature_map_layers(model)
-        convs = [n for n in maps if isinstance(find_layer(model, n), keras.layers.Conv2D)]
-        defaults = dict(
-            gradcam_layer=maps[-1] if maps else None,
-            content_layers=_spread(maps, 3)[1:2],
-            style_layers=_spread(convs or maps, 5),
-            dream_layers=_spread(maps, 4)[2:3],
-            first_conv_layer=convs[0] if convs else None,
-        )
+        defaults = default_layers(model)
         unknown = set(layers) - set(defaults)
         if unknown:
             raise ParameterError(
@@ -170,6 +205,11 @@ class Backbone:
             )
         defaults.update({k: v for k, v in layers.items() if v is not None})
         if class_names is not None:
+            if not is_classifier_output(model):
+                raise ParameterError(
+                    "class_names need a classifier; this model is headless (output shape "
+                    f"{tuple(model.outputs[0].shape)}). Received: {len(class_names)} names"
+                )
             class_names = list(class_names)
             if len(class_names) != int(model.outputs[0].shape[-1]):
                 raise ParameterError(
@@ -243,8 +283,7 @@ class Backbone:
             raise ParameterError(
                 f"Expected scores of shape (N, {self.num_classes}). Received: shape {scores.shape}"
             )
-        if not 1 <= int(top) <= self.num_classes:
-            raise ParameterError(f"`top` must be in 1..{self.num_classes}. Received: top={top}")
+        top = check_int(top, "top", low=1, high=self.num_classes)
         names = self.class_names or [str(i) for i in range(self.num_classes)]
         order = np.argsort(-scores, axis=1)[:, : int(top)]
         return [[(int(i), names[i], float(row[i])) for i in idx] for row, idx in zip(scores, order)]
@@ -280,29 +319,35 @@ def _preprocessing_layer(preprocess: Preprocess) -> keras.layers.Layer:
     )
 
 
-def as_backbone(model: Any) -> Backbone:
-    """A `Backbone` for a Backbone or any Keras classifier (taking pixels), for technique entry points.
+def as_backbone(model: Any, *, output: Union[None, int, str] = None) -> Backbone:
+    """A `Backbone` for a Backbone or any Keras model (taking pixels), for technique entry points.
+
+    Headless, multi-output (with `output=`) and built subclassed models are accepted as in
+    `Backbone.from_model`; the wrapper is cached per (model, output).
 
     Args:
         model: A `Backbone` or a `keras.Model` that takes pixels in `[0, 255]`.
+        output: For a multi-output model: the output to use (name or index).
 
     Returns:
         The Backbone (unchanged, or wrapping the model with its softmax removed).
 
     Raises:
-        ModelError: Anything else.
+        ModelError: Anything else, or a multi-output model without `output=`.
     """
     if isinstance(model, Backbone):
         return model
     if isinstance(model, keras.Model):
-        cached = _WRAPPED.get(model)
-        if cached is None:
-            cached = _WRAPPED[model] = Backbone.from_model(model)
-        return cached
+        per_model = _WRAPPED.setdefault(model, {})
+        if output not in per_model:
+            per_model[output] = Backbone.from_model(model, output=output)
+        return per_model[output]
     raise ModelError(
         "Expected a kerasviz Backbone (kerasviz.load_backbone) or a keras.Model. Received: "
         f"model of type {type(model).__name__}"
     )
 
 
-_WRAPPED: "weakref.WeakKeyDictionary[keras.Model, Backbone]" = weakref.WeakKeyDictionary()
+_WRAPPED: "weakref.WeakKeyDictionary[keras.Model, Dict[Any, Backbone]]" = (
+    weakref.WeakKeyDictionary()
+)

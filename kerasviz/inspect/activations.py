@@ -7,9 +7,10 @@ from typing import Any, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ..backbones import as_backbone
+from ..checks import check_choice, check_int
 from ..errors import ImageError, ParameterError
 from ..images import COLORMAPS, as_image_batch, colorize_map, image_grid, normalize_map, resize_map
-from .layer_outputs import layer_function, spatial_layer
+from .layer_outputs import layer_function, layer_map
 
 __all__ = ["activation_maps"]
 
@@ -42,6 +43,8 @@ def activation_maps(
     colormap: str = "viridis",
     tile_size: Optional[Union[int, Tuple[int, int]]] = 64,
     ncols: Optional[int] = None,
+    token_grid: Optional[Union[int, Tuple[int, int]]] = None,
+    skip_tokens: Optional[int] = None,
 ) -> Tuple[np.ndarray, np.ndarray]:
     """One image's activation maps at a layer, and a labelled grid picture of them.
 
@@ -54,13 +57,17 @@ def activation_maps(
         model: A `Backbone` or a Keras classifier taking pixels in `[0, 255]`.
         image: One image `(H, W, 3)`, uint8 or float in `[0, 255]`. Any size where the layers up
             to `layer` allow it (convolutions, pooling); otherwise the model's input size.
-        layer: Name of a layer with a `(N, h, w, C)` output.
+        layer: Name of a layer with a `(N, h, w, C)` output, or a token layer `(N, T, C)` of a
+            vision transformer (its patch tokens are shown on their `h x w` grid; see
+            `kerasviz.tokens`).
         channels: Channel indices (an int or a list), in that order; `None` for all.
         max_tiles: Most tiles in the picture when `channels` is `None` (positive).
         colormap: `"viridis"` (default), `"gray"` or another name of `kerasviz.images.COLORMAPS`.
         tile_size: Size each map is drawn at (int or `(height, width)`, bilinear upsampling of
             the normalized map), or `None` for the map's own size.
         ncols: Grid columns; default near-square.
+        token_grid: For a token layer: its `(h, w)` patch grid; `None` detects a square grid.
+        skip_tokens: For a token layer: leading class / register tokens; `None` detects them.
 
     Returns:
         `(maps, grid)`: float32 `(C, h, w)` activations (C = the chosen channels) and a uint8
@@ -68,8 +75,8 @@ def activation_maps(
 
     Raises:
         LayerNotFoundError: Unknown layer.
-        ModelError: Not a model, a layer without a feature map, or an image size the layer
-            cannot run at.
+        ModelError: Not a model, a layer that is neither a feature map nor tokens on a patch
+            grid, or an image size the layer cannot run at.
         ImageError: Not a single valid image.
         ParameterError: Bad `channels`, `max_tiles`, `colormap` or `tile_size`.
     """
@@ -80,17 +87,13 @@ def activation_maps(
             "`activation_maps` takes one image (H, W, 3); loop over a batch yourself. "
             f"Received: image with shape {batch.shape}"
         )
-    count = spatial_layer(backbone, layer)[-1]
+    shape, grid = layer_map(backbone, layer, grid=token_grid, skip_tokens=skip_tokens)
+    count = shape[-1]
     chosen = _channel_list(channels, count, layer)
-    if isinstance(max_tiles, bool) or not isinstance(max_tiles, (int, np.integer)) or max_tiles < 1:
-        raise ParameterError(
-            f"`max_tiles` must be a positive int. Received: max_tiles={max_tiles!r}"
-        )
-    if not isinstance(colormap, str) or colormap.lower() not in COLORMAPS:
-        raise ParameterError(
-            f"`colormap` must be one of {sorted(COLORMAPS)}. Received: colormap={colormap!r}"
-        )
-    compiled = layer_function(backbone, layer, "map")
+    max_tiles = check_int(max_tiles, "max_tiles", low=1)
+    name = colormap.lower() if isinstance(colormap, str) else colormap
+    check_choice(name, "colormap", sorted(COLORMAPS))
+    compiled = layer_function(backbone, layer, "map", grid)
     compiled.check_size(batch.shape[1:3], layer)
     output = compiled.fn(batch).numpy()[0]  # (h, w, C)
     maps = np.moveaxis(output, -1, 0).astype(np.float32)

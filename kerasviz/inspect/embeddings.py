@@ -18,6 +18,7 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ..backbones import as_backbone
+from ..checks import check_choice, check_int, check_number
 from ..errors import ParameterError
 from ..features import find_layer
 from ..images import as_image_batch, image_grid, resize_image, to_uint8
@@ -37,12 +38,6 @@ __all__ = [
 EMBEDDING_METHODS = ("pca", "tsne", "umap")
 
 _DEFAULT_IMAGE_SIZE = (224, 224)
-
-
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ParameterError(f"`{name}` must be a positive int. Received: {name}={value!r}")
-    return int(value)
 
 
 def extract_features(
@@ -166,7 +161,9 @@ def nearest_neighbors(
 
     features = _as_features(features)
     vectors, self_rows = _query_rows(queries, features)
-    k = _positive_int(k, "k")
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral) or k < 1:
+        raise ParameterError(f"`k` must be a positive int. Received: k={k!r}")
+    k = check_int(k, "k", low=1)
     limit = len(features) - (self_rows is not None)
     if k > limit:
         raise ParameterError(
@@ -318,10 +315,7 @@ def embed_2d(
     from sklearn.decomposition import PCA
 
     features = _as_features(features)
-    if method not in EMBEDDING_METHODS:
-        raise ParameterError(
-            f"`method` must be one of {list(EMBEDDING_METHODS)}. Received: method={method!r}"
-        )
+    check_choice(method, "method", EMBEDDING_METHODS)
     count, width = features.shape
     if count < 3 or (method == "pca" and width < 2):
         raise ParameterError(
@@ -398,16 +392,13 @@ def embedding_plot(
             f"Got {len(coords)} points but {len(batch)} images; pass one point per image. "
             f"Received: points with shape {coords.shape}"
         )
-    size = _positive_int(size, "size")
-    thumb = _positive_int(thumb, "thumb")
+    size = check_int(size, "size", low=1)
+    thumb = check_int(thumb, "thumb", low=1)
     if size < 8 or (not grid and thumb > size):
         raise ParameterError(
             f"Need size >= 8 and thumb <= size. Received: size={size}, thumb={thumb}"
         )
-    if not isinstance(background, numbers.Real) or not 0 <= background <= 255:
-        raise ParameterError(
-            f"`background` must be in [0, 255]. Received: background={background!r}"
-        )
+    background = check_number(background, "background", low=0, high=255)
     unit = _unit_square(coords)
     unit[:, 1] = 1.0 - unit[:, 1]  # y up
     if grid:

@@ -13,8 +13,9 @@ import keras
 import numpy as np
 
 from ..backbones import PixelPreprocessing, as_backbone
-from ..errors import ModelError, ParameterError
-from ..features import find_layer, layer_names
+from ..checks import check_int
+from ..errors import ModelError
+from ..features import find_layer, layer_names, opaque_models
 from ..images import image_grid, normalize_map
 
 __all__ = ["first_layer_filters", "layer_filters"]
@@ -23,16 +24,10 @@ _FIRST_TILE = 32  # target tile side in pixels for unlabelled RGB tiles
 _LABELLED_TILE = 40  # wider, so a label fits under each tile
 
 
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ParameterError(f"`{name}` must be a positive int. Received: {name}={value!r}")
-    return int(value)
-
-
 def _scale_for(kernel_side: int, scale: Optional[int], target: int) -> int:
     if scale is None:
         return max(1, math.ceil(target / kernel_side))
-    return _positive_int(scale, "scale")
+    return check_int(scale, "scale", low=1)
 
 
 def _enlarge(tile: np.ndarray, scale: int) -> np.ndarray:
@@ -67,9 +62,16 @@ def _first_rgb_conv(backbone: Any) -> keras.layers.Layer:
         if isinstance(layer, keras.layers.Conv2D) and getattr(layer, "kernel", None) is not None:
             if len(layer.kernel.shape) == 4 and layer.kernel.shape[2] == 3:
                 return layer
+    hidden = opaque_models(backbone)
+    where = (
+        f" (the layers of subclassed model(s) {hidden} are hidden; build it with the "
+        "functional API)"
+        if hidden
+        else ""
+    )
     raise ModelError(
-        f"{backbone.name!r} has no Conv2D layer reading 3 (RGB) channels; use `layer_filters` "
-        f"for other layers. Received: model={backbone.name!r}"
+        f"{backbone.name!r} has no Conv2D layer reading 3 (RGB) channels{where}; use "
+        f"`layer_filters` for other layers. Received: model={backbone.name!r}"
     )
 
 
@@ -143,8 +145,8 @@ def layer_filters(
         ParameterError: Bad `max_filters`, `max_channels` or `scale`.
     """
     backbone = as_backbone(model)
-    max_filters = _positive_int(max_filters, "max_filters")
-    max_channels = _positive_int(max_channels, "max_channels")
+    max_filters = check_int(max_filters, "max_filters", low=1)
+    max_channels = check_int(max_channels, "max_channels", low=1)
     target = find_layer(backbone.model, layer)
     kernel = _kernel(target)
     scale = _scale_for(max(kernel.shape[:2]), scale, _LABELLED_TILE)

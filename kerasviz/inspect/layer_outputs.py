@@ -4,23 +4,26 @@
 maps pixels `(N, H, W, 3)` to one layer's output, reduced for its use (global-average-pooled
 features, one channel's map, or the whole map). Where the layers up to `layer` run at any image
 size (convolutions, pooling), the signature leaves height and width free, so one trace serves
-every size; otherwise it fixes the model's own input size. Functions are cached per
-(Keras model, layer, reduction), so repeated calls never retrace.
+every size; otherwise it fixes the model's own input size. Token layers of vision transformers
+`(N, tokens, C)` become `(N, h, w, C)` maps inside the function (`kerasviz.tokens`). Functions
+are cached in `kerasviz.compiled` per (Keras model, layer, reduction, token grid), so repeated
+calls never retrace.
 """
 
 from __future__ import annotations
 
-import weakref
-from typing import Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Optional, Tuple
 
 import keras
 import tensorflow as tf
 
 from ..backbones import Backbone
+from ..compiled import cached
 from ..errors import ModelError
-from ..features import FeatureModel, find_layer, trace_model
+from ..features import FeatureModel, find_layer, opaque_models, trace_model
+from ..tokens import TokenGrid, is_token_shape, token_grid, tokens_to_maps
 
-__all__ = ["LayerFunction", "layer_function", "penultimate_layer", "spatial_layer"]
+__all__ = ["LayerFunction", "layer_function", "layer_map", "penultimate_layer", "spatial_layer"]
 
 # How a layer's output is reduced inside the compiled function.
 _REDUCTIONS = ("pool", "channel", "map")
@@ -51,15 +54,11 @@ class LayerFunction:
             )
 
 
-_CACHE: "weakref.WeakKeyDictionary[keras.Model, Dict[tuple, LayerFunction]]" = (
-    weakref.WeakKeyDictionary()
-)
-
-
 def penultimate_layer(backbone: Backbone) -> str:
     """The name of the layer feeding the classifier (the layer that computes the logits).
 
-    For Lite0 that is `top_dropout` (the pooled 1280-d vector); for VGG16 `fc2` (4096-d).
+    For Lite0 that is `top_dropout` (the pooled 1280-d vector); for VGG16 `fc2` (4096-d). For a
+    headless backbone it is the layer making the output itself (its features).
 
     Args:
         backbone: The Backbone.
@@ -74,19 +73,40 @@ def penultimate_layer(backbone: Backbone) -> str:
 
     def record(layer, *args, **kwargs):
         out = layer(*args, **kwargs)
-        producers[id(out)] = args
+        producers[id(out)] = (layer, args)
         return out
 
     _, logits, taps = trace_model(backbone.model, call_layer=record)
-    args = producers.get(id(logits), ())
-    feeding = args[0] if args else None
+    feeding = logits
+    if backbone.has_classifier:
+        # Back through weightless reshaping (e.g. MobileNetV3: 1x1 conv -> Flatten) to the
+        # layer with weights that computes the scores; its input is the feature.
+        while id(feeding) in producers:
+            layer, args = producers[id(feeding)]
+            feeding = args[0] if args else None
+            if getattr(layer, "weights", None):
+                break
     for name, tensor in taps.items():
         if tensor is feeding and "/" not in name:
             return name
+    hidden = opaque_models(backbone)
+    if hidden:
+        raise ModelError(
+            f"The features of {backbone.name!r} are inside subclassed model(s) {hidden}, whose "
+            "layers are hidden. Build the network with the functional API (keras.Input -> "
+            "layers -> keras.Model) to extract its features. Received: layer=None"
+        )
     raise ModelError(
         f"Cannot find the layer feeding the classifier of {backbone.name!r}; name the layer whose "
         "features you want with `layer=`. Received: layer=None"
     )
+
+
+def _output_shape(backbone: Backbone, layer: str) -> tuple:
+    if not isinstance(layer, str):
+        raise ModelError(f"`layer` must be a layer name (str). Received: layer={layer!r}")
+    find_layer(backbone.model, layer)
+    return tuple(FeatureModel(backbone, [layer], logits=False).model.outputs[0].shape)
 
 
 def spatial_layer(backbone: Backbone, layer: str) -> tuple:
@@ -101,19 +121,47 @@ def spatial_layer(backbone: Backbone, layer: str) -> tuple:
 
     Raises:
         LayerNotFoundError: No such layer.
-        ModelError: The layer's output is not a `(N, h, w, C)` feature map.
+        ModelError: The layer's output is not a `(N, h, w, C)` feature map (token layers
+            included: their units attend to the whole image, so they have no receptive field).
     """
-    if not isinstance(layer, str):
-        raise ModelError(f"`layer` must be a layer name (str). Received: layer={layer!r}")
-    find_layer(backbone.model, layer)
-    shape = tuple(FeatureModel(backbone, [layer], logits=False).model.outputs[0].shape)
+    shape = _output_shape(backbone, layer)
     if len(shape) != 4:
+        kind = "tokens: each attends to the whole image, so" if is_token_shape(shape) else "not"
         raise ModelError(
-            f"Layer {layer!r} outputs shape {shape}, not a (N, h, w, C) feature map; pick a "
-            "convolutional layer (see `kerasviz.layer_names(model)`). Received: "
-            f"layer={layer!r}"
+            f"Layer {layer!r} outputs shape {shape} ({kind} a (N, h, w, C) feature map with "
+            "local receptive fields); pick a convolutional layer (see "
+            f"`kerasviz.layer_names(model)`). Received: layer={layer!r}"
         )
     return shape[1:]
+
+
+def layer_map(
+    backbone: Backbone,
+    layer: str,
+    *,
+    grid: Optional[Any] = None,
+    skip_tokens: Optional[int] = None,
+) -> Tuple[tuple, Optional[TokenGrid]]:
+    """The `(h, w, C)` map a layer gives: a feature map, or a token layer on its patch grid.
+
+    Args:
+        backbone: The Backbone.
+        layer: Layer name.
+        grid: For a token layer: `(h, w)` patch grid, or `None` to detect it.
+        skip_tokens: For a token layer: leading class / register tokens, or `None` to detect.
+
+    Returns:
+        `((h, w, C), token_grid)`: `token_grid` is `None` for a feature map.
+
+    Raises:
+        LayerNotFoundError: No such layer.
+        ModelError: Neither a feature map nor tokens on a square (or given) grid.
+    """
+    shape = _output_shape(backbone, layer)
+    if len(shape) == 4 and grid is None and skip_tokens is None:
+        return shape[1:], None
+    found = token_grid(shape, grid=grid, skip_tokens=skip_tokens, layer=layer)
+    return (found.height, found.width, shape[-1]), found
 
 
 def _feature_model(backbone: Backbone, layer: str) -> Tuple[keras.Model, Optional[Tuple[int, int]]]:
@@ -121,10 +169,17 @@ def _feature_model(backbone: Backbone, layer: str) -> Tuple[keras.Model, Optiona
     try:
         model = FeatureModel(backbone, [layer], logits=False, input_shape=(None, None, 3)).model
         return model, None
-    except ValueError:  # ModelError, or Keras refusing a size-dependent layer (e.g. Flatten)
+    except (ValueError, TypeError):  # ModelError, or Keras refusing a size-dependent layer
         model = FeatureModel(backbone, [layer], logits=False).model
         height, width = model.inputs[0].shape[1:3]
         return model, (int(height), int(width))
+
+
+def _layer_output(
+    model: keras.Model, layer: str, images: tf.Tensor, grid: Optional[TokenGrid]
+) -> tf.Tensor:
+    output = model(images, training=False)[layer]
+    return output if grid is None else tokens_to_maps(output, grid)
 
 
 def _reduce(output: tf.Tensor, reduction: str, channel: Optional[tf.Tensor]) -> tf.Tensor:
@@ -137,7 +192,9 @@ def _reduce(output: tf.Tensor, reduction: str, channel: Optional[tf.Tensor]) -> 
     return output
 
 
-def layer_function(backbone: Backbone, layer: str, reduction: str) -> LayerFunction:
+def layer_function(
+    backbone: Backbone, layer: str, reduction: str, grid: Optional[TokenGrid] = None
+) -> LayerFunction:
     """The cached compiled forward pass from pixels to `layer`, reduced.
 
     Args:
@@ -146,28 +203,36 @@ def layer_function(backbone: Backbone, layer: str, reduction: str) -> LayerFunct
         reduction: `"pool"`: `(N, D)` features, 4-D maps global-average-pooled, other ranks
             flattened; `"channel"`: `(N, h, w)` map of one channel, given as a second int32
             argument; `"map"`: the raw `(N, h, w, C)` output.
+        grid: For a token layer `(N, T, C)`: its `TokenGrid` (from `layer_map`); the tokens are
+            turned into an `(N, h, w, C)` map before the reduction.
 
     Returns:
         A `LayerFunction`; its `fn` has a fixed input signature (no retracing across calls).
     """
     if reduction not in _REDUCTIONS:
         raise ValueError(reduction)
-    per_model = _CACHE.setdefault(backbone.model, {})
-    key = (layer, reduction)
-    if key not in per_model:
-        model, size = _feature_model(backbone, layer)
-        pixels = tf.TensorSpec((None, *(size or (None, None)), 3), tf.float32)
-        if reduction == "channel":
+    key = ("inspect.layer_function", layer, reduction, grid)
+    return cached(backbone.model, key, lambda: _compile(backbone, layer, reduction, grid))
 
-            @tf.function(input_signature=[pixels, tf.TensorSpec((), tf.int32)], jit_compile=False)
-            def fn(images, channel):
-                return _reduce(model(images, training=False)[layer], reduction, channel)
 
-        else:
+def _compile(
+    backbone: Backbone, layer: str, reduction: str, grid: Optional[TokenGrid]
+) -> LayerFunction:
+    model, size = _feature_model(backbone, layer)
+    pixels = tf.TensorSpec((None, *(size or (None, None)), 3), tf.float32)
+    if reduction == "channel":
 
-            @tf.function(input_signature=[pixels], jit_compile=False)
-            def fn(images):
-                return _reduce(model(images, training=False)[layer], reduction, None)
+        @tf.function(input_signature=[pixels, tf.TensorSpec((), tf.int32)], jit_compile=False)
+        def fn(images, channel):
+            return _reduce(_layer_output(model, layer, images, grid), reduction, channel)
 
-        per_model[key] = LayerFunction(fn, size, tuple(model.outputs[0].shape[1:]))
-    return per_model[key]
+    else:
+
+        @tf.function(input_signature=[pixels], jit_compile=False)
+        def fn(images):
+            return _reduce(_layer_output(model, layer, images, grid), reduction, None)
+
+    shape = tuple(model.outputs[0].shape[1:])
+    if grid is not None:
+        shape = (grid.height, grid.width, shape[-1])
+    return LayerFunction(fn, size, shape)

@@ -16,7 +16,7 @@ from typing import Any, List, NamedTuple, Optional, Tuple, Union
 import numpy as np
 
 from ..backbones import as_backbone
-from ..errors import ParameterError
+from ..checks import check_int
 from ..images import image_grid, to_uint8
 from .layer_outputs import layer_function, spatial_layer
 from .receptive_field import ReceptiveField, receptive_field
@@ -131,17 +131,8 @@ def max_activating_patches(
     """
     backbone = as_backbone(model)
     channels = spatial_layer(backbone, layer)[-1]
-    if (
-        isinstance(channel, bool)
-        or not isinstance(channel, (int, np.integer))
-        or not 0 <= channel < channels
-    ):
-        raise ParameterError(
-            f"`channel` must be an int in [0, {channels - 1}] for layer {layer!r}. "
-            f"Received: channel={channel!r}"
-        )
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ParameterError(f"`k` must be a positive int. Received: k={k!r}")
+    channel = check_int(channel, "channel", low=0, high=channels - 1)
+    k = check_int(k, "k", low=1)
     check_batch_size(batch_size)
     compiled = layer_function(backbone, layer, "channel")
     size = image_size or compiled.input_size or backbone.input_size or (224, 224)

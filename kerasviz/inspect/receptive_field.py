@@ -10,10 +10,16 @@ left/top padding `p` updates `(size, stride, offset)` as
 `size += (d * (k - 1)) * stride; offset -= p * stride; stride *= s`. `"same"` padding is Keras's
 (TensorFlow's): `p = max((ceil(n / s) - 1) * s + d * (k - 1) + 1 - n, 0) // 2` for an input of
 `n` pixels, so offsets depend on the input size. ZeroPadding2D and Cropping2D shift the offset.
-Layers that keep the spatial size (activations, normalization, Add, Concatenate, ...) merge their
-inputs' fields: where paths branch and join, the field is the union (the max over paths).
-Inputs of a different spatial size (a squeeze-and-excitation gate from global pooling) carry no
-spatial field and are ignored. Any other layer that changes the spatial size raises `ModelError`.
+Layers and Keras 3 operation nodes that keep the spatial size (activations, normalization, Add,
+Concatenate, `x + y`, ...) merge their inputs' fields: where paths branch and join, the field is
+the union (the max over paths).
+
+Only the *spatial path* is followed (`kerasviz.spatial_path.spatial_taps`): global side branches —
+squeeze-and-excitation and attention gates (global pooling -> dense / 1x1 conv -> broadcast
+multiply), which see the whole image through a pooled vector — are ignored, so a gated block has
+the field of its convolutions alone (on EfficientNet, exactly the field with the gates removed).
+Inputs of a different spatial size than the output (a broadcast gate) are ignored likewise. Any
+other layer that changes the spatial size raises `ModelError`.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ import keras
 
 from ..backbones import as_backbone
 from ..errors import ModelError, ParameterError
-from ..features import FeatureModel, trace_model
+from ..features import FeatureModel
+from ..spatial_path import spatial_taps
 from ..images import parse_size
 from .layer_outputs import spatial_layer
 
@@ -122,22 +129,14 @@ def _fields(backbone: Any, layer: str, input_shape: tuple) -> _Field:
     # The pruned path to `layer` at that input size, as a single-output model to trace.
     path = FeatureModel(backbone, [layer], logits=False, input_shape=input_shape).model
     model = keras.Model(path.inputs, path.outputs[0])
-    producers: Dict[int, Tuple[Any, tuple]] = {}
-
-    def record(op, *args, **kwargs):
-        out = op(*args, **kwargs)
-        producers[id(out)] = (op, args)
-        return out
-
-    inputs, _, taps = trace_model(model, input_shape=input_shape, call_layer=record)
+    inputs, taps, producers, _ = spatial_taps(model, input_shape=input_shape)
+    if layer not in taps:
+        raise ModelError(
+            f"Layer {layer!r} is not on the spatial path from the image (it is computed from "
+            "globally pooled features, e.g. a squeeze-excitation gate), so its units have no "
+            f"receptive field. Pick a feature map of the main path. Received: layer={layer!r}"
+        )
     memo: Dict[int, _Field] = {id(inputs): ((1, 1, 0), (1, 1, 0))}
-
-    def tensors(args: Any):
-        for arg in args:
-            if isinstance(arg, (list, tuple)):
-                yield from tensors(arg)
-            elif hasattr(arg, "shape"):
-                yield arg
 
     def field_of(tensor: Any) -> _Field:  # iterative depth-first walk (deep graphs)
         stack = [tensor]
@@ -146,31 +145,23 @@ def _fields(backbone: Any, layer: str, input_shape: tuple) -> _Field:
             if id(current) in memo:
                 stack.pop()
                 continue
-            if id(current) not in producers:
-                raise ModelError(f"Cannot follow the graph back to the input from {current!r}.")
-            op, args = producers[id(current)]
-            inputs_ = [t for t in tensors(args) if _spatial(t) is not None]
-            pending = [t for t in inputs_ if id(t) not in memo]
+            op, sources = producers[id(current)]
+            pending = [t for t in sources if id(t) not in memo]
             if pending:
                 stack.extend(pending)
                 continue
             stack.pop()
-            memo[id(current)] = _apply(op, inputs_, current)
+            memo[id(current)] = _apply(op, sources, current)
         return memo[id(tensor)]
 
-    def _apply(op: Any, inputs_: list, output: Any) -> _Field:
-        if not inputs_:
-            raise ModelError(
-                f"Layer {op.name!r} has no spatial input; receptive fields need a path of "
-                f"feature maps from the image. Received: layer={layer!r}"
-            )
+    def _apply(op: Any, sources: list, output: Any) -> _Field:
         if hasattr(op, "kernel_size") or hasattr(op, "pool_size"):
-            if len(inputs_) != 1:
+            if len(sources) != 1:
                 raise ModelError(f"Layer {op.name!r} has several inputs. Received: layer={layer!r}")
-            return _window_layer(op, memo[id(inputs_[0])], _spatial(inputs_[0]))
+            return _window_layer(op, memo[id(sources[0])], _spatial(sources[0]))
         if isinstance(op, (keras.layers.ZeroPadding2D, keras.layers.Cropping2D)):
-            return _shift_layer(op, memo[id(inputs_[0])])
-        same = [t for t in inputs_ if _spatial(t) == _spatial(output)]
+            return _shift_layer(op, memo[id(sources[0])])
+        same = [t for t in sources if _spatial(t) == _spatial(output)]
         if not same:
             raise ModelError(
                 f"Cannot compute a receptive field through layer {op.name!r} of class "

@@ -27,6 +27,7 @@ from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ..errors import ImageError, ParameterError
+from ..checks import check_int
 from ..images import parse_size, as_image_batch, load_image
 from ..progress import progress_bar
 
@@ -71,15 +72,7 @@ def check_batch_size(batch_size: Any) -> int:
     Raises:
         ParameterError: Not a positive int.
     """
-    if (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, (int, np.integer))
-        or batch_size < 1
-    ):
-        raise ParameterError(
-            f"`batch_size` must be a positive int. Received: batch_size={batch_size!r}"
-        )
-    return int(batch_size)
+    return check_int(batch_size, "batch_size", low=1)
 
 
 def _is_paths(source: Any) -> bool:

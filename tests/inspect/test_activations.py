@@ -52,3 +52,39 @@ def test_activation_maps_exceptions(lite0, chelsea):
         activation_maps(lite0, chelsea, "stem_activation", colormap="rainbow")
     with pytest.raises(ParameterError, match="max_tiles"):
         activation_maps(lite0, chelsea, "stem_activation", max_tiles=0)
+
+
+# --- Token layers of a vision transformer (the zoo's small ViT: 8 x 8 patches + a class token) ---
+
+
+@pytest.fixture(scope="module")
+def vit():
+    import sys
+    from pathlib import Path
+
+    import keras
+
+    sys.path.insert(0, str(Path(__file__).parents[1]))
+    import model_zoo
+
+    keras.utils.set_random_seed(0)
+    return model_zoo.small_vit()
+
+
+def test_activation_maps_on_token_layers(vit):
+    import keras
+
+    from kerasviz import ModelError
+    from kerasviz.backbones import as_backbone
+
+    image = np.random.default_rng(0).uniform(0, 255, (32, 32, 3)).astype(np.float32)
+    maps, grid = activation_maps(vit, image, "block1_add2", channels=[0, 5])
+    assert maps.shape == (2, 8, 8) and grid.dtype == np.uint8 and np.isfinite(maps).all()
+    # Patch token (i, j) is token 1 + 8 i + j (after the class token).
+    tokens = keras.Model(vit.inputs, vit.get_layer("block1_add2").output)(image[None]).numpy()[0]
+    np.testing.assert_allclose(maps[1, 2, 3], tokens[1 + 8 * 2 + 3, 5], rtol=1e-4, atol=1e-4)
+    given, _ = activation_maps(vit, image, "block1_add2", channels=[5], token_grid=(8, 8), skip_tokens=1)
+    np.testing.assert_allclose(given[0], maps[1], rtol=1e-5, atol=1e-5)
+    with pytest.raises(ModelError, match="skipped tokens"):
+        activation_maps(vit, image, "block1_add2", token_grid=(8, 8), skip_tokens=0)
+    assert as_backbone(vit).gradcam_layer == "final_norm"

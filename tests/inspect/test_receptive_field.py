@@ -123,3 +123,62 @@ def test_receptive_field_exceptions(vgg16, lite0):
     model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Flatten()(up)))
     with pytest.raises(ModelError, match="UpSampling2D"):
         receptive_field(model, "up")
+
+
+# --- Global side branches (squeeze-excitation gates) and operation nodes ---
+
+
+@pytest.fixture(scope="module")
+def efficientnet_b0():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    return keras.applications.EfficientNetB0(weights=None, input_shape=(64, 64, 3), classes=5)
+
+
+def _without_se(model):
+    """The same network with every squeeze-excitation gate removed from the graph."""
+    import keras
+
+    from kerasviz.features import trace_model
+
+    def skip_gate(node, *args, **kwargs):
+        if node.name.endswith("se_excite"):
+            return args[0][0]  # Multiply([features, gate]) -> features
+        return node(*args, **kwargs)
+
+    inputs, logits, taps = trace_model(model, call_layer=skip_gate)
+    stripped = keras.Model(inputs, logits, name="b0_without_se")
+    assert not any("se_" in layer.name for layer in stripped.layers)
+    return stripped
+
+
+@pytest.mark.parametrize(
+    "layer", ["block2a_project_conv", "block4a_expand_activation", "block5c_add", "top_activation"]
+)
+def test_efficientnet_fields_follow_the_spatial_path(efficientnet_b0, layer):
+    """Through SE blocks the field equals the field of the graph without the gates."""
+    stripped = _without_se(efficientnet_b0)
+    for size in (64, 96):
+        field = receptive_field(efficientnet_b0, layer, input_size=size)
+        assert field == receptive_field(stripped, layer, input_size=size)
+    assert field.size[0] > 100 if layer == "top_activation" else field.size[0] > 1
+
+
+def test_max_activating_patches_on_efficientnet(efficientnet_b0):
+    from kerasviz.inspect import max_activating_patches
+
+    images = np.random.default_rng(0).uniform(0, 255, (4, 64, 64, 3)).astype(np.float32)
+    result = max_activating_patches(efficientnet_b0, images, "block3a_project_conv", 0, k=3)
+    assert result.patches.shape[0] == 3 and result.patches.shape[1:3] == result.field.size
+    assert np.isfinite(result.activations).all()
+
+
+def test_fields_through_operation_nodes():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.applications.ConvNeXtTiny(weights=None, input_shape=(64, 64, 3), classes=5)
+    add = next(op.name for op in model.operations if type(op).__name__ == "Add")
+    field = receptive_field(model, add)  # stem 4x4 / 4, then a 7x7 depthwise conv at stride 4
+    assert field.stride == (4, 4) and field.size == (4 + 6 * 4, 4 + 6 * 4)
