@@ -78,6 +78,8 @@ def bind(model: Any, objective: Objective, input_shape: Sequence[Optional[int]] 
         ModelError: The model cannot run the objective's layers at any size.
     """
     backbone = as_backbone(model)
+    if objective.needs_logits:  # a headless backbone (vgg16_hed, include_top=False) has no class scores
+        backbone.require_classifier(f"the objective {objective.name}")
     try:
         features = objective.feature_model(backbone, input_shape=input_shape)
         resize_to = None

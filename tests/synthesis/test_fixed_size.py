@@ -91,6 +91,13 @@ def test_vgg16_with_weights_none_visualizes_a_class():
     assert image.shape == (32, 32, 3) and image.dtype == np.uint8
 
 
+def test_headless_backbone_refuses_class_objectives_clearly():
+    hed = kv.load_backbone("vgg16_hed", weights=None)
+    with pytest.raises(kv.ModelError, match="headless"):
+        kv.visualize_class(hed, 1, size=32, steps=1, progress=False)
+    assert kv.visualize_feature(hed, "block3_conv1", 2, size=32, steps=1, progress=False).shape == (32, 32, 3)
+
+
 @pytest.mark.slow
 def test_lite0_confidence_at_another_size(lite0):
     """Lite0 (any input size) at 160 px reaches about the confidence it reaches at 224 px."""

@@ -136,10 +136,10 @@ def test_fixed_size_model_is_resized_inside_the_step():
     x = keras.layers.Conv2D(4, 3, name="conv")(inputs)
     x = keras.layers.Flatten()(x)
     model = keras.Model(inputs, keras.layers.Dense(3)(x))
-    result = optimize(model, ob.class_score(1), size=48, steps=8, seed=0)
+    result = optimize(model, ob.class_score(1), size=48, steps=8, seed=0, transforms=None)
     assert result.images.shape == (1, 48, 48, 3)
     assert result.history[-1, 0] > result.history[0, 0]  # the class score rises
-    again = optimize(model, ob.class_score(2), size=64, steps=2, seed=1)
+    again = optimize(model, ob.class_score(2), size=64, steps=2, seed=1, transforms=None)
     assert again.function is result.function and result.function.experimental_get_tracing_count() == 1
     result = optimize(model, ob.channel("conv", 1), size=48, steps=2)  # convolutional part runs at any size
     assert result.images.shape == (1, 48, 48, 3)
