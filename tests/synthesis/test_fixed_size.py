@@ -57,8 +57,8 @@ def _confidence(backbone, image: np.ndarray, index: int) -> float:
 
 
 def test_class_confidence_at_native_and_other_sizes(stripes_classifier):
-    """Measured: vertical stripes (class 0) reach p = 1.00 at 32 px (native) and 1.00 at 48 and
-    64 px (resized inside the step)."""
+    """Measured: from p = 0.45 (grey), vertical stripes (class 0) reach p = 0.999998 at 32 px
+    (native), 0.99998 at 48 px and 0.99999 at 64 px (resized inside the step)."""
     options = dict(steps=48, param="pixel", optimizer="adam", step_size=4.0, seed=0, progress=False)
     confidences = {size: _confidence(stripes_classifier, visualize_class(stripes_classifier, 0, size=size, **options), 0)
                    for size in (32, 48, 64)}
@@ -100,7 +100,8 @@ def test_headless_backbone_refuses_class_objectives_clearly():
 
 @pytest.mark.slow
 def test_lite0_confidence_at_another_size(lite0):
-    """Lite0 (any input size) at 160 px reaches about the confidence it reaches at 224 px."""
+    """Lite0 (any input size) at 160 px reaches about the confidence it reaches at 224 px.
+    Measured (64 steps): p(Egyptian cat) 0.99999 at 224 px, 0.99979 at 160 px."""
     options = dict(steps=64, seed=0, progress=False)
     probability = {}
     for size in (224, 160):
