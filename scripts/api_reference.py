@@ -23,7 +23,10 @@ FAMILIES = [
 ]
 
 #: Module-level constants: their docstring lives in a comment, so describe them here.
-CONSTANTS = {"PIXELS": "key of the current image batch in an objective's outputs (for pixel regularizers)"}
+CONSTANTS = {
+    "PIXELS": "key of the current image batch in an objective's outputs (for pixel regularizers)",
+    "PAINTINGS": "names of the public-domain paintings shipped with kerasviz (`load_painting`)",
+}
 
 
 def summary(obj) -> str:
