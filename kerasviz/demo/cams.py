@@ -65,7 +65,8 @@ def compare_cams_picture(
                 options["channels"] = channels
             heatmap = getattr(attribution, name)(backbone, image, target, **options)
             tiles.append(overlay_heatmap(image, heatmap))
-            labels.append(label if name != "score_cam" or channels is None else f"{label} ({channels} ch)")
+            subsampled = name == "score_cam" and channels is not None
+            labels.append(f"{label} ({channels} ch)" if subsampled else label)
     used = layer or backbone.gradcam_layer
     if channels is None:
         scored = "all channels"

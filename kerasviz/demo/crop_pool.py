@@ -18,6 +18,7 @@ from . import DemoContext
 __all__ = [
     "PHOTOS", "PATCH_LAYER", "FEATURE_LAYER", "CROP", "CropPool", "UnitPatches", "crop_pool",
     "coherence", "hed_backbone", "inside_stats", "photo_box", "photo_label", "top_units",
+    "unit_patches",
 ]
 
 #: Every natural photo and texture that ships with scikit-image (grey ones become RGB); the
@@ -94,7 +95,8 @@ def _random_crops(ctx: DemoContext, per_photo: int) -> Tuple[np.ndarray, List[st
         height, width = photo.shape[:2]
         for _ in range(per_photo):
             side = int(rng.integers(112, 256))  # crops of 1/3 to 4/5 of the short side
-            top, left = int(rng.integers(0, height - side + 1)), int(rng.integers(0, width - side + 1))
+            top = int(rng.integers(0, height - side + 1))
+            left = int(rng.integers(0, width - side + 1))
             crop = resize_image(photo[top : top + side, left : left + side], CROP)
             flipped = bool(rng.random() < 0.5)
             images.append(crop[:, ::-1] if flipped else crop)
@@ -132,7 +134,9 @@ def crop_pool(ctx: DemoContext) -> CropPool:
     rows = [field.window(r, 0)[0] >= 0 and field.window(r, 0)[2] <= CROP for r in range(h)]
     cols = [field.window(0, c)[1] >= 0 and field.window(0, c)[3] <= CROP for c in range(w)]
     inside = np.outer(rows, cols)
-    pool = CropPool(images, photos, boxes, np.concatenate(maps), np.concatenate(features), inside, field)
+    pool = CropPool(
+        images, photos, boxes, np.concatenate(maps), np.concatenate(features), inside, field
+    )
     ctx.cache["crop_pool"] = pool
     return pool
 
@@ -169,8 +173,21 @@ def _overlap(a: Tuple[float, float, float], b: Tuple[float, float, float]) -> fl
     return height * width / min(a[2] ** 2, b[2] ** 2)
 
 
-def _unit_patches(pool: CropPool, channel: int, k: int) -> UnitPatches:
-    """The `k` strongest inside units of one channel, one per spot (overlap < 1/3 of a patch)."""
+def unit_patches(pool: CropPool, channel: int, k: int) -> UnitPatches:
+    """One channel's `k` strongest inside units, one per spot of a photo.
+
+    Units are taken strongest first; one whose field (mapped back to its photo by `photo_box`)
+    covers more than a third of an already taken field of the same photo is skipped, so
+    overlapping crops do not show the same spot twice.
+
+    Args:
+        pool: The crop pool.
+        channel: Channel of `PATCH_LAYER`.
+        k: Patches wanted.
+
+    Returns:
+        `UnitPatches`, best first; fewer than `k` when fewer positive, distinct spots exist.
+    """
     maps = np.where(pool.inside, pool.maps[..., channel], -np.inf)
     flat = maps.reshape(len(maps), -1)
     order = np.argsort(-flat, axis=None)
@@ -196,7 +213,7 @@ def _unit_patches(pool: CropPool, channel: int, k: int) -> UnitPatches:
 
 
 def inside_stats(pool: CropPool) -> Tuple[np.ndarray, np.ndarray]:
-    """Per-channel mean and standard deviation of `PATCH_LAYER` over every inside unit of the pool."""
+    """Per-channel mean and standard deviation of `PATCH_LAYER` over the pool's inside units."""
     inside = pool.maps[:, pool.inside].reshape(-1, pool.maps.shape[-1])
     return inside.mean(axis=0), inside.std(axis=0) + 1e-6
 
@@ -247,7 +264,7 @@ def top_units(pool: CropPool, units: int, k: int, min_photos: int = 3) -> List[U
     stats = inside_stats(pool)
     candidates = []
     for channel in range(pool.maps.shape[-1]):
-        result = _unit_patches(pool, channel, k)
+        result = unit_patches(pool, channel, k)
         if len(result.crops) < k or len(set(pool.photos[c] for c in result.crops)) < min_photos:
             continue
         candidates.append((coherence(pool, result, stats), result))

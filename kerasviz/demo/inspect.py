@@ -11,7 +11,15 @@ from typing import List, Tuple
 import numpy as np
 
 from . import DemoContext, Panel
-from .crop_pool import FEATURE_LAYER, PATCH_LAYER, PHOTOS, UnitPatches, crop_pool, photo_label, top_units
+from .crop_pool import (
+    FEATURE_LAYER,
+    PATCH_LAYER,
+    PHOTOS,
+    UnitPatches,
+    crop_pool,
+    photo_label,
+    top_units,
+)
 
 _LAYER_FILTERS = "block2b_dwconv"
 _ACTIVATIONS = "block2b_expand_activation"
@@ -88,7 +96,9 @@ def patch_rows(ctx: DemoContext) -> Tuple[List[UnitPatches], List[np.ndarray]]:
         units, k = (4, 6) if ctx.quick else (6, 8)
         rows = top_units(pool, units, k, min_photos=2 if ctx.quick else 3)
         patches = [
-            to_uint8(np.stack([crop_field(pool.images[c], pool.field, *p) for c, p in zip(u.crops, u.positions)]))
+            to_uint8(np.stack([
+                crop_field(pool.images[c], pool.field, *p) for c, p in zip(u.crops, u.positions)
+            ]))
             for u in rows
         ]
         ctx.cache["patch_rows"] = (rows, patches)
