@@ -109,12 +109,42 @@ def _render_integrated_gradients(ctx: DemoContext) -> Tuple[np.ndarray, str]:
 
 
 def _render_guided_backprop(ctx: DemoContext) -> Tuple[np.ndarray, str]:
+    """The lecture's figure: a few intermediate neurons, their top patches and guided backprop."""
+    from ..attribution import gradient_image, guided_backprop
+    from ..images import image_grid
+    from .crop_pool import PATCH_LAYER, crop_pool, hed_backbone, photo_label
+    from .inspect import patch_rows
+
+    rows, patches = patch_rows(ctx)
+    units, shown = (2, 3) if ctx.quick else (4, 4)
+    rows, patches = rows[:units], [row[:shown] for row in patches[:units]]
+    images = np.concatenate(patches).astype(np.float32)
+    channels = np.repeat([unit.channel for unit in rows], shown).astype(np.int64)
+    grads = gradient_image(
+        guided_backprop(hed_backbone(ctx), images, layer=PATCH_LAYER, channel=channels)
+    )
+    pool = crop_pool(ctx)
+    tiles, labels = [], []
+    for index, unit in enumerate(rows):
+        part = slice(index * shown, (index + 1) * shown)
+        tiles += list(grads[part]) + list(images[part])
+        names = [photo_label(pool.photos[c]) for c in unit.crops[:shown]]
+        labels += [f"#{unit.channel} guided"] + [""] * (shown - 1) + names
+    picture = image_grid(tiles, ncols=2 * shown, labels=labels, tile_size=128)
+    size = images.shape[1]
+    return picture, (
+        f"vgg16_hed {PATCH_LAYER}: per unit (row), guided backprop of the unit's channel on each "
+        f"of its top {shown} patches ({size}x{size}, left) beside the patches (right)"
+    )
+
+
+def _render_guided_backprop_class(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     from ..attribution import gradient_image, guided_backprop
     from ..images import image_grid
 
     image = ctx.image("chelsea", 224)
     # Channel 45 of block5c_expand_activation fires on the cat's eyes (its peak is the strongest
-    # relative to its mean among that layer's channels): the lecture's "intermediate neuron".
+    # relative to its mean among that layer's channels): an intermediate neuron of Lite0.
     layer, channel = "block5c_expand_activation", 45
     # 2 x 2 one-pixel translations undo the checkerboard of Lite0's stride-2 convolutions.
     grads = [guided_backprop(ctx.backbone, image, CAT, shifts=2)]
@@ -124,8 +154,8 @@ def _render_guided_backprop(ctx: DemoContext) -> Tuple[np.ndarray, str]:
         labels.append(f"{layer}[{channel}] (eyes)")
     picture = image_grid([image] + [gradient_image(g) for g in grads], ncols=3, labels=labels)
     return picture, (
-        f"guided ReLU6 gradients averaged over 2 x 2 one-pixel shifts; class 285 (and channel "
-        f"{channel} of {layer})"
+        f"Lite0, guided ReLU6 gradients averaged over 2 x 2 one-pixel shifts; class 285 (and "
+        f"channel {channel} of {layer})"
     )
 
 
@@ -163,7 +193,14 @@ PANELS = [
         "integrated_gradients", "Integrated gradients", _render_integrated_gradients,
         family="attribution",
     ),
-    Panel("guided_backprop", "Guided backpropagation", _render_guided_backprop, family="attribution"),
+    Panel(
+        "guided_backprop", "Guided backpropagation of intermediate neurons",
+        _render_guided_backprop, family="attribution",
+    ),
+    Panel(
+        "guided_backprop_class", "Guided backpropagation of a class",
+        _render_guided_backprop_class, family="attribution",
+    ),
     Panel("gradient_x_input", "Gradient x input", _render_gradient_x_input, family="attribution"),
     Panel("grabcut", "Saliency to segmentation (GrabCut)", _render_grabcut, family="attribution"),
 ]

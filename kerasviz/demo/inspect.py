@@ -1,51 +1,29 @@
 """Inspect panels: filters, activation maps, neighbours, a t-SNE grid and activating patches.
 
-The neighbour, embedding and patch panels need many images; they use random crops (with flips)
-of scikit-image's eight bundled pictures, so crops of one picture should find each other in
-feature space even where their pixels differ.
+The neighbour, embedding and patch panels need many images: they share one pool of random crops
+(scales, flips) of every bundled photo, run once through `vgg16_hed` (`demo.crop_pool`).
 """
 
 from __future__ import annotations
 
-from typing import Tuple
+from typing import List, Tuple
 
 import numpy as np
 
 from . import DemoContext, Panel
+from .crop_pool import (
+    FEATURE_LAYER,
+    PATCH_LAYER,
+    PHOTOS,
+    UnitPatches,
+    crop_pool,
+    photo_label,
+    top_units,
+)
 
 _LAYER_FILTERS = "block2b_dwconv"
 _ACTIVATIONS = "block2b_expand_activation"
-_PATCH_LAYER = "block3b_add"  # linear (no ReLU6 ceiling), so the top activations do not tie
-_CROP = 128
-
-
-def _crops(ctx: DemoContext) -> Tuple[np.ndarray, list]:
-    """Random crops of every bundled picture: `(images (N, 128, 128, 3), names)` (96 px quick)."""
-    if "inspect_crops" not in ctx.cache:
-        from ..images import SAMPLE_IMAGES, resize_image
-
-        rng = np.random.default_rng(ctx.seed)
-        per_image = 3 if ctx.quick else 8
-        side_out = 96 if ctx.quick else _CROP
-        images, names = [], []
-        for name in SAMPLE_IMAGES:
-            photo = ctx.image(name, size=256)
-            for _ in range(per_image):
-                side = int(rng.integers(128, 224))
-                y, x = rng.integers(0, 256 - side, 2)
-                crop = photo[y : y + side, x : x + side]
-                images.append(resize_image(crop[:, ::-1] if rng.random() < 0.5 else crop, side_out))
-                names.append(name)
-        ctx.cache["inspect_crops"] = (np.stack(images), names)
-    return ctx.cache["inspect_crops"]
-
-
-def _features(ctx: DemoContext) -> np.ndarray:
-    if "inspect_features" not in ctx.cache:
-        from ..inspect import extract_features
-
-        ctx.cache["inspect_features"] = extract_features(ctx.backbone, _crops(ctx)[0])
-    return ctx.cache["inspect_features"]
+_QUERIES = ("chelsea", "coffee", "astronaut", "coins")
 
 
 def _first_filters(ctx: DemoContext):
@@ -77,40 +55,74 @@ def _activations(ctx: DemoContext):
 def _neighbors(ctx: DemoContext):
     from ..inspect import neighbors_grid
 
-    images, names = _crops(ctx)
-    per_image = len(images) // 8
-    queries = [0, 2 * per_image, 4 * per_image, 6 * per_image]  # chelsea, astronaut, brick, gravel
-    picture = neighbors_grid(images, _features(ctx), queries, k=4, labels=names, tile_size=64)
-    return (
-        picture,
-        f"{len(images)} random crops of the bundled pictures; penultimate features (1280-d), cosine vs L2 pixels",
+    pool = crop_pool(ctx)
+    queries = [pool.photos.index(name) for name in _QUERIES]
+    picture = neighbors_grid(
+        pool.images, pool.features, queries, k=5, labels=[photo_label(name) for name in pool.photos], tile_size=64
+    )
+    return picture, (
+        f"{len(pool.images)} random crops (scales, flips) of {len(PHOTOS)} bundled photos; "
+        f"vgg16_hed {FEATURE_LAYER} averaged (512-d), cosine, vs L2 on pixels"
     )
 
 
 def _embedding(ctx: DemoContext):
     from ..inspect import embed_2d, embedding_plot
 
-    images, _ = _crops(ctx)
+    pool = crop_pool(ctx)
     method = "pca" if ctx.quick else "tsne"
-    points = embed_2d(_features(ctx), method)
-    picture = embedding_plot(points, images, size=512, grid=True)
-    return (
-        picture,
-        f"{method.upper()} of penultimate features, snapped to a grid ({len(images)} crops)",
+    points = embed_2d(pool.features, method)
+    picture = embedding_plot(points, pool.images, size=512, grid=True)
+    return picture, (
+        f"{method.upper()} of vgg16_hed {FEATURE_LAYER} features, snapped to a grid "
+        f"({len(pool.images)} crops of {len(PHOTOS)} photos)"
     )
 
 
-def _patches(ctx: DemoContext):
-    from ..inspect import extract_features, max_activating_patches
+def patch_rows(ctx: DemoContext) -> Tuple[List[UnitPatches], List[np.ndarray]]:
+    """The patch panel's units and, per unit, its uint8 `(k, 92, 92, 3)` patches (cached).
 
-    images, _ = _crops(ctx)
-    pooled = extract_features(ctx.backbone, images, _PATCH_LAYER)
-    channel = int(np.argmax(pooled.std(axis=0)))  # the channel that varies most across crops
-    result = max_activating_patches(ctx.backbone, images, _PATCH_LAYER, channel, k=9, tile_size=72)
-    size = result.field.size[0]
-    return (
-        result.grid,
-        f"{_PATCH_LAYER} channel {channel}: top 9 of {len(images)} crops, receptive field {size}x{size}",
+    Args:
+        ctx: The demo context.
+
+    Returns:
+        `(units, patches)`: 6 units x 8 patches (4 x 6 in quick mode).
+    """
+    if "patch_rows" not in ctx.cache:
+        from ..images import to_uint8
+        from ..inspect.patches import crop_field
+
+        pool = crop_pool(ctx)
+        units, k = (4, 6) if ctx.quick else (6, 8)
+        rows = top_units(pool, units, k, min_photos=2 if ctx.quick else 3)
+        patches = [
+            to_uint8(np.stack([
+                crop_field(pool.images[c], pool.field, *p) for c, p in zip(u.crops, u.positions)
+            ]))
+            for u in rows
+        ]
+        ctx.cache["patch_rows"] = (rows, patches)
+    return ctx.cache["patch_rows"]
+
+
+def _patches(ctx: DemoContext):
+    from ..images import image_grid
+
+    pool = crop_pool(ctx)
+    rows, patches = patch_rows(ctx)
+    tiles, labels = [], []
+    for unit, row in zip(rows, patches):
+        tiles.extend(row)
+        labels.extend(
+            [f"#{unit.channel} {photo_label(pool.photos[unit.crops[0]])}"]
+            + [photo_label(pool.photos[c]) for c in unit.crops[1:]]
+        )
+    size = pool.field.size[0]
+    return image_grid(tiles, ncols=len(patches[0]), labels=labels), (
+        f"vgg16_hed {PATCH_LAYER}: one row per unit, its top {len(patches[0])} patches "
+        f"({size}x{size} receptive fields, wholly inside the crop, one per spot of a photo) among "
+        f"{len(pool.images)} random crops of {len(PHOTOS)} photos; units whose patches look most "
+        "alike to the layer"
     )
 
 
