@@ -43,6 +43,7 @@ __all__ = [
     "batched_gradients",
     "feature_gradient_function",
     "feature_gradients",
+    "map_layer_tokens",
     "pixel_signature",
     "prepare_inputs",
     "reduce_to_scores",
@@ -227,29 +228,61 @@ def feature_gradient_function(
         ParameterError: `grid` / `skip_tokens` given for a feature-map layer.
     """
     features = FeatureModel(backbone, [layer])
-    shape = tuple(features.model.output[layer].shape)
-    tokens = None
-    if len(shape) == 3:
-        tokens = token_grid(shape, grid=grid, skip_tokens=skip_tokens, layer=layer)
-    elif len(shape) != 4:
-        raise ModelError(
-            f"Grad-CAM needs a convolutional layer with a 4-D output (N, h, w, channels) or a "
-            f"token layer (N, tokens, channels); layer {layer!r} outputs shape {shape}. Pick "
-            f"such a layer (default: the backbone's gradcam_layer {backbone.gradcam_layer!r}). "
-            f"Received: layer={layer!r}"
-        )
-    elif grid is not None or skip_tokens is not None:
-        raise ParameterError(
-            f"`token_grid` and `skip_tokens` apply to token layers (N, tokens, C); layer "
-            f"{layer!r} is a feature map {shape}. Received: token_grid={grid!r}, "
-            f"skip_tokens={skip_tokens!r}"
-        )
+    tokens = map_layer_tokens(
+        tuple(features.model.output[layer].shape), layer, grid, skip_tokens,
+        subject="Grad-CAM needs",
+        hint=f" Pick such a layer (default: the backbone's gradcam_layer "
+        f"{backbone.gradcam_layer!r}).",
+    )
     return cached(
         backbone.model,
         ("feature_gradients", layer, tokens),
         lambda: ScoreGradient(features.model, target.fn, layer=layer, grid=tokens),
         target.fn,
     )
+
+
+def map_layer_tokens(
+    shape: Tuple[Any, ...],
+    layer: str,
+    grid: Optional[Any],
+    skip_tokens: Optional[int],
+    *,
+    subject: str = "CAMs need",
+    hint: str = "",
+) -> Optional[TokenGrid]:
+    """Check that a layer's output is a feature map or tokens on a patch grid.
+
+    Args:
+        shape: The layer's output shape, `(N, h, w, K)` or `(N, T, C)`.
+        layer: Its name, for messages.
+        grid: Token layers: the patch grid `(h, w)`; `None` detects it.
+        skip_tokens: Token layers: leading class / register tokens; `None` detects them.
+        subject: Start of the error message (who needs the layer).
+        hint: Sentence added to the shape error.
+
+    Returns:
+        The `TokenGrid` of a token layer, `None` for a 4-D feature map.
+
+    Raises:
+        ModelError: Neither 4-D nor tokens with a patch grid.
+        ParameterError: `grid` / `skip_tokens` given for a feature-map layer.
+    """
+    if len(shape) == 3:
+        return token_grid(shape, grid=grid, skip_tokens=skip_tokens, layer=layer)
+    if len(shape) != 4:
+        raise ModelError(
+            f"{subject} a convolutional layer with a 4-D output (N, h, w, channels) or a "
+            f"token layer (N, tokens, channels); layer {layer!r} outputs shape {shape}.{hint} "
+            f"Received: layer={layer!r}"
+        )
+    if grid is not None or skip_tokens is not None:
+        raise ParameterError(
+            f"`token_grid` and `skip_tokens` apply to token layers (N, tokens, C); layer "
+            f"{layer!r} is a feature map {shape}. Received: token_grid={grid!r}, "
+            f"skip_tokens={skip_tokens!r}"
+        )
+    return None
 
 
 def feature_gradients(
@@ -289,12 +322,5 @@ def feature_gradients(
         as_backbone(model), layer, target, grid=token_grid, skip_tokens=skip_tokens
     )
     indices = target.indices if target.indices is not None else np.zeros(len(images), np.int32)
-    return _batches(compiled, images, indices, batch_size)  # built (and checked) eagerly
-
-
-def _batches(
-    compiled: ScoreGradient, images: np.ndarray, indices: np.ndarray, batch_size: int
-) -> Iterator[Tuple[slice, np.ndarray, np.ndarray]]:
-    for part in batch_slices(len(images), batch_size):
-        activations, grads = compiled(images[part], indices[part])
-        yield part, activations, grads
+    parts = batch_slices(len(images), batch_size)  # compiled (and checked) eagerly, above
+    return ((part, *compiled(images[part], indices[part])) for part in parts)
