@@ -19,8 +19,9 @@ from ..features import opaque_models
 from ..images import resize_map
 from ..progress import progress_bar
 from ..targets import TargetLike
-from .core import feature_gradients, prepare_inputs, scale_to_unit, squeeze, target_indices
+from .core import prepare_inputs, scale_to_unit, squeeze, target_indices
 from .inputs import AttributionInputs
+from .layer_gradients import feature_gradients
 
 __all__ = [
     "ALL_CHANNELS",
