@@ -37,13 +37,13 @@ from typing import Any, Dict, Optional, Tuple, Union
 import numpy as np
 import tensorflow as tf
 
+from ..attribution.integrated_gradients import path_weights
 from ..backbones import as_backbone
 from ..checks import check_choice, check_int, check_number
 from ..errors import ModelError, ParameterError
 from ..features import LOGITS, FeatureModel
-from ..attribution.integrated_gradients import path_weights
 from .image_bytes import DEFAULT_MAX_DECODE_PIXELS, decode_limited
-from .models import MAX_VERSION, list_versions
+from .versions import MAX_VERSION, list_versions
 from .servable import WARMUP_FILE
 
 __all__ = ["EXPLAIN_METHODS", "export_explainer"]
