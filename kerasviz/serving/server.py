@@ -32,6 +32,8 @@ from .model_set import ModelSet
 from .models import ModelManager
 from .rest import RestOptions, make_app
 from .server_options import (
+    add_grpc_port,
+    bind_rest_socket,
     AUTH_TOKEN_ENV,
     DEFAULT_MAX_MESSAGE_BYTES,
     check_limits,
@@ -169,7 +171,9 @@ class ServingServer:
         """
         if self._executor is not None:
             raise ParameterError("A ServingServer starts once; create a new one to serve again. Received: start() called twice")
-        rest_socket = self._bind_rest() if self._ports[1] is not None else None
+        rest_socket = bind_rest_socket(self.host, self._ports[1]) if self._ports[1] is not None else None
+        if rest_socket is not None:
+            self.rest_port = rest_socket.getsockname()[1]
         workers = min(self._max_concurrent, 32)
         self._executor = futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kerasviz-rest")
         if self._batching is not None:
@@ -221,34 +225,9 @@ class ServingServer:
         model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(self.models), server)
         self._health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
-        address = f"[{self.host}]:{self._ports[0]}" if ":" in self.host else f"{self.host}:{self._ports[0]}"
-        try:
-            if self._cert is not None:
-                credentials = grpc.ssl_server_credentials(
-                    [(self._key, self._cert)],
-                    root_certificates=self._client_ca,
-                    require_client_auth=self._client_ca is not None,
-                )
-                self.grpc_port = server.add_secure_port(address, credentials)
-            else:
-                self.grpc_port = server.add_insecure_port(address)
-        except RuntimeError as error:
-            raise ParameterError(f"Cannot listen for gRPC on {address}: {error}. Received: port={self._ports[0]}") from None
+        self.grpc_port = add_grpc_port(server, self.host, self._ports[0], self._cert, self._key, self._client_ca)
         server.start()
         self._grpc = server
-
-    def _bind_rest(self) -> socket.socket:
-        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            sock.bind((self.host, self._ports[1]))
-        except OSError as error:
-            sock.close()
-            raise ParameterError(
-                f"Cannot listen for REST on {self.host}:{self._ports[1]}: {error.strerror}. "
-                f"Received: rest_api_port={self._ports[1]}"
-            ) from None
-        self.rest_port = sock.getsockname()[1]
-        return sock
 
     def _start_rest(self, sock: socket.socket) -> None:
         options = RestOptions(

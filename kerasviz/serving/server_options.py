@@ -5,9 +5,12 @@ the messages (model specs, ports, TLS files, limits, the auth token and its envi
 from __future__ import annotations
 
 import os
+import socket
 import ssl
 from pathlib import Path
 from typing import Any, List, Optional
+
+import grpc
 
 from ..errors import ParameterError
 from .config import ModelSpecConfig, read_model_config
@@ -15,6 +18,8 @@ from .config import ModelSpecConfig, read_model_config
 __all__ = [
     "AUTH_TOKEN_ENV",
     "DEFAULT_MAX_MESSAGE_BYTES",
+    "add_grpc_port",
+    "bind_rest_socket",
     "check_limits",
     "check_port",
     "check_tls_files",
@@ -135,3 +140,43 @@ def server_ssl_context(cert: Optional[str], key: Optional[str], client_ca: Optio
         context.load_verify_locations(client_ca)
         context.verify_mode = ssl.CERT_REQUIRED
     return context
+
+
+def add_grpc_port(
+    server: grpc.Server, host: str, port: int, cert: Optional[bytes], key: Optional[bytes], client_ca: Optional[bytes]
+) -> int:
+    """Open the gRPC port (TLS with `cert` / `key`, client certificates required with `client_ca`).
+
+    Returns:
+        The port bound (the free one chosen for port 0).
+
+    Raises:
+        ParameterError: The address cannot be bound.
+    """
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        if cert is not None:
+            credentials = grpc.ssl_server_credentials(
+                [(key, cert)], root_certificates=client_ca, require_client_auth=client_ca is not None
+            )
+            return server.add_secure_port(address, credentials)
+        return server.add_insecure_port(address)
+    except RuntimeError as error:
+        raise ParameterError(f"Cannot listen for gRPC on {address}: {error}. Received: port={port}") from None
+
+
+def bind_rest_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to the REST address (IPv6 when `host` has a colon).
+
+    Raises:
+        ParameterError: The address cannot be bound.
+    """
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise ParameterError(
+            f"Cannot listen for REST on {host}:{port}: {error.strerror}. Received: rest_api_port={port}"
+        ) from None
+    return sock
