@@ -26,6 +26,7 @@ from .layer_gradients import feature_gradients
 __all__ = [
     "ALL_CHANNELS",
     "Combine",
+    "cam_inputs",
     "channel_signature",
     "channel_weighted",
     "gradient_cam",
@@ -71,6 +72,30 @@ def resolve_layer(backbone: Any, layer: Optional[str], technique: str = "Grad-CA
             "Received: layer=None"
         )
     return layer
+
+
+def cam_inputs(
+    model: Any, images: Any, target: Optional[TargetLike], layer: Optional[str], batch_size: Any, technique: str
+) -> Tuple[AttributionInputs, str, int]:
+    """A CAM's checked inputs: prepared images and target, the layer it explains, the batch size.
+
+    Args:
+        model: A `Backbone` or a pixels-in `keras.Model`.
+        images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`.
+        target: Class index, one per image, callable on logits, or `None` (predicted class).
+        layer: A layer name, or `None` for the backbone's `gradcam_layer`.
+        batch_size: Largest batch per compiled call, `>= 1`.
+        technique: The caller's name, for messages.
+
+    Returns:
+        `(inputs, layer name, batch_size)`.
+
+    Raises:
+        ImageError, TargetError, ModelError, ParameterError: As `gradcam`.
+    """
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    inputs = prepare_inputs(model, images, target, batch_size, technique=technique)
+    return inputs, resolve_layer(inputs.backbone, layer, technique), batch_size
 
 
 def channel_weighted(features: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -167,9 +192,7 @@ def gradient_cam(
     Raises:
         ImageError, TargetError, LayerNotFoundError, ModelError, ParameterError: As `gradcam`.
     """
-    batch_size = check_int(batch_size, "batch_size", low=1)
-    inputs = prepare_inputs(model, images, target, batch_size, technique=technique)
-    layer = resolve_layer(inputs.backbone, layer, technique)
+    inputs, layer, batch_size = cam_inputs(model, images, target, layer, batch_size, technique)
     coarse, reached = gradient_coarse_maps(
         inputs, layer, combine, batch_size=batch_size, token_grid=token_grid,
         skip_tokens=skip_tokens,

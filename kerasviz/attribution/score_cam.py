@@ -18,11 +18,10 @@ from typing import Any, Callable, Optional, Tuple
 import numpy as np
 import tensorflow as tf
 
-from ..checks import check_int, check_optional_int
+from ..checks import check_optional_int
 from ..compiled import cached
 from ..targets import Target, TargetLike
-from .cam_maps import ALL_CHANNELS, channel_signature, resolve_layer, scored_channel_maps
-from .core import prepare_inputs
+from .cam_maps import ALL_CHANNELS, cam_inputs, channel_signature, scored_channel_maps
 from .eigen_cam import activation_function, activation_shape
 
 __all__ = ["ScoreCamFunction", "channel_softmax", "score_cam", "score_cam_function"]
@@ -213,10 +212,8 @@ def score_cam(
         ModelError: The layer is not convolutional (output not 4-D); unusable model or size.
         ParameterError: Bad `batch_size` or `channels`.
     """
-    batch_size = check_int(batch_size, "batch_size", low=1)
     count = check_optional_int(channels, "channels", low=1)
-    inputs = prepare_inputs(model, images, target, batch_size, technique="Score-CAM")
-    layer = resolve_layer(inputs.backbone, layer, "Score-CAM")
+    inputs, layer, batch_size = cam_inputs(model, images, target, layer, batch_size, "Score-CAM")
     scorer = score_cam_function(
         inputs.backbone, layer, batch_size, inputs.target, (token_grid, skip_tokens)
     )
