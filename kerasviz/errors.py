@@ -14,6 +14,7 @@ __all__ = [
     "TargetError",
     "ModelError",
     "ParameterError",
+    "ExportError",
 ]
 
 
@@ -46,3 +47,7 @@ class ModelError(KerasvizError, ValueError):
 
 class ParameterError(KerasvizError, ValueError):
     """A numeric or categorical argument is outside its valid range."""
+
+
+class ExportError(KerasvizError, OSError):
+    """An export could not be written (disk full, quota, no free version after many tries)."""

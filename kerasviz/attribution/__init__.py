@@ -16,7 +16,8 @@ from .occlusion import occlusion
 from .saliency import saliency
 from .segmentation import grabcut_segmentation
 from .smoothgrad import smoothgrad
-from .metrics import DeletionInsertion, PointingGame, attribution_maps, deletion_insertion, pointing_game
+from .metrics import DeletionInsertion, attribution_maps, deletion_insertion
+from .pointing_game import PointingGame, pointing_game
 from .sanity import RandomizationCheck, cascade_picture, randomization_check, rank_correlation
 from .gradient_cams import hires_cam, xgrad_cam
 from .layer_cam import layer_cam

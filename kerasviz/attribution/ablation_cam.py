@@ -17,16 +17,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ..checks import check_int, check_optional_int
+from ..checks import check_optional_int
 from ..compiled import cached
 from ..errors import ModelError
 from ..features import FeatureModel, trace_model
-from ..images import resize_map
-from ..progress import progress_bar
 from ..targets import Target, TargetLike
-from .core import prepare_inputs, scale_to_unit, squeeze, target_indices
+from .cam_maps import ALL_CHANNELS, cam_inputs, channel_signature, scored_channel_maps
 from .eigen_cam import activation_function
-from .gradcam import resolve_layer
 
 __all__ = ["AblationCamFunction", "ablation_cam", "ablation_cam_function", "head_model"]
 
@@ -89,7 +86,6 @@ class AblationCamFunction:
         """
         activations_of = activation_function(backbone, layer)
         model = backbone.model
-        height, width = model.inputs[0].shape[1:3]
         channels = int(FeatureModel(backbone, [layer], logits=False).model.output[layer].shape[-1])
         head, self.suffix = head_model(model, layer, channels)
         target = Target(indices=None, fn=score_fn)
@@ -124,14 +120,7 @@ class AblationCamFunction:
             )
             return base, tf.reshape(scored, [-1])[:k], chosen, activations[0]
 
-        self.function = tf.function(
-            ablate,
-            input_signature=[
-                tf.TensorSpec((height, width, 3), tf.float32, name="image"),
-                tf.TensorSpec((), tf.int32, name="index"),
-                tf.TensorSpec((), tf.int32, name="count"),
-            ],
-        )
+        self.function = tf.function(ablate, input_signature=channel_signature(backbone))
 
     def __call__(self, image: np.ndarray, index: int, count: int):
         """`(base score, scores (k,), channels (k,), activations (h, w, K))` as NumPy."""
@@ -209,19 +198,15 @@ def ablation_cam(
         ModelError: The layer is not convolutional (output not 4-D); unusable model or size.
         ParameterError: Bad `batch_size` or `channels`.
     """
-    batch_size = check_int(batch_size, "batch_size", low=1)
     count = check_optional_int(channels, "channels", low=1)
-    inputs = prepare_inputs(model, images, target, batch_size, technique="Ablation-CAM")
-    layer = resolve_layer(inputs.backbone, layer, "Ablation-CAM")
+    inputs, layer, batch_size = cam_inputs(model, images, target, layer, batch_size, "Ablation-CAM")
     ablate = ablation_cam_function(inputs.backbone, layer, batch_size, inputs.target)
-    coarse = []
-    with progress_bar(total=len(inputs.images), desc="ablation-cam", progress=progress) as bar:
-        for image, index in zip(inputs.images, target_indices(inputs)):
-            base, scores, chosen, activations = ablate(image, int(index), count or 2**31 - 1)
-            drops = float(base) - scores.astype(np.float64)
-            weights = np.zeros(activations.shape[-1])
-            weights[chosen] = drops / float(base) if base != 0 else drops
-            coarse.append(np.maximum(np.einsum("hwk,k->hw", activations, weights), 0.0))
-            bar.update(1)
-    maps = scale_to_unit(resize_map(np.stack(coarse), inputs.images.shape[1:3]))
-    return squeeze(maps, inputs.single)
+
+    def weigh(image: np.ndarray, index: int):
+        base, scores, chosen, activations = ablate(image, index, count or ALL_CHANNELS)
+        drops = float(base) - scores.astype(np.float64)
+        weights = np.zeros(activations.shape[-1])
+        weights[chosen] = drops / float(base) if base != 0 else drops
+        return weights, activations
+
+    return scored_channel_maps(inputs, weigh, desc="ablation-cam", progress=progress)

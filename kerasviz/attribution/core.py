@@ -6,8 +6,9 @@ Every gradient technique is a thin layer on two compiled helpers:
 * `score_gradient(model, target)`: `(scores, d score / d pixels)` of the Keras model it is given
   (the Backbone's model, or a clone such as guided backprop's) as a `tf.function` with the fixed
   input signature `(None, H, W, 3)` float32 pixels + `(None,)` int32 indices;
-* `feature_gradients(model, layer, images, target)`: the activations of a layer and the gradient
-  of the target score with respect to them, in batches (Grad-CAM and the CAM family).
+* `feature_gradients(model, layer, images, target)` (in `layer_gradients.py`): the activations
+  of a layer and the gradient of the target score with respect to them, in batches (Grad-CAM
+  and the CAM family).
 
 Both are built once per (model, structure) and cached with `kerasviz.compiled.cached`, so a
 technique called again on the same model never retraces; class indices are tensors, so one
@@ -16,18 +17,17 @@ trace serves every class.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from ..backbones import Backbone, as_backbone
+from ..backbones import Backbone
 from ..compiled import batch_slices, cached
-from ..errors import ModelError, ParameterError
-from ..features import LOGITS, FeatureModel
+from ..features import LOGITS
 from ..targets import Target, target_scores
-from ..tokens import TokenGrid, token_grid, tokens_to_maps
+from ..tokens import TokenGrid, tokens_to_maps
 from .inputs import (
     AttributionInputs,
     prepare_inputs,
@@ -41,8 +41,7 @@ __all__ = [
     "AttributionInputs",
     "ScoreGradient",
     "batched_gradients",
-    "feature_gradient_function",
-    "feature_gradients",
+    "pixel_gradients",
     "pixel_signature",
     "prepare_inputs",
     "reduce_to_scores",
@@ -199,102 +198,25 @@ def batched_gradients(
     return np.concatenate(scores), np.concatenate(grads)
 
 
-def feature_gradient_function(
-    backbone: Backbone,
-    layer: str,
-    target: Target,
-    *,
-    grid: Optional[Any] = None,
-    skip_tokens: Optional[int] = None,
-) -> ScoreGradient:
-    """The cached compiled layer gradient of a backbone (one per model, layer, grid, target kind).
-
-    Args:
-        backbone: A `Backbone`.
-        layer: Name of a layer (or operation node) with a feature-map output `(N, h, w, K)`, or
-            a token layer `(N, T, K)` of a vision transformer.
-        target: A resolved `Target` (its callable, if any, is compiled in).
-        grid: Token layers only: the patch grid `(h, w)`; `None` detects it.
-        skip_tokens: Token layers only: leading class / register tokens; `None` detects them.
-
-    Returns:
-        A `ScoreGradient` with respect to the layer's activations (token layers as maps).
-
-    Raises:
-        LayerNotFoundError: No such layer.
-        ModelError: The layer's output is neither a 4-D feature map nor tokens with a patch
-            grid, or the model's layers cannot be reached (subclassed).
-        ParameterError: `grid` / `skip_tokens` given for a feature-map layer.
-    """
-    features = FeatureModel(backbone, [layer])
-    shape = tuple(features.model.output[layer].shape)
-    tokens = None
-    if len(shape) == 3:
-        tokens = token_grid(shape, grid=grid, skip_tokens=skip_tokens, layer=layer)
-    elif len(shape) != 4:
-        raise ModelError(
-            f"Grad-CAM needs a convolutional layer with a 4-D output (N, h, w, channels) or a "
-            f"token layer (N, tokens, channels); layer {layer!r} outputs shape {shape}. Pick "
-            f"such a layer (default: the backbone's gradcam_layer {backbone.gradcam_layer!r}). "
-            f"Received: layer={layer!r}"
-        )
-    elif grid is not None or skip_tokens is not None:
-        raise ParameterError(
-            f"`token_grid` and `skip_tokens` apply to token layers (N, tokens, C); layer "
-            f"{layer!r} is a feature map {shape}. Received: token_grid={grid!r}, "
-            f"skip_tokens={skip_tokens!r}"
-        )
-    return cached(
-        backbone.model,
-        ("feature_gradients", layer, tokens),
-        lambda: ScoreGradient(features.model, target.fn, layer=layer, grid=tokens),
-        target.fn,
-    )
-
-
-def feature_gradients(
+def pixel_gradients(
     model: Any,
-    layer: str,
-    images: np.ndarray,
-    target: Any,
+    inputs: AttributionInputs,
+    batch_size: int,
     *,
-    batch_size: int = 32,
-    token_grid: Optional[Any] = None,
-    skip_tokens: Optional[int] = None,
-) -> Iterator[Tuple[slice, np.ndarray, np.ndarray]]:
-    """Activations of `layer` and the gradient of the target score with respect to them.
+    jit_compile: bool = False,
+    bar: Any = None,
+) -> np.ndarray:
+    """The gradient of each image's target score with respect to its pixels, in batches.
 
     Args:
-        model: A `Backbone` or a pixels-in `keras.Model`.
-        layer: Name of a layer with a 4-D output, or a token layer `(N, T, C)`.
-        images: float32 `(N, H, W, 3)` validated pixels (see `prepare_inputs`).
-        target: A resolved `Target`, or `(N,)` int class indices.
+        model: The model to differentiate: `inputs.backbone` or a pixels-in clone of it.
+        inputs: Validated inputs (see `prepare_inputs`).
         batch_size: Largest batch per compiled call.
-        token_grid: Token layers: the patch grid `(h, w)` (`None`: detected).
-        skip_tokens: Token layers: leading class / register tokens (`None`: detected).
+        jit_compile: Compile the gradient with XLA.
+        bar: Optional progress bar, advanced per image.
 
     Returns:
-        An iterator of `(rows, activations (B, h, w, K), gradients (B, h, w, K))`, one per
-        batch of at most `batch_size` images; `rows` is the slice of `images` it covers. Token
-        layers come back as maps of their patch tokens. The layer is checked before returning.
-
-    Raises:
-        LayerNotFoundError: No such layer.
-        ModelError: The layer is neither a feature map nor a token layer with a patch grid.
-        ParameterError: Token options for a feature-map layer.
+        float32 `(N, H, W, 3)` gradients.
     """
-    if not isinstance(target, Target):
-        target = Target(indices=np.asarray(target, np.int32), fn=None)
-    compiled = feature_gradient_function(
-        as_backbone(model), layer, target, grid=token_grid, skip_tokens=skip_tokens
-    )
-    indices = target.indices if target.indices is not None else np.zeros(len(images), np.int32)
-    return _batches(compiled, images, indices, batch_size)  # built (and checked) eagerly
-
-
-def _batches(
-    compiled: ScoreGradient, images: np.ndarray, indices: np.ndarray, batch_size: int
-) -> Iterator[Tuple[slice, np.ndarray, np.ndarray]]:
-    for part in batch_slices(len(images), batch_size):
-        activations, grads = compiled(images[part], indices[part])
-        yield part, activations, grads
+    grad = score_gradient(model, inputs.target, jit_compile=jit_compile)
+    return batched_gradients(grad, inputs.images, target_indices(inputs), batch_size, bar)[1]

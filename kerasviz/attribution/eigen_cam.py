@@ -16,13 +16,14 @@ import tensorflow as tf
 from ..backbones import as_backbone
 from ..checks import check_int
 from ..compiled import batch_slices, cached
-from ..errors import ModelError, ParameterError
+from ..errors import ModelError
 from ..features import FeatureModel
 from ..images import as_image_batch, normalize_map, resize_map
 from ..targets import TargetLike, resolve_target
 from ..tokens import token_grid, tokens_to_maps
 from .core import squeeze
-from .gradcam import resolve_layer
+from .cam_maps import resolve_layer
+from .layer_gradients import map_layer_tokens
 
 __all__ = ["activation_function", "activation_shape", "eigen_cam", "first_component"]
 
@@ -48,22 +49,7 @@ def activation_function(
         ParameterError: `grid` / `skip_tokens` given for a feature-map layer.
     """
     features = FeatureModel(backbone, [layer], logits=False).model
-    shape = tuple(features.output[layer].shape)
-    tokens = None
-    if len(shape) == 3:
-        tokens = token_grid(shape, grid=grid, skip_tokens=skip_tokens, layer=layer)
-    elif len(shape) != 4:
-        raise ModelError(
-            f"CAMs need a convolutional layer with a 4-D output (N, h, w, channels) or a token "
-            f"layer (N, tokens, channels); layer {layer!r} outputs shape {shape}. "
-            f"Received: layer={layer!r}"
-        )
-    elif grid is not None or skip_tokens is not None:
-        raise ParameterError(
-            f"`token_grid` and `skip_tokens` apply to token layers (N, tokens, C); layer "
-            f"{layer!r} is a feature map {shape}. Received: token_grid={grid!r}, "
-            f"skip_tokens={skip_tokens!r}"
-        )
+    tokens = map_layer_tokens(tuple(features.output[layer].shape), layer, grid, skip_tokens)
     pixels = tuple(backbone.model.inputs[0].shape[1:])
 
     def build():

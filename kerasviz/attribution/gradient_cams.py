@@ -1,4 +1,4 @@
-"""Gradient-weighted CAM variants: HiResCAM and XGrad-CAM (and the shared map builder).
+"""Gradient-weighted CAM variants: HiResCAM and XGrad-CAM.
 
 Both use the same compiled call as Grad-CAM (`core.feature_gradients`: a layer's activations
 `A` and the gradient `G` of the target score with respect to them, cached per model and layer,
@@ -13,64 +13,14 @@ in how `A` and `G` are combined into a coarse map, in NumPy:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import numpy as np
 
-from ..checks import check_int
-from ..images import resize_map
 from ..targets import TargetLike
-from .core import feature_gradients, prepare_inputs, scale_to_unit, squeeze
-from .gradcam import resolve_layer
+from .cam_maps import gradient_cam
 
-__all__ = ["combined_maps", "hires_cam", "hires_contributions", "xgrad_cam", "xgrad_weighted"]
-
-Combine = Callable[[np.ndarray, np.ndarray], np.ndarray]
-
-
-def combined_maps(
-    model: Any,
-    images: Any,
-    target: Optional[TargetLike],
-    layer: Optional[str],
-    batch_size: int,
-    combine: Combine,
-    *,
-    token_grid: Optional[Any] = None,
-    skip_tokens: Optional[int] = None,
-    technique: str = "Grad-CAM",
-) -> np.ndarray:
-    """A gradient CAM: ReLU of `combine(activations, gradients)`, upsampled, divided by its max.
-
-    Args:
-        model: A `Backbone` or a pixels-in `keras.Model`.
-        images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`.
-        target: Class index, one per image, callable on logits, or `None` (predicted class).
-        layer: A layer with a 4-D output, or `None` for the backbone's `gradcam_layer`.
-        batch_size: Largest batch per compiled call.
-        combine: `(activations (B, h, w, K), gradients (B, h, w, K)) -> (B, h, w)` coarse maps.
-        token_grid: Token layers: the patch grid `(h, w)` (`None`: detected).
-        skip_tokens: Token layers: leading class / register tokens (`None`: detected).
-        technique: The caller's name, for messages.
-
-    Returns:
-        float32 `(N, H, W)` (or `(H, W)`) in `[0, 1]`; all zeros where nothing is positive.
-
-    Raises:
-        ImageError, TargetError, LayerNotFoundError, ModelError, ParameterError: As `gradcam`.
-    """
-    batch_size = check_int(batch_size, "batch_size", low=1)
-    inputs = prepare_inputs(model, images, target, batch_size, technique=technique)
-    layer = resolve_layer(inputs.backbone, layer, technique)
-    coarse = [
-        np.maximum(combine(features, grads), 0.0)
-        for _, features, grads in feature_gradients(
-            inputs.backbone, layer, inputs.images, inputs.target, batch_size=batch_size,
-            token_grid=token_grid, skip_tokens=skip_tokens,
-        )
-    ]
-    maps = scale_to_unit(resize_map(np.concatenate(coarse), inputs.images.shape[1:3]))
-    return squeeze(maps, inputs.single)
+__all__ = ["hires_cam", "hires_contributions", "xgrad_cam", "xgrad_weighted"]
 
 
 def hires_contributions(features: np.ndarray, grads: np.ndarray) -> np.ndarray:
@@ -140,8 +90,8 @@ def hires_cam(
         ModelError: The layer is not convolutional (output not 4-D); unusable model or size.
         ParameterError: Bad `batch_size`.
     """
-    return combined_maps(
-        model, images, target, layer, batch_size, hires_contributions,
+    return gradient_cam(
+        model, images, target, hires_contributions, layer=layer, batch_size=batch_size,
         token_grid=token_grid, skip_tokens=skip_tokens, technique="HiResCAM",
     )
 
@@ -179,7 +129,7 @@ def xgrad_cam(
         ModelError: The layer is not convolutional (output not 4-D); unusable model or size.
         ParameterError: Bad `batch_size`.
     """
-    return combined_maps(
-        model, images, target, layer, batch_size, xgrad_weighted,
+    return gradient_cam(
+        model, images, target, xgrad_weighted, layer=layer, batch_size=batch_size,
         token_grid=token_grid, skip_tokens=skip_tokens, technique="XGrad-CAM",
     )

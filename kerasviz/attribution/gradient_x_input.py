@@ -14,11 +14,9 @@ import numpy as np
 from ..checks import check_int
 from ..targets import TargetLike
 from .core import (
-    batched_gradients,
+    pixel_gradients,
     prepare_inputs,
-    score_gradient,
     squeeze,
-    target_indices,
 )
 
 __all__ = ["gradient_x_input"]
@@ -57,6 +55,5 @@ def gradient_x_input(
     """
     batch_size = check_int(batch_size, "batch_size", low=1)
     inputs = prepare_inputs(model, images, target, batch_size, technique="gradient_x_input")
-    grad = score_gradient(inputs.backbone, inputs.target, jit_compile=jit_compile)
-    _, gradients = batched_gradients(grad, inputs.images, target_indices(inputs), batch_size)
+    gradients = pixel_gradients(inputs.backbone, inputs, batch_size, jit_compile=jit_compile)
     return squeeze((gradients * inputs.images).astype(np.float32), inputs.single)

@@ -14,8 +14,8 @@ import numpy as np
 from ..checks import check_int, check_names, check_number
 from ..images import resize_map
 from ..targets import TargetLike
-from .core import feature_gradients, prepare_inputs, scale_to_unit, squeeze
-from .gradcam import resolve_layer
+from .cam_maps import gradient_coarse_maps, resolve_layer
+from .core import prepare_inputs, scale_to_unit, squeeze
 
 __all__ = ["layer_cam", "layer_cam_contributions"]
 
@@ -81,17 +81,13 @@ def layer_cam(
         if layer is None
         else check_names(layer, "layer")
     )
-    size = inputs.images.shape[1:3]
     fused = None
     for name in layers:
-        coarse = [
-            np.maximum(layer_cam_contributions(features, grads), 0.0)
-            for _, features, grads in feature_gradients(
-                inputs.backbone, name, inputs.images, inputs.target, batch_size=batch_size,
-                token_grid=token_grid, skip_tokens=skip_tokens,
-            )
-        ]
-        maps = scale_to_unit(resize_map(np.concatenate(coarse), size))
+        coarse, _ = gradient_coarse_maps(
+            inputs, name, layer_cam_contributions, batch_size=batch_size,
+            token_grid=token_grid, skip_tokens=skip_tokens,
+        )
+        maps = scale_to_unit(resize_map(coarse, inputs.images.shape[1:3]))
         if len(layers) > 1:
             maps = np.tanh(gamma * maps)
             fused = maps if fused is None else np.maximum(fused, maps)

@@ -10,12 +10,10 @@ from ..checks import check_int
 from ..targets import TargetLike
 from .core import (
     AttributionInputs,
-    batched_gradients,
+    pixel_gradients,
     prepare_inputs,
     scale_to_unit,
-    score_gradient,
     squeeze,
-    target_indices,
 )
 
 __all__ = ["saliency", "saliency_attributions"]
@@ -35,8 +33,7 @@ def saliency_attributions(
     Returns:
         float32 `(N, H, W)`, `>= 0`, in score units per pixel value.
     """
-    grad = score_gradient(inputs.backbone, inputs.target, jit_compile=jit_compile)
-    _, gradients = batched_gradients(grad, inputs.images, target_indices(inputs), batch_size, bar)
+    gradients = pixel_gradients(inputs.backbone, inputs, batch_size, jit_compile=jit_compile, bar=bar)
     return np.abs(gradients).max(axis=-1)
 
 

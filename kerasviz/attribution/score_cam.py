@@ -18,16 +18,13 @@ from typing import Any, Callable, Optional, Tuple
 import numpy as np
 import tensorflow as tf
 
-from ..checks import check_int, check_optional_int
+from ..checks import check_optional_int
 from ..compiled import cached
-from ..images import resize_map
-from ..progress import progress_bar
 from ..targets import Target, TargetLike
-from .core import prepare_inputs, scale_to_unit, squeeze, target_indices
+from .cam_maps import ALL_CHANNELS, cam_inputs, channel_signature, scored_channel_maps
 from .eigen_cam import activation_function, activation_shape
-from .gradcam import resolve_layer
 
-__all__ = ["ScoreCamFunction", "score_cam", "score_cam_function"]
+__all__ = ["ScoreCamFunction", "channel_softmax", "score_cam", "score_cam_function"]
 
 
 def top_channels(activations: tf.Tensor, count: tf.Tensor) -> tf.Tensor:
@@ -124,14 +121,7 @@ class ScoreCamFunction:
             )
             return tf.gather(tf.reshape(scored, [-1])[:k], which), channels, activations, k
 
-        self.function = tf.function(
-            score_channels,
-            input_signature=[
-                tf.TensorSpec((height, width, 3), tf.float32, name="image"),
-                tf.TensorSpec((), tf.int32, name="index"),
-                tf.TensorSpec((), tf.int32, name="count"),
-            ],
-        )
+        self.function = tf.function(score_channels, input_signature=channel_signature(backbone))
 
     def __call__(self, image: np.ndarray, index: int, count: int):
         """`(scores (k,), channels (k,), activations (h, w, K), distinct masks scored)`."""
@@ -176,7 +166,8 @@ def score_cam_function(
     )
 
 
-def _softmax(values: np.ndarray) -> np.ndarray:
+def channel_softmax(values: np.ndarray) -> np.ndarray:
+    """Softmax of `(k,)` scores over channels, in float64 (shifted by the max for stability)."""
     shifted = np.exp(values.astype(np.float64) - values.max())
     return shifted / shifted.sum()
 
@@ -221,21 +212,16 @@ def score_cam(
         ModelError: The layer is not convolutional (output not 4-D); unusable model or size.
         ParameterError: Bad `batch_size` or `channels`.
     """
-    batch_size = check_int(batch_size, "batch_size", low=1)
     count = check_optional_int(channels, "channels", low=1)
-    inputs = prepare_inputs(model, images, target, batch_size, technique="Score-CAM")
-    layer = resolve_layer(inputs.backbone, layer, "Score-CAM")
+    inputs, layer, batch_size = cam_inputs(model, images, target, layer, batch_size, "Score-CAM")
     scorer = score_cam_function(
         inputs.backbone, layer, batch_size, inputs.target, (token_grid, skip_tokens)
     )
-    indices = target_indices(inputs)
-    coarse = []
-    with progress_bar(total=len(indices), desc="score-cam", progress=progress) as bar:
-        for image, index in zip(inputs.images, indices):
-            scores, chosen, activations = scorer(image, int(index), count or 2**31 - 1)
-            weights = np.zeros(activations.shape[-1])
-            weights[chosen] = _softmax(scores)
-            coarse.append(np.maximum(np.einsum("hwk,k->hw", activations, weights), 0.0))
-            bar.update(1)
-    maps = scale_to_unit(resize_map(np.stack(coarse), inputs.images.shape[1:3]))
-    return squeeze(maps, inputs.single)
+
+    def weigh(image: np.ndarray, index: int):
+        scores, chosen, activations = scorer(image, index, count or ALL_CHANNELS)
+        weights = np.zeros(activations.shape[-1])
+        weights[chosen] = channel_softmax(scores)
+        return weights, activations
+
+    return scored_channel_maps(inputs, weigh, desc="score-cam", progress=progress)

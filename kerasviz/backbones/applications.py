@@ -10,41 +10,44 @@ import keras
 
 from ..errors import ModelError, WeightsUnavailableError
 
-__all__ = ["APPLICATIONS", "keras_models_dir", "build_application"]
+__all__ = ["APPLICATIONS", "build_application", "keras_models_dir", "vgg_application"]
 
 _URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
+
+def vgg_application(depth: int, build: Any) -> Dict[str, Any]:
+    """The `APPLICATIONS` entry of VGG16 or VGG19: same files, layers and preprocessing but for
+    the number of convolutions in blocks 3-5 (3 or 4).
+
+    Args:
+        depth: 16 or 19.
+        build: The `keras.applications` constructor.
+
+    Returns:
+        The entry (constructor, size, mode, weights files, default layers).
+    """
+    last = 3 if depth == 16 else 4
+    files = f"vgg{depth}/vgg{depth}_weights_tf_dim_ordering_tf_kernels"
+    return dict(
+        build=build,
+        size=(224, 224),
+        mode="caffe",
+        file=f"{files}.h5",
+        notop_file=f"{files}_notop.h5",
+        layers=dict(
+            gradcam_layer=f"block5_conv{last}",
+            content_layers=["block4_conv2"],
+            style_layers=["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"],
+            dream_layers=[f"block4_conv{last}", "block5_conv2"],
+            first_conv_layer="block1_conv1",
+        ),
+    )
+
 
 #: name -> (constructor, input size, preprocessing mode, weights files (with / without the
 #: classifier, as Keras downloads them), default layers)
 APPLICATIONS: Dict[str, Dict[str, Any]] = {
-    "vgg16": dict(
-        build=keras.applications.VGG16,
-        size=(224, 224),
-        mode="caffe",
-        file="vgg16/vgg16_weights_tf_dim_ordering_tf_kernels.h5",
-        notop_file="vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
-        layers=dict(
-            gradcam_layer="block5_conv3",
-            content_layers=["block4_conv2"],
-            style_layers=["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"],
-            dream_layers=["block4_conv3", "block5_conv2"],
-            first_conv_layer="block1_conv1",
-        ),
-    ),
-    "vgg19": dict(
-        build=keras.applications.VGG19,
-        size=(224, 224),
-        mode="caffe",
-        file="vgg19/vgg19_weights_tf_dim_ordering_tf_kernels.h5",
-        notop_file="vgg19/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
-        layers=dict(
-            gradcam_layer="block5_conv4",
-            content_layers=["block4_conv2"],
-            style_layers=["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"],
-            dream_layers=["block4_conv4", "block5_conv2"],
-            first_conv_layer="block1_conv1",
-        ),
-    ),
+    "vgg16": vgg_application(16, keras.applications.VGG16),
+    "vgg19": vgg_application(19, keras.applications.VGG19),
     "inception_v3": dict(
         build=keras.applications.InceptionV3,
         size=(299, 299),

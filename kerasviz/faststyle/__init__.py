@@ -2,14 +2,17 @@
 pass), trained with the synthesis objectives (on one device or many workers), checkpointed, resumed,
 exported as SavedModels (TF Serving) or LiteRT files, and run over videos."""
 
+from ..errors import ExportError
 from .distribute import make_strategy
-from .export import export_style_model, load_style_model, stylize_saved_model
+from .export import export_style_model
+from .saved_model import load_style_model, stylize_saved_model
 from .litert import export_style_tflite, load_tflite, stylize_tflite
 from .network import build_transform_net, extract_style, stylize, transform_net_config
 from .train import TrainingResult, train_style_network
 from .video import VideoResult, stylize_video
 
 __all__ = [
+    "ExportError",
     "TrainingResult",
     "VideoResult",
     "build_transform_net",

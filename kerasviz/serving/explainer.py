@@ -37,12 +37,13 @@ from typing import Any, Dict, Optional, Tuple, Union
 import numpy as np
 import tensorflow as tf
 
+from ..attribution.integrated_gradients import path_weights
 from ..backbones import as_backbone
 from ..checks import check_choice, check_int, check_number
 from ..errors import ModelError, ParameterError
 from ..features import LOGITS, FeatureModel
 from .image_bytes import DEFAULT_MAX_DECODE_PIXELS, decode_limited
-from .models import MAX_VERSION, list_versions
+from .versions import MAX_VERSION, list_versions
 from .servable import WARMUP_FILE
 
 __all__ = ["EXPLAIN_METHODS", "export_explainer"]
@@ -56,19 +57,6 @@ def _scale_to_unit(maps: tf.Tensor) -> tf.Tensor:
     peak = tf.reduce_max(maps, axis=[1, 2], keepdims=True)
     safe = tf.where(peak > 0, peak, tf.ones_like(peak))
     return tf.clip_by_value(tf.where(peak > 0, maps / safe, tf.zeros_like(maps)), 0.0, 1.0)
-
-
-def _path_weights(steps: int, rule: str, spacing: str) -> Tuple[np.ndarray, np.ndarray]:
-    """Path points and quadrature weights exactly as `kerasviz.integrated_gradients` documents them."""
-    t = np.linspace(0.0, 1.0, steps + 1)
-    weights = np.full(steps + 1, 1.0 / steps)
-    if rule == "trapezoid":
-        weights[[0, -1]] = 0.5 / steps
-    else:
-        weights[0] = 0.0
-    if spacing == "quadratic":
-        return (t**2).astype(np.float32), (weights * 2.0 * t).astype(np.float32)
-    return t.astype(np.float32), weights.astype(np.float32)
 
 
 class _Explainer(tf.Module):
@@ -159,7 +147,7 @@ class _Explainer(tf.Module):
         return _scale_to_unit(tf.reduce_max(tf.abs(tape.gradient(scores, images)), axis=-1))
 
     def _integrated(self, image: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
-        alphas, weights = _path_weights(self.options["steps"], self.options["rule"], self.options["spacing"])
+        alphas, weights = path_weights(self.options["steps"], self.options["rule"], self.options["spacing"])
         baseline = tf.fill(tf.shape(image), tf.constant(self.options["baseline"], tf.float32))
         total = tf.zeros_like(image)
         batch = self.options["batch_size"]

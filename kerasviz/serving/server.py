@@ -12,11 +12,9 @@ import asyncio
 import logging
 import os
 import socket
-import ssl
 import threading
 from concurrent import futures
-from pathlib import Path
-from typing import Any, List, Optional, Tuple
+from typing import Optional, Tuple
 
 import grpc
 from aiohttp import web
@@ -26,54 +24,32 @@ from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_p
 from ..checks import check_bool, check_int, check_number
 from ..errors import ParameterError
 from .batching import BatchScheduler
-from .config import ModelSpecConfig, read_batching_parameters, read_model_config, read_monitoring_config
+from .config import read_batching_parameters, read_monitoring_config
 from .errors import ServingError
 from .grpc_service import ModelServicer, PredictionServicer, TokenInterceptor
 from .metrics import Metrics
 from .model_set import ModelSet
 from .models import ModelManager
 from .rest import RestOptions, make_app
+from .server_options import (
+    add_grpc_port,
+    bind_rest_socket,
+    AUTH_TOKEN_ENV,
+    DEFAULT_MAX_MESSAGE_BYTES,
+    check_limits,
+    check_port,
+    check_tls_files,
+    model_specs,
+    read_file_bytes,
+    server_ssl_context,
+    token_or_env,
+)
 
 __all__ = ["ServingServer", "DEFAULT_MAX_MESSAGE_BYTES", "AUTH_TOKEN_ENV"]
 
-# One 1024 x 1024 float32 RGB image is 12.6 MB; 16 MiB leaves room for the rest of the request.
-DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
-AUTH_TOKEN_ENV = "KERASVIZ_SERVING_TOKEN"
 _SPARE_GRPC_THREADS = 4
 _SERVICES = ("", "tensorflow.serving.PredictionService", "tensorflow.serving.ModelService")
 _log = logging.getLogger(__name__)
-
-
-def _read(path: Optional[str], what: str) -> Optional[bytes]:
-    if path is None:
-        return None
-    try:
-        return Path(path).read_bytes()
-    except OSError as error:
-        raise ParameterError(f"Cannot read the {what} file: {error.strerror}. Received: {what}={path!r}") from None
-
-
-def _check_port(value: Optional[int], name: str) -> None:
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 65535):
-        raise ParameterError(f"`{name}` must be a port number in [0, 65535] (0 = any free port). Received: {name}={value!r}")
-
-
-def _model_specs(model_name: Optional[str], base_path: Any, config_file: Optional[str]) -> List[ModelSpecConfig]:
-    if config_file is not None:
-        if model_name is not None or base_path is not None:
-            raise ParameterError(
-                "Give --model_config_file or --model_name/--model_base_path, not both. Received: "
-                f"model_config_file={config_file!r}, model_base_path={base_path!r}"
-            )
-        return read_model_config(config_file)
-    if not model_name or not isinstance(model_name, str) or "/" in model_name or ":" in model_name:
-        raise ParameterError(f"`model_name` must be a non-empty name without '/' or ':'. Received: model_name={model_name!r}")
-    if base_path is None or not Path(base_path).is_dir():
-        raise ParameterError(
-            "`model_base_path` must be an existing folder of numeric version folders (e.g. "
-            f"export with `export_style_model`). Received: model_base_path={None if base_path is None else str(base_path)!r}"
-        )
-    return [ModelSpecConfig(model_name, Path(base_path).resolve())]
 
 
 class ServingServer:
@@ -139,33 +115,21 @@ class ServingServer:
         rest_api_timeout_in_ms: int = 30_000,
         rest_body_timeout_seconds: float = 30.0,
     ) -> None:
-        specs = _model_specs(model_name, model_base_path, model_config_file)
+        specs = model_specs(model_name, model_base_path, model_config_file)
         check_number(model_config_file_poll_wait_seconds, "model_config_file_poll_wait_seconds", low=0)
         check_bool(enable_batching, "enable_batching")
         check_int(rest_api_timeout_in_ms, "rest_api_timeout_in_ms", low=0)
         check_number(rest_body_timeout_seconds, "rest_body_timeout_seconds", low=0, open_low=True)
         batching = read_batching_parameters(batching_parameters_file) if enable_batching else None
         metrics_path = read_monitoring_config(monitoring_config_file)
-        _check_port(port, "port")
-        _check_port(rest_api_port, "rest_api_port")
-        if (ssl_cert is None) != (ssl_key is None):
-            raise ParameterError(f"Pass both `ssl_cert` and `ssl_key`, or neither. Received: ssl_cert={ssl_cert!r}, ssl_key={ssl_key!r}")
-        if ssl_client_ca is not None and ssl_cert is None:
-            raise ParameterError(f"`ssl_client_ca` needs `ssl_cert` and `ssl_key`. Received: ssl_client_ca={ssl_client_ca!r}")
-        for name, value in (("max_concurrent_requests", max_concurrent_requests), ("max_message_bytes", max_message_bytes)):
-            if not isinstance(value, int) or value < 1:
-                raise ParameterError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
-        if not file_system_poll_wait_seconds >= 0 or not grace_seconds >= 0:
-            raise ParameterError(
-                "`file_system_poll_wait_seconds` and `grace_seconds` must be >= 0. Received: "
-                f"file_system_poll_wait_seconds={file_system_poll_wait_seconds!r}, grace_seconds={grace_seconds!r}"
-            )
-        auth_token = auth_token if auth_token is not None else os.environ.get(AUTH_TOKEN_ENV) or None
-        if auth_token is not None and (not isinstance(auth_token, str) or not auth_token.strip()):
-            raise ParameterError(f"`auth_token` must be a non-empty string. Received: auth_token={auth_token!r}")
+        check_port(port, "port")
+        check_port(rest_api_port, "rest_api_port")
+        check_tls_files(ssl_cert, ssl_key, ssl_client_ca)
+        check_limits(max_concurrent_requests, max_message_bytes, file_system_poll_wait_seconds, grace_seconds)
+        auth_token = token_or_env(auth_token)
         self.host = host
         self._ports = (port, rest_api_port)
-        self._cert, self._key, self._client_ca = _read(ssl_cert, "ssl_cert"), _read(ssl_key, "ssl_key"), _read(ssl_client_ca, "ssl_client_ca")
+        self._cert, self._key, self._client_ca = read_file_bytes(ssl_cert, "ssl_cert"), read_file_bytes(ssl_key, "ssl_key"), read_file_bytes(ssl_client_ca, "ssl_client_ca")
         self._cert_paths = (ssl_cert, ssl_key, ssl_client_ca)
         self._token = auth_token
         self._max_concurrent = max_concurrent_requests
@@ -207,7 +171,9 @@ class ServingServer:
         """
         if self._executor is not None:
             raise ParameterError("A ServingServer starts once; create a new one to serve again. Received: start() called twice")
-        rest_socket = self._bind_rest() if self._ports[1] is not None else None
+        rest_socket = bind_rest_socket(self.host, self._ports[1]) if self._ports[1] is not None else None
+        if rest_socket is not None:
+            self.rest_port = rest_socket.getsockname()[1]
         workers = min(self._max_concurrent, 32)
         self._executor = futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kerasviz-rest")
         if self._batching is not None:
@@ -259,45 +225,9 @@ class ServingServer:
         model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(self.models), server)
         self._health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
-        address = f"[{self.host}]:{self._ports[0]}" if ":" in self.host else f"{self.host}:{self._ports[0]}"
-        try:
-            if self._cert is not None:
-                credentials = grpc.ssl_server_credentials(
-                    [(self._key, self._cert)],
-                    root_certificates=self._client_ca,
-                    require_client_auth=self._client_ca is not None,
-                )
-                self.grpc_port = server.add_secure_port(address, credentials)
-            else:
-                self.grpc_port = server.add_insecure_port(address)
-        except RuntimeError as error:
-            raise ParameterError(f"Cannot listen for gRPC on {address}: {error}. Received: port={self._ports[0]}") from None
+        self.grpc_port = add_grpc_port(server, self.host, self._ports[0], self._cert, self._key, self._client_ca)
         server.start()
         self._grpc = server
-
-    def _ssl_context(self) -> Optional[ssl.SSLContext]:
-        cert, key, client_ca = self._cert_paths
-        if cert is None:
-            return None
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(cert, key)
-        if client_ca is not None:
-            context.load_verify_locations(client_ca)
-            context.verify_mode = ssl.CERT_REQUIRED
-        return context
-
-    def _bind_rest(self) -> socket.socket:
-        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            sock.bind((self.host, self._ports[1]))
-        except OSError as error:
-            sock.close()
-            raise ParameterError(
-                f"Cannot listen for REST on {self.host}:{self._ports[1]}: {error.strerror}. "
-                f"Received: rest_api_port={self._ports[1]}"
-            ) from None
-        self.rest_port = sock.getsockname()[1]
-        return sock
 
     def _start_rest(self, sock: socket.socket) -> None:
         options = RestOptions(
@@ -316,7 +246,7 @@ class ServingServer:
         async def serve() -> None:
             self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=self.grace_seconds)
             await self._runner.setup()
-            await web.SockSite(self._runner, sock, ssl_context=self._ssl_context()).start()
+            await web.SockSite(self._runner, sock, ssl_context=server_ssl_context(*self._cert_paths)).start()
 
         def run() -> None:
             asyncio.set_event_loop(self._loop)

@@ -10,7 +10,8 @@ import pytest
 import tensorflow as tf
 
 from kerasviz.attribution import AttributionCallback, AttributionPNGCallback
-from kerasviz.attribution.core import feature_gradient_function, score_gradient
+from kerasviz.attribution.core import score_gradient
+from kerasviz.attribution.layer_gradients import feature_gradient_function
 from kerasviz.backbones import as_backbone
 from kerasviz.errors import ParameterError
 from kerasviz.images import load_image

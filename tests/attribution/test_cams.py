@@ -17,7 +17,8 @@ from kerasviz.attribution import (
     xgrad_cam,
 )
 from kerasviz.attribution.ablation_cam import ablation_cam_function
-from kerasviz.attribution.core import feature_gradient_function, scale_to_unit
+from kerasviz.attribution.core import scale_to_unit
+from kerasviz.attribution.layer_gradients import feature_gradient_function
 from kerasviz.attribution.eigen_cam import activation_function, first_component
 from kerasviz.attribution.score_cam import score_cam_function
 from kerasviz.compiled import forward_logits

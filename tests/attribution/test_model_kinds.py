@@ -22,7 +22,8 @@ from kerasviz.attribution import (
     saliency,
     smoothgrad,
 )
-from kerasviz.attribution.core import feature_gradient_function, score_gradient
+from kerasviz.attribution.core import score_gradient
+from kerasviz.attribution.layer_gradients import feature_gradient_function
 from kerasviz.attribution.guided_clone import guided_model
 from kerasviz.compiled import cached
 from kerasviz.errors import ModelError, ParameterError

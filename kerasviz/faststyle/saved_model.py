@@ -1,0 +1,138 @@
+"""Exported style models as files: the signature names, the version folders under a model base
+path, and loading one back to stylize locally (`export.py` writes them).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Optional, Union
+
+import numpy as np
+import tensorflow as tf
+
+from ..errors import ImageError, ModelError
+from ..images import as_image_batch, to_uint8
+from .network import IMAGES, MIN_SIZE, STYLE_WEIGHTS, check_style_weights
+
+__all__ = [
+    "DEFAULT_MAX_DECODE_PIXELS",
+    "MAX_VERSION",
+    "SERVING_DEFAULT",
+    "STYLIZE_BYTES",
+    "STYLIZED",
+    "WARMUP_FILE",
+    "latest_version",
+    "load_style_model",
+    "saved_model_styles",
+    "stylize_saved_model",
+]
+
+#: Signature taking float32 pixels.
+SERVING_DEFAULT = "serving_default"
+#: Signature taking encoded image bytes and returning PNG bytes.
+STYLIZE_BYTES = "stylize_bytes"
+#: Output key of both signatures.
+STYLIZED = "stylized"
+#: Warm-up records' path inside a version folder (TF Serving's convention).
+WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
+#: Default pixel limit of the `stylize_bytes` signature (4096 x 4096).
+DEFAULT_MAX_DECODE_PIXELS = 4096 * 4096
+#: Largest version number: TF Serving's version numbers are int64.
+MAX_VERSION = 2**63 - 1
+_VERSION = re.compile(r"^[0-9]+$")
+
+
+def latest_version(export_dir: Union[str, os.PathLike]) -> Optional[int]:
+    """The highest numeric version folder under a model base path.
+
+    Args:
+        export_dir: Model base path.
+
+    Returns:
+        The version number (a positive int64), or `None` when there is none (or the folder does
+        not exist).
+    """
+    base = Path(export_dir)
+    if not base.is_dir():
+        return None
+    versions = [
+        int(p.name) for p in base.iterdir() if _VERSION.match(p.name) and 0 < int(p.name) <= MAX_VERSION and p.is_dir()
+    ]
+    return max(versions) if versions else None
+
+
+def load_style_model(model_dir: Union[str, os.PathLike]) -> Any:
+    """Load an exported style model: a version folder, or a base path (its newest version).
+
+    Args:
+        model_dir: `export_dir/<version>` or `export_dir`.
+
+    Returns:
+        The loaded object; `.signatures["serving_default"]` and `.signatures["stylize_bytes"]`.
+
+    Raises:
+        ModelError: No SavedModel (or version folder) there, or one without these signatures.
+    """
+    path = Path(model_dir)
+    if not (path / "saved_model.pb").is_file():
+        version = latest_version(path)
+        if version is None:
+            raise ModelError(
+                "No SavedModel there: give a version folder holding saved_model.pb or a base path "
+                f"with numeric version folders. Received: model_dir={str(model_dir)!r}"
+            )
+        path = path / str(version)
+    loaded = tf.saved_model.load(str(path))
+    if not {SERVING_DEFAULT, STYLIZE_BYTES} <= set(loaded.signatures):
+        raise ModelError(
+            f"The SavedModel lacks the {SERVING_DEFAULT!r} / {STYLIZE_BYTES!r} signatures of "
+            f"export_style_model. Received: signatures {sorted(loaded.signatures)} in {path}"
+        )
+    return loaded
+
+
+def saved_model_styles(loaded: Any) -> int:
+    """Number of styles of a loaded style model.
+
+    Args:
+        loaded: An object returned by `load_style_model`.
+
+    Returns:
+        The width of its `style_weights` input, or 1 when it takes none.
+    """
+    _, kwargs = loaded.signatures[SERVING_DEFAULT].structured_input_signature
+    spec = kwargs.get(STYLE_WEIGHTS)
+    return 1 if spec is None else int(spec.shape[-1])
+
+
+def stylize_saved_model(model_dir: Union[str, os.PathLike, Any], images: Any, style_weights: Any = None) -> np.ndarray:
+    """Stylize images with an exported style model (its `serving_default` signature).
+
+    Args:
+        model_dir: A version folder, a base path (newest version), or an object returned by
+            `load_style_model`.
+        images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`, `H, W >= 4`.
+        style_weights: Convex mix `(n_styles,)` or `(N, n_styles)` for a multi-style model;
+            `None` means style 0.
+
+    Returns:
+        uint8 `(H, W, 3)` or `(N, H, W, 3)`.
+
+    Raises:
+        ModelError: No usable SavedModel.
+        ImageError: Invalid images.
+        ParameterError: Bad `style_weights`.
+    """
+    loaded = model_dir if hasattr(model_dir, "signatures") else load_style_model(model_dir)
+    batch, single = as_image_batch(images)
+    if min(batch.shape[1:3]) < MIN_SIZE:
+        raise ImageError(f"Images must be at least {MIN_SIZE}×{MIN_SIZE}. Received: images with shape {batch.shape}")
+    n_styles = saved_model_styles(loaded)
+    weights = check_style_weights(style_weights, n_styles, len(batch))
+    inputs = {IMAGES: tf.constant(batch)}
+    if n_styles > 1:
+        inputs[STYLE_WEIGHTS] = tf.constant(weights)
+    result = to_uint8(loaded.signatures[SERVING_DEFAULT](**inputs)[STYLIZED].numpy())
+    return result[0] if single else result
