@@ -24,11 +24,13 @@ def _load(args: argparse.Namespace) -> Tuple[Any, np.ndarray]:
     return backbone, load_image(args.image, size=backbone.input_size)
 
 
-def _write_overlay(args: argparse.Namespace, image: np.ndarray, heatmap: np.ndarray) -> int:
-    """Write the (H, W) map in [0, 1] over the image as the PNG `--out` names."""
-    from ..images import overlay_heatmap
+def _write_overlay(args: argparse.Namespace, heatmap: np.ndarray) -> int:
+    """Write the (h, w) map in [0, 1] over the input image at the image's own resolution and
+    aspect (the map was computed on a backbone-sized copy), as the PNG `--out` names."""
+    from ..images import load_image, overlay_heatmap
 
-    write_png(args.out, overlay_heatmap(image, heatmap, alpha=args.alpha, colormap=args.colormap))
+    original = load_image(args.image)
+    write_png(args.out, overlay_heatmap(original, heatmap, alpha=args.alpha, colormap=args.colormap))
     return 0
 
 
@@ -43,7 +45,7 @@ def _saliency(args: argparse.Namespace) -> int:
     from ..attribution import saliency
 
     backbone, image = _load(args)
-    return _write_overlay(args, image, saliency(backbone, image, args.class_index))
+    return _write_overlay(args, saliency(backbone, image, args.class_index))
 
 
 def _smoothgrad(args: argparse.Namespace) -> int:
@@ -53,7 +55,7 @@ def _smoothgrad(args: argparse.Namespace) -> int:
     heat = smoothgrad(
         backbone, image, args.class_index, samples=args.samples, noise=args.noise, seed=args.seed
     )
-    return _write_overlay(args, image, heat)
+    return _write_overlay(args, heat)
 
 
 def _integrated_gradients(args: argparse.Namespace) -> int:
@@ -63,7 +65,7 @@ def _integrated_gradients(args: argparse.Namespace) -> int:
     result = integrated_gradients(backbone, image, args.class_index, steps=args.steps)
     print(f"completeness error {float(result.completeness_error):+.4f} of "
           f"f(x) - f(baseline) = {float(result.score_difference):.4f}")
-    return _write_overlay(args, image, _summed_magnitude(result.attributions))
+    return _write_overlay(args, _summed_magnitude(result.attributions))
 
 
 def _gradient_x_input(args: argparse.Namespace) -> int:
@@ -71,7 +73,7 @@ def _gradient_x_input(args: argparse.Namespace) -> int:
 
     backbone, image = _load(args)
     attributions = gradient_x_input(backbone, image, args.class_index)
-    return _write_overlay(args, image, _summed_magnitude(attributions))
+    return _write_overlay(args, _summed_magnitude(attributions))
 
 
 def _gradcam(args: argparse.Namespace) -> int:
@@ -79,7 +81,7 @@ def _gradcam(args: argparse.Namespace) -> int:
 
     backbone, image = _load(args)
     method = gradcam_plus_plus if args.plus_plus else gradcam
-    return _write_overlay(args, image, method(backbone, image, args.class_index, layer=args.layer))
+    return _write_overlay(args, method(backbone, image, args.class_index, layer=args.layer))
 
 
 def _occlusion(args: argparse.Namespace) -> int:
@@ -88,7 +90,7 @@ def _occlusion(args: argparse.Namespace) -> int:
 
     backbone, image = _load(args)
     drops = occlusion(backbone, image, args.class_index, patch=args.patch, stride=args.stride)
-    return _write_overlay(args, image, normalize_map(np.maximum(drops, 0.0)))
+    return _write_overlay(args, normalize_map(np.maximum(drops, 0.0)))
 
 
 def _guided_backprop(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from kerasviz.cli import main
+from kerasviz.images import load_image as kv_load
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +76,16 @@ def test_one_handler_per_subcommand_and_help_for_every_flag():
                 assert action.help, f"{command.name} {action.option_strings or action.dest}"
         assert args.out == f"{command.name}.png"
     assert len(set(handlers.values())) == len(SUBCOMMANDS)  # no shared switch on args.command
+
+
+def test_heatmaps_are_drawn_at_the_input_resolution_and_aspect(session_backbone, tmp_path):
+    wide = tmp_path / "wide.png"
+    picture = kv_load("skimage:chelsea")  # 300 x 451: not the backbone's 224 x 224
+    Image.fromarray(picture.astype(np.uint8)).save(wide)
+    out = tmp_path / "heat.png"
+    assert main(["gradcam", str(wide), "--class", "285", "--out", str(out)]) == 0
+    heat = np.asarray(Image.open(out))
+    assert heat.shape == picture.shape
+    # the map was resized, not cropped: the cat's face (left two thirds) is the warm part
+    red_minus_blue = heat[..., 0].astype(float) - heat[..., 2]
+    assert red_minus_blue[:, : 300].mean() > red_minus_blue[:, 300:].mean()
