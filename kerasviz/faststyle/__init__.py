@@ -2,6 +2,7 @@
 pass), trained with the synthesis objectives (on one device or many workers), checkpointed, resumed,
 exported as SavedModels (TF Serving) or LiteRT files, and run over videos."""
 
+from .artefacts import blob_artefact_mask, blob_artefact_score
 from .distribute import make_strategy
 from .export import export_style_model, load_style_model, stylize_saved_model
 from .litert import export_style_tflite, load_tflite, stylize_tflite
@@ -12,6 +13,8 @@ from .video import VideoResult, stylize_video
 __all__ = [
     "TrainingResult",
     "VideoResult",
+    "blob_artefact_mask",
+    "blob_artefact_score",
     "build_transform_net",
     "export_style_model",
     "export_style_tflite",
