@@ -7,13 +7,16 @@ from kerasviz.errors import ImageError, ParameterError
 from kerasviz.faststyle.artefacts import blob_artefact_mask, blob_artefact_score
 from kerasviz.images import load_image
 
-#: Held-out photos of the measure: not in the bundled network's training content (see its README).
-HELD_OUT = ("astronaut", "rocket")
+#: Photos the measure is computed on. `camera` is in neither the old nor the new training set;
+#: `astronaut` and `rocket` are held out of the VGG16 retraining (the old network trained on them,
+#: which can only flatter its score). Scored at 256 x 256.
+HELD_OUT = ("astronaut", "rocket", "camera")
 #: The mixes scored per photo: the three pure styles and the 1/3 mix.
 MIXES = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1 / 3, 1 / 3, 1 / 3]], np.float32)
-#: Mean score (per mille) on HELD_OUT x MIXES at 256 px: the EfficientNet-Lite0 network bundled
-#: before (zero padding, 4 training photos, no augmentation) scored 13.3; its replacement scores
-#: far less (weights/README.md has both numbers). The bound sits between them.
+#: Mean score (per mille) on HELD_OUT x MIXES: today's bundled EfficientNet-Lite0 network (zero
+#: padding, 4 training photos, no augmentation) scores 20.4 (astronaut 6.4, rocket 20.3, camera
+#: 34.5; its dark blobs are found, see weights/README.md). The target for its replacement is a
+#: 4x reduction.
 BUNDLED_BOUND = 5.0
 
 
@@ -69,14 +72,16 @@ def test_batches_and_errors():
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="the bundled network is not retrained yet: it scores 20.4 per mille "
+                   "(weights/README.md); remove this mark with the retrained network")
 def test_bundled_network_has_few_blobs_on_held_out_photos():
     from kerasviz.faststyle import stylize
     from kerasviz.faststyle.weights import load_demo_network
 
     net, info = load_demo_network()
-    assert not set(f"skimage:{name}" for name in HELD_OUT) & set(info["content"])
     scores = []
     for name in HELD_OUT:
         content = np.repeat(load_image(f"skimage:{name}", (256, 256))[None], len(MIXES), axis=0)
         scores.append(blob_artefact_score(stylize(net, content, MIXES), content))
     assert float(np.mean(scores)) < BUNDLED_BOUND
+    assert not {"skimage:astronaut", "skimage:rocket", "skimage:camera"} & set(info["content"])
