@@ -39,13 +39,13 @@ __all__ = [
 
 
 
-def _content(names: List[str], image_size: int) -> Any:
+def _content(names: List[str], image_size: int, augment: bool = False) -> Any:
     """A folder path as is; files / skimage pictures as a batch of centred squares."""
     from ..images import resize_image
 
     if len(names) == 1 and Path(names[0]).is_dir():
         return names[0]
-    side = int(round(1.25 * image_size))  # room for random crops
+    side = int(round((2.0 if augment else 1.25) * image_size))  # room for random crops (and scales)
     batch = []
     for name in names:
         image = load_named_image(name)
@@ -78,7 +78,7 @@ def _run_training(args: argparse.Namespace) -> int:
     backbone = backbone_from_args(args)
     styles = [load_named_image(name) for name in args.style]
     result = train_style_network(
-        _content(args.content, args.image_size),
+        _content(args.content, args.image_size, args.augment),
         styles,
         backbone=backbone,
         image_size=args.image_size,
@@ -95,6 +95,7 @@ def _run_training(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every,
         strategy=strategy,
         seed=args.seed,
+        augment=args.augment,
     )
     last = result.history[-1] if result.history else {}
     print(f"trained {result.step} steps (from {result.start_step}); last losses: "
@@ -152,6 +153,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--strategy", choices=STRATEGIES, default="default",
                         help="default (one device), mirrored (all local GPUs) or multi_worker (the cluster in TF_CONFIG; docs/multiworker.md)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights and of the crops (default: %(default)s)")
+    parser.add_argument("--augment", action="store_true",
+                        help="random scales (1-2x) and left-right flips of the content crops")
     parser.add_argument("--save", default=None, help="write the trained network as a .keras file")
     parser.add_argument("--export", default=None, help="export a SavedModel version under this base path")
     add_backbone_arguments(parser)

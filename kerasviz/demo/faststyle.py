@@ -14,6 +14,17 @@ __all__ = ["PANELS"]
 MIXES = ((1, 0, 0), (0.5, 0.5, 0), (0, 1, 0), (0, 0.5, 0.5), (0, 0, 1))
 
 
+def _style_picture(name: str, size: int) -> np.ndarray:
+    """A style of the bundled network: a shipped painting (`starry_night`, ...) or `skimage:NAME`."""
+    from ..synthesis import PAINTINGS, load_painting
+
+    if name in PAINTINGS:
+        return load_painting(name, (size, size)).astype(np.float32)
+    from ..cli.faststyle import load_named_image
+
+    return load_named_image(name, size)
+
+
 def _mix_label(weights) -> str:
     return "weights " + " ".join(f"{w:g}" for w in weights)
 
@@ -27,7 +38,6 @@ def render_style_mix(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     Returns:
         `(uint8 picture, caption details)`.
     """
-    from ..cli.faststyle import load_named_image
     from ..faststyle import stylize
     from ..faststyle.weights import load_demo_network
     from ..images import image_grid
@@ -37,14 +47,15 @@ def render_style_mix(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     content = ctx.image("chelsea", size)
     mixes = np.array(MIXES + ((1 / 3, 1 / 3, 1 / 3),), np.float32)
     stylized = stylize(net, np.repeat(content[None], len(mixes), axis=0), mixes)
-    styles = [load_named_image(name, size) for name in info["styles"]]
+    styles = [_style_picture(name, size) for name in info["styles"]]
     tiles = [content, *styles, stylized[-1], *stylized[:-1]]
     names = [name.split(":")[-1].replace("_", " ") for name in info["styles"]]
     labels = ["content", *names, "mix 1/3 each", *(_mix_label(m) for m in MIXES)]
     picture = image_grid(tiles, ncols=5, labels=labels)
+    padding = info.get("padding", "zero")
     details = (
         f"3-style transform net (conditional instance norm, width {info['width']}, trained "
-        f"{info['steps']} steps at {info['image_size']} px on {info['backbone']}); style weights per "
+        f"{info['steps']} steps at {info['image_size']} px on {info['backbone']}, {padding} padding); style weights per "
         f"tile, one forward pass for the whole strip"
     )
     return picture, details

@@ -3,6 +3,7 @@ pass), trained with the synthesis objectives (on one device or many workers), ch
 exported as SavedModels (TF Serving) or LiteRT files, and run over videos."""
 
 from ..errors import ExportError
+from .artefacts import blob_artefact_mask, blob_artefact_score
 from .distribute import make_strategy
 from .export import export_style_model
 from .saved_model import load_style_model, stylize_saved_model
@@ -15,6 +16,8 @@ __all__ = [
     "ExportError",
     "TrainingResult",
     "VideoResult",
+    "blob_artefact_mask",
+    "blob_artefact_score",
     "build_transform_net",
     "export_style_model",
     "export_style_tflite",

@@ -65,6 +65,7 @@ def training_dataset(
     start_step: int = 0,
     seed: int = 0,
     input_context: Optional[tf.distribute.InputContext] = None,
+    augment: bool = False,
 ) -> tf.data.Dataset:
     """An endless stream of `(crops, style_indices)` batches starting at a given step.
 
@@ -82,6 +83,10 @@ def training_dataset(
             (pipeline `p` of `P` reads images `p·B/P ... (p+1)·B/P - 1` of global batch `s`), so
             the workers together see exactly the batches one process would, and no worker
             reads or decodes another worker's images. `None`: one pipeline, global batches.
+        augment: Random scales and flips: images are kept at a shorter side of
+            `2 · image_size`, and each draw rescales its image to a random shorter side in
+            `[image_size, 2 · image_size]` before the crop, then flips the crop left-right with
+            probability 1/2 (all seeded by the element's index, so resuming stays exact).
 
     Returns:
         A `tf.data.Dataset` of `(float32 (batch, image_size, image_size, 3) in [0, 255],
@@ -91,6 +96,7 @@ def training_dataset(
     Raises:
         ImageError: An unreadable folder or image, or invalid arrays.
     """
+    kept = 2 * image_size if augment else image_size  # shorter side the images are stored at
     if isinstance(content_images, (str, os.PathLike)):
         files = tf.constant([str(p) for p in list_image_files(content_images)])
         count = len(files)
@@ -99,10 +105,10 @@ def training_dataset(
             data = tf.io.read_file(files[index])
             image = tf.io.decode_image(data, channels=3, expand_animations=False)
             image.set_shape((None, None, 3))
-            return _resize_shorter_side(tf.cast(image, tf.float32), image_size)
+            return _resize_shorter_side(tf.cast(image, tf.float32), kept)
 
     else:
-        arrays = tf.constant(_prepare_arrays(content_images, image_size))
+        arrays = tf.constant(_prepare_arrays(content_images, kept))
         count = int(arrays.shape[0])
 
         def load(index):
@@ -112,7 +118,12 @@ def training_dataset(
         epoch, position = i // count, i % count
         order = tf.random.experimental.stateless_shuffle(tf.range(count, dtype=tf.int64), seed=tf.stack([seed, epoch]))
         image = load(order[position])
+        if augment:
+            side = tf.random.stateless_uniform((), tf.stack([seed + 2, i]), image_size, kept + 1, dtype=tf.int32)
+            image = _resize_shorter_side(image, side)
         crop = tf.image.stateless_random_crop(image, (image_size, image_size, 3), seed=tf.stack([seed, i]))
+        if augment:
+            crop = tf.image.stateless_random_flip_left_right(crop, seed=tf.stack([seed + 3, i]))
         style = tf.random.stateless_uniform((), tf.stack([seed + 1, i]), maxval=n_styles, dtype=tf.int32)
         return crop, style
 

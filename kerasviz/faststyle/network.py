@@ -12,6 +12,12 @@ Pixels in and out are in `[0, 255]`: the input is centred to `[-1, 1]` inside th
 output is `127.5 · (1 + tanh(x))` (a scaled tanh, i.e. `255 · sigmoid(2x)`), always in range.
 Any height and width of at least 4 pixels works: the model reflects-pads the bottom / right edge
 to a multiple of 4 and crops the result back to the input size.
+
+Convolutions pad their borders by reflection (`padding="reflect"`, the default for new networks,
+as in Johnson et al.'s released code: no dark frame or edge streaks from zero padding) or with
+zeros (`padding="zero"`, Keras `"same"`, which networks saved before the option keep). The choice
+is part of the layer graph (`ReflectionPad` layers before `"valid"` convolutions), so a saved
+network rebuilds as it was trained, and `transform_net_config` reads it back.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ..checks import check_int
+from ..checks import check_choice, check_int
 from ..compiled import cached
 from ..errors import ImageError, ModelError, ParameterError
 from ..images import as_image_batch, to_uint8
@@ -35,6 +41,8 @@ __all__ = [
     "ConditionalInstanceNormalization",
     "PadToMultiple",
     "CropToInput",
+    "ReflectionPad",
+    "PADDINGS",
     "build_transform_net",
     "transform_net_config",
     "extract_style",
@@ -52,6 +60,8 @@ MIN_SIZE = 4
 _MULTIPLE = 4  # two stride-2 downsamplings
 _N_RESIDUAL = 5
 _UPSAMPLING = ("resize_conv", "transpose")
+#: Border padding of the convolutions: reflection (default) or zeros (Keras "same").
+PADDINGS = ("reflect", "zero")
 
 
 @keras.saving.register_keras_serializable(package="kerasviz")
@@ -171,19 +181,60 @@ class CropToInput(keras.layers.Layer):
         return input_shape[1][:3] + (input_shape[0][-1],)
 
 
+@keras.saving.register_keras_serializable(package="kerasviz")
+class ReflectionPad(keras.layers.Layer):
+    """Mirror-pad height and width by `pad` pixels on every side (before a `"valid"` convolution).
+
+    Uses TensorFlow's `"SYMMETRIC"` mirror (the edge pixel repeated once), which, unlike
+    `"REFLECT"`, also works when `pad` equals the height or width (the 1×1 bottleneck of a
+    4×4 input).
+    """
+
+    def __init__(self, pad: int = 1, **kwargs: Any) -> None:
+        """Create the layer.
+
+        Args:
+            pad: Pixels added on each of the four sides (smaller than the input's height / width).
+            **kwargs: Keras layer arguments.
+        """
+        super().__init__(**kwargs)
+        self.pad = int(pad)
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:
+        p = self.pad
+        return tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], mode="SYMMETRIC")
+
+    def compute_output_shape(self, input_shape):
+        grow = lambda n: None if n is None else n + 2 * self.pad  # noqa: E731
+        return (input_shape[0], grow(input_shape[1]), grow(input_shape[2]), input_shape[3])
+
+    def get_config(self) -> Dict[str, Any]:
+        return {**super().get_config(), "pad": self.pad}
+
+
+def _padded_conv(x, filters: int, kernel: int, name: str, padding: str, strides: int = 1):
+    if padding == "zero":
+        return keras.layers.Conv2D(filters, kernel, strides=strides, padding="same", name=f"{name}_conv")(x)
+    x = ReflectionPad(kernel // 2, name=f"{name}_pad")(x)
+    return keras.layers.Conv2D(filters, kernel, strides=strides, padding="valid", name=f"{name}_conv")(x)
+
+
 def _norm(x, name: str, n_styles: int, weights):
     if n_styles == 1:
         return InstanceNormalization(name=name)(x)
     return ConditionalInstanceNormalization(n_styles, name=name)([x, weights])
 
 
-def _conv(x, filters: int, kernel: int, name: str, n_styles: int, weights, strides: int = 1, relu: bool = True):
-    x = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same", name=f"{name}_conv")(x)
+def _conv(x, filters: int, kernel: int, name: str, n_styles: int, weights, padding: str, strides: int = 1,
+          relu: bool = True):
+    x = _padded_conv(x, filters, kernel, name, padding, strides)
     x = _norm(x, f"{name}_norm", n_styles, weights)
     return keras.layers.ReLU(name=f"{name}_relu")(x) if relu else x
 
 
-def build_transform_net(n_styles: int = 1, width: int = 32, upsample: str = "resize_conv") -> keras.Model:
+def build_transform_net(
+    n_styles: int = 1, width: int = 32, upsample: str = "resize_conv", padding: str = "reflect"
+) -> keras.Model:
     """Build Johnson et al.'s transform network (one style, or N styles with conditional IN).
 
     Args:
@@ -193,6 +244,9 @@ def build_transform_net(n_styles: int = 1, width: int = 32, upsample: str = "res
             the downsampled layers have 2× and 4× as many.
         upsample: `"resize_conv"` (nearest ×2 then a 3×3 convolution: no checkerboard
             artefacts) or `"transpose"` (the paper's stride-2 transposed convolutions).
+        padding: Border padding of the convolutions: `"reflect"` (reflection padding, no dark
+            frame or border streaks) or `"zero"` (Keras `"same"`, as in networks saved before
+            this option). Transposed convolutions always use `"same"`.
 
     Returns:
         A `keras.Model` named `transform_net`: input `images` float32 `(N, H, W, 3)` in
@@ -202,31 +256,33 @@ def build_transform_net(n_styles: int = 1, width: int = 32, upsample: str = "res
         the normalization statistics and the output in float32).
 
     Raises:
-        ParameterError: `n_styles` or `width` not a positive integer, or an unknown `upsample`.
+        ParameterError: `n_styles` or `width` not a positive integer, or an unknown `upsample`
+            or `padding`.
     """
     n_styles = check_int(n_styles, "n_styles", low=1, high=1024)
     width = check_int(width, "width", low=1, high=1024)
     if upsample not in _UPSAMPLING:
         raise ParameterError(f"`upsample` must be one of {list(_UPSAMPLING)}. Received: upsample={upsample!r}")
+    padding = check_choice(padding, "padding", PADDINGS)
     images = keras.Input(shape=(None, None, 3), name=IMAGES)
     weights = keras.Input(shape=(n_styles,), name=STYLE_WEIGHTS) if n_styles > 1 else None
     x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="centre")(images)
     x = PadToMultiple(_MULTIPLE, name="pad")(x)
-    x = _conv(x, width, 9, "in", n_styles, weights)
-    x = _conv(x, 2 * width, 3, "down1", n_styles, weights, strides=2)
-    x = _conv(x, 4 * width, 3, "down2", n_styles, weights, strides=2)
+    x = _conv(x, width, 9, "in", n_styles, weights, padding)
+    x = _conv(x, 2 * width, 3, "down1", n_styles, weights, padding, strides=2)
+    x = _conv(x, 4 * width, 3, "down2", n_styles, weights, padding, strides=2)
     for i in range(1, _N_RESIDUAL + 1):
-        y = _conv(x, 4 * width, 3, f"res{i}a", n_styles, weights)
-        y = _conv(y, 4 * width, 3, f"res{i}b", n_styles, weights, relu=False)
+        y = _conv(x, 4 * width, 3, f"res{i}a", n_styles, weights, padding)
+        y = _conv(y, 4 * width, 3, f"res{i}b", n_styles, weights, padding, relu=False)
         x = keras.layers.Add(name=f"res{i}_add")([x, y])
     for i, filters in ((1, 2 * width), (2, width)):
         if upsample == "resize_conv":
             x = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}_resize")(x)
-            x = _conv(x, filters, 3, f"up{i}", n_styles, weights)
+            x = _conv(x, filters, 3, f"up{i}", n_styles, weights, padding)
         else:
             x = keras.layers.Conv2DTranspose(filters, 3, strides=2, padding="same", name=f"up{i}_conv")(x)
             x = keras.layers.ReLU(name=f"up{i}_relu")(_norm(x, f"up{i}_norm", n_styles, weights))
-    x = keras.layers.Conv2D(3, 9, padding="same", name="out_conv")(x)
+    x = _padded_conv(x, 3, 9, "out", padding)
     x = keras.layers.Activation("tanh", dtype="float32", name="out_tanh")(x)
     x = keras.layers.Rescaling(127.5, offset=127.5, dtype="float32", name="to_pixels")(x)
     x = CropToInput(dtype="float32", name="crop")([x, images])
@@ -235,13 +291,13 @@ def build_transform_net(n_styles: int = 1, width: int = 32, upsample: str = "res
 
 
 def transform_net_config(net: Any) -> Dict[str, Any]:
-    """Read `n_styles`, `width` and `upsample` back from a network built by `build_transform_net`.
+    """Read `n_styles`, `width`, `upsample` and `padding` back from a network built by `build_transform_net`.
 
     Args:
-        net: The transform network.
+        net: The transform network (networks saved before the padding option read as `"zero"`).
 
     Returns:
-        `{"n_styles": int, "width": int, "upsample": str}`.
+        `{"n_styles": int, "width": int, "upsample": str, "padding": str}`.
 
     Raises:
         ModelError: `net` is not a transform network.
@@ -257,7 +313,8 @@ def transform_net_config(net: Any) -> Dict[str, Any]:
         ) from error
     n_styles = norm.n_styles if isinstance(norm, ConditionalInstanceNormalization) else 1
     upsample = "resize_conv" if "up1_resize" in names else "transpose"
-    return {"n_styles": n_styles, "width": width, "upsample": upsample}
+    padding = "reflect" if "in_pad" in names else "zero"
+    return {"n_styles": n_styles, "width": width, "upsample": upsample, "padding": padding}
 
 
 def extract_style(net: keras.Model, index: int) -> keras.Model:
@@ -276,7 +333,7 @@ def extract_style(net: keras.Model, index: int) -> keras.Model:
     """
     config = transform_net_config(net)
     index = check_int(index, "index", low=0, high=config["n_styles"] - 1)
-    single = build_transform_net(1, config["width"], config["upsample"])
+    single = build_transform_net(1, config["width"], config["upsample"], config["padding"])
     for layer in single.layers:
         source = net.get_layer(layer.name)
         weights = source.get_weights()

@@ -154,6 +154,7 @@ def train_style_network(
     mixed_precision: Optional[bool] = None,
     seed: int = 0,
     progress: Optional[bool] = None,
+    augment: bool = False,
 ) -> TrainingResult:
     """Train a transform network for one or several styles (resuming from a checkpoint if any).
 
@@ -197,6 +198,8 @@ def train_style_network(
             seeds Python's, NumPy's and TensorFlow's global generators), the data order, crops
             and style draws.
         progress: Show a progress bar with the losses; `None` uses the global setting.
+        augment: Random scales (shorter side in `[image_size, 2 · image_size]`) and left-right
+            flips of the content crops (see `training_dataset`).
 
     Returns:
         A `TrainingResult` (trained `net`, `step`, `start_step`, loss `history`, last
@@ -230,7 +233,8 @@ def train_style_network(
             f"`batch_size` must be a multiple of the {strategy.num_replicas_in_sync} replicas. Received: batch_size={batch_size}"
         )
     mixed = _mixed_precision(mixed_precision)
-    dataset = training_dataset(content_images, image_size, batch_size, n_styles, 0, seed)  # validates early
+    dataset = training_dataset(content_images, image_size, batch_size, n_styles, 0, seed,
+                               augment=augment)  # validates early
     model = load_backbone(backbone) if isinstance(backbone, str) else as_backbone(backbone)
     content_layers = list(content_layers or model.content_layers)
     style_layers = list(style_layers or model.style_layers)
@@ -265,7 +269,8 @@ def train_style_network(
     start = int(step.numpy())
     del dataset  # validated above; each input pipeline builds its own slice from `start`
     iterator = iter(strategy.distribute_datasets_from_function(
-        lambda context: training_dataset(content_images, image_size, batch_size, n_styles, start, seed, context)))
+        lambda context: training_dataset(content_images, image_size, batch_size, n_styles, start, seed, context,
+                                         augment=augment)))
     conditional = n_styles > 1
 
     def replica_step(crops, style_index):

@@ -64,3 +64,15 @@ def test_bad_sources(tmp_path):
         list_image_files(tmp_path)
     with pytest.raises(ImageError):
         training_dataset(np.zeros((2, 8, 8)), 32, 1, 1)
+
+
+def test_augment_scales_flips_and_stays_resumable(photos):
+    full = _take(training_dataset(photos, 20, 3, 1, seed=3, augment=True), 6)
+    tail = _take(training_dataset(photos, 20, 3, 1, start_step=4, seed=3, augment=True), 2)
+    for (a, _), (b, _) in zip(full[4:], tail):
+        np.testing.assert_array_equal(a, b)
+    crops = np.concatenate([c for c, _ in full])
+    assert crops.shape == (18, 20, 20, 3) and 0 <= crops.min() and crops.max() <= 255
+    # with scales in [20, 40] px and flips, crops are no longer windows of the images at one scale
+    plain = np.concatenate([c for c, _ in _take(training_dataset(photos, 20, 3, 1, seed=3), 6)])
+    assert not np.allclose(crops, plain)

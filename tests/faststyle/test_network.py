@@ -39,7 +39,7 @@ def test_stylize_single_and_batch_dtypes_ranges(net1):
 
 def test_architecture(net1):
     config = transform_net_config(net1)
-    assert config == {"n_styles": 1, "width": 8, "upsample": "resize_conv"}
+    assert config == {"n_styles": 1, "width": 8, "upsample": "resize_conv", "padding": "reflect"}
     kernels = {l.name: l.kernel_size for l in net1.layers if isinstance(l, keras.layers.Conv2D)}
     assert kernels["in_conv"] == (9, 9) and kernels["out_conv"] == (9, 9)
     assert [l.strides for l in net1.layers if l.name.startswith("down")  and hasattr(l, "strides")] == [(2, 2), (2, 2)]
@@ -93,9 +93,29 @@ def test_stylize_does_not_retrace(net1):
     assert run.experimental_get_tracing_count() == before
 
 
+def test_reflection_padding_option(tmp_path):
+    from kerasviz.faststyle.network import ReflectionPad
+
+    zero = build_transform_net(2, width=4, padding="zero")
+    mirror = build_transform_net(2, width=4)  # reflection is the default for new networks
+    assert transform_net_config(zero)["padding"] == "zero" and transform_net_config(mirror)["padding"] == "reflect"
+    assert not any(isinstance(l, ReflectionPad) for l in zero.layers)
+    assert {l.padding for l in mirror.layers if isinstance(l, keras.layers.Conv2D)} == {"valid"}
+    mirror.save(tmp_path / "m.keras")  # the option is in the saved graph: the network rebuilds as trained
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert transform_net_config(loaded)["padding"] == "reflect"
+    x = {"images": _images(2, 4, 4), "style_weights": np.eye(2, dtype=np.float32)}  # 4x4: the 1x1 bottleneck pads too
+    np.testing.assert_allclose(loaded(x).numpy(), mirror(x).numpy(), atol=1e-4)
+    # a flat grey image stays flat (up to the padding's own border) only with mirrored borders
+    flat = {"images": np.full((1, 32, 32, 3), 100, np.float32), "style_weights": np.eye(2, dtype=np.float32)[:1]}
+    assert np.ptp(mirror(flat).numpy()) < 1e-3 < np.ptp(zero(flat).numpy())
+    assert transform_net_config(extract_style(mirror, 1))["padding"] == "reflect"
+
+
 # -- exceptions ------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    "kwargs", [dict(n_styles=0), dict(n_styles=1.5), dict(width=0), dict(width=True), dict(upsample="bilinear")]
+    "kwargs", [dict(n_styles=0), dict(n_styles=1.5), dict(width=0), dict(width=True), dict(upsample="bilinear"),
+               dict(padding="same")]
 )
 def test_bad_build_arguments(kwargs):
     with pytest.raises(ParameterError):

@@ -33,7 +33,9 @@ def uninterrupted(lite0, contents, styles, tmp_path_factory):
 def test_training_lowers_the_perceptual_loss(uninterrupted):
     losses = [h["loss"] for h in uninterrupted.history]
     assert [h["step"] for h in uninterrupted.history] == [1, 2, 3, 4, 5, 6]
-    assert losses[-1] < 0.8 * losses[0], losses  # measured: 125 -> 91 (0.73) in 6 steps at lr 1e-2
+    # measured in 6 steps at lr 1e-2: 125 -> 107 (0.85) with reflection padding, the default since
+    # the padding option (125 -> 91, 0.73, with zero padding); single-batch losses, so noisy
+    assert losses[-1] < 0.9 * losses[0], losses
     assert uninterrupted.step == 6 and uninterrupted.start_step == 0
     assert uninterrupted.checkpoint.endswith("ckpt-6")
 
