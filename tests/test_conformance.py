@@ -9,15 +9,17 @@ TensorFlow / Keras traceback, a wrong shape, NaN) fails the cell.
   small ViT).
 - Techniques (`TECHNIQUES`): name -> `run(case)`, which calls the technique and asserts on its
   result. To add a column, add one entry (and, where it must refuse, an `ALLOWED` entry).
-- The default run covers `FAST_MODELS` (3 Applications families and the zoo); the whole matrix is
-  `@pytest.mark.slow` (`pytest -m slow tests/test_conformance.py`).
-- README compatibility table: `KERASVIZ_CONFORMANCE_TABLE=table.md python -m pytest -m "slow or
-  not slow" tests/test_conformance.py` writes the cells that ran as a Markdown table
-  (ok / refused, with the reasons as footnotes).
+- The default run covers every technique on the zoo and `FAST_TECHNIQUES` on `FAST_FAMILIES`;
+  the rest of the matrix is `@pytest.mark.slow` (`pytest -m slow tests/test_conformance.py`).
+- README compatibility table: `KERASVIZ_CONFORMANCE_TABLE=results.json python -m pytest -m "slow
+  or not slow" tests/test_conformance.py` merges the cells that ran into `results.json` (model,
+  technique, `null` or the refusal's reason); `python scripts/compatibility_table.py
+  results.json` prints the Markdown table for README.md's "Any model" section.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from dataclasses import dataclass
@@ -93,7 +95,11 @@ ZOO: Dict[str, Tuple[Callable[[], Any], int]] = {
 }
 
 MODELS = {**APPLICATIONS, **ZOO}
-FAST_MODELS = ("VGG16", "MobileNetV3Small", "EfficientNetB0", *ZOO)
+#: The default (per-commit) run: every technique on the zoo, and a few techniques (one per
+#: mechanism: graph walk, gradients, layer gradients, optimization at another size) on three
+#: Applications families (plain CNN, keras.ops nodes + SE gates, SE blocks). The rest is slow.
+FAST_FAMILIES = ("VGG16", "MobileNetV3Small", "EfficientNetB0")
+FAST_TECHNIQUES = ("features", "saliency", "gradcam", "visualize_class")
 
 
 # ------------------------------------------------------------------------------------------
@@ -467,51 +473,38 @@ def _run_cell(model_name: str, technique: str) -> Optional[str]:
     return None
 
 
-def _markdown_table() -> str:
-    """The cells that ran as a Markdown table: models as rows, techniques as columns."""
-    models = [m for m in MODELS if any((m, t) in _RESULTS for t in TECHNIQUES)]
-    reasons: Dict[str, int] = {}
-    lines = [
-        "| model | " + " | ".join(TECHNIQUES) + " |",
-        "|---|" + "---|" * len(TECHNIQUES),
-    ]
-    for model in models:
-        cells = []
-        for technique in TECHNIQUES:
-            if (model, technique) not in _RESULTS:
-                cells.append("")
-            elif _RESULTS[model, technique] is None:
-                cells.append("ok")
-            else:
-                number = reasons.setdefault(_RESULTS[model, technique], len(reasons) + 1)
-                cells.append(f"refused [{number}]")
-        lines.append(f"| {model} | " + " | ".join(cells) + " |")
-    lines.append("")
-    lines.extend(f"[{number}] {reason}" for reason, number in reasons.items())
-    return "\n".join(lines) + "\n"
+def _save_results(path: Path) -> None:
+    """Merge this run's cells into the JSON results file (see scripts/compatibility_table.py)."""
+    cells = json.loads(path.read_text()) if path.exists() else []
+    merged = {(model, technique): reason for model, technique, reason in cells}
+    merged.update(_RESULTS)
+    order = {name: i for i, name in enumerate(MODELS)}
+    rows = sorted(merged.items(), key=lambda item: (order.get(item[0][0], 99), item[0][0]))
+    path.write_text(json.dumps([[m, t, r] for (m, t), r in rows], indent=0) + "\n")
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _write_table():
+def _write_results():
     yield
     path = os.environ.get("KERASVIZ_CONFORMANCE_TABLE")
     if path and _RESULTS:
-        Path(path).write_text(_markdown_table())
+        _save_results(Path(path))
 
 
-def _cells(models) -> list:
-    return [(model, technique) for model in models for technique in TECHNIQUES]
+def _fast(model: str, technique: str) -> bool:
+    return model in ZOO or (model in FAST_FAMILIES and technique in FAST_TECHNIQUES)
 
 
-@pytest.mark.parametrize("model_name, technique", _cells(FAST_MODELS))
+ALL_CELLS = [(model, technique) for model in MODELS for technique in TECHNIQUES]
+
+
+@pytest.mark.parametrize("model_name, technique", [c for c in ALL_CELLS if _fast(*c)])
 def test_conformance(model_name: str, technique: str) -> None:
     _check(model_name, technique)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "model_name, technique", _cells([m for m in MODELS if m not in FAST_MODELS])
-)
+@pytest.mark.parametrize("model_name, technique", [c for c in ALL_CELLS if not _fast(*c)])
 def test_conformance_full_matrix(model_name: str, technique: str) -> None:
     _check(model_name, technique)
 
