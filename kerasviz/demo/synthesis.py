@@ -1,5 +1,6 @@
-"""Synthesis panels: class and feature visualization, fooling / adversarial images, DeepDream,
-feature inversion — all on EfficientNet-Lite0's real weights."""
+"""Synthesis panels: class and feature visualization, fooling / adversarial images (on
+EfficientNet-Lite0's real weights: they need class scores), DeepDream and feature inversion on
+the offline VGG16 (`vgg16_hed`), as in the lecture's figures."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from ..images import image_grid
 from . import DemoContext, Panel
+from .style import hed_backbone
 
 CLASSES = [1, 130, 285, 963]  # goldfish, flamingo, Egyptian cat, pizza
 
@@ -64,23 +66,25 @@ def _adversarial(ctx: DemoContext) -> Tuple[np.ndarray, str]:
 def _deep_dream(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     from ..synthesis import deep_dream
 
+    backbone = hed_backbone(ctx)
     size = 96 if ctx.quick else 224
     photo = ctx.image("chelsea", size)
-    octaves, steps = (1, 4) if ctx.quick else (3, 15)
-    dream = deep_dream(ctx.backbone, photo, octaves=octaves, steps=steps, step_size=2.5, seed=ctx.seed)
-    layers = ", ".join(ctx.backbone.dream_layers)
-    return image_grid([photo, dream], tile_size=224), f"layers {layers}; {octaves} octaves x {steps} steps"
+    octaves, steps = (1, 4) if ctx.quick else (3, 12)
+    dream = deep_dream(backbone, photo, octaves=octaves, steps=steps, step_size=1.0, seed=ctx.seed)
+    layers = ", ".join(backbone.dream_layers)
+    return image_grid([photo, dream], tile_size=224), f"vgg16_hed layers {layers}; {octaves} octaves x {steps} steps"
 
 
 def _inversion(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     from ..synthesis import invert_features
 
+    backbone = hed_backbone(ctx)
     size, steps = (48, 20) if ctx.quick else (128, 150)
     photo = ctx.image("chelsea", size)
-    layers = ["block2b_add", "block6d_add"] if ctx.quick else ["block2b_add", "block4c_add", "block6d_add"]
-    images = [photo] + [invert_features(ctx.backbone, photo, layer, steps=steps) for layer in layers]
+    layers = ["block2_conv2", "block4_conv3"] if ctx.quick else ["block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3"]
+    images = [photo] + [invert_features(backbone, photo, layer, steps=steps) for layer in layers]
     grid = image_grid(images, labels=["original"] + layers, tile_size=128)
-    return grid, f"Mahendran & Vedaldi inversion from noise, feature L2 + TV; {size} px, {steps} steps"
+    return grid, f"Mahendran & Vedaldi inversion on vgg16_hed from noise, feature L2 + TV; {size} px, {steps} steps"
 
 
 PANELS = [

@@ -23,10 +23,9 @@ import tensorflow as tf
 
 from ..backbones import Backbone, as_backbone, load_backbone
 from ..errors import ImageError, ParameterError
-from ..features import FeatureModel
 from ..images import as_image_batch, resize_image
 from ..progress import progress_bar
-from ..synthesis.objectives import content, gram_targets, objective_outputs, style, total_variation
+from ..synthesis.perceptual_loss import PerceptualLoss
 from .data import training_dataset
 from .distribute import is_chief, make_strategy, remove_worker_folder, worker_checkpoint_folder
 from .network import build_transform_net, transform_net_config
@@ -132,33 +131,6 @@ def _mixed_precision(value: Optional[bool]) -> bool:
     return bool(value)
 
 
-class _PerceptualLoss:
-    """Per-image content / style / TV losses of stylized images, from one backbone pass."""
-
-    def __init__(self, features: FeatureModel, content_layers, style_layers, grams, weights) -> None:
-        self.features = features
-        self.content = [content(layer, np.zeros((1, 1, 1, 1), np.float32)) for layer in content_layers]
-        self.styles = [style(style_layers, g) for g in grams]  # one objective per style
-        self.tv = total_variation()
-        self.weights = weights  # content, style per style (n,), tv
-
-    def __call__(self, stylized: tf.Tensor, crops: tf.Tensor, style_index: tf.Tensor) -> tf.Tensor:
-        n = tf.shape(stylized)[0]
-        both = self.features(tf.concat([stylized, crops], axis=0))
-        outputs = objective_outputs(None, stylized)
-        outputs.update({name: value[:n] for name, value in both.items()})
-        content_loss = tf.add_n(
-            [c.apply(outputs, (tf.stop_gradient(both[c.layers[0]][n:]),)) for c in self.content]
-        ) / len(self.content)
-        per_style = tf.stack([s(outputs) for s in self.styles], axis=1)  # (N, n_styles)
-        chosen = tf.one_hot(style_index, len(self.styles))
-        style_loss = tf.reduce_sum(per_style * chosen, axis=1)
-        style_factor = tf.reduce_sum(chosen * self.weights["style"], axis=1)
-        tv_loss = self.tv(outputs)
-        total = self.weights["content"] * content_loss + style_factor * style_loss + self.weights["tv"] * tv_loss
-        return tf.stack([total, content_loss, style_loss, tv_loss], axis=1)  # (N, 4)
-
-
 def train_style_network(
     content_images: Any,
     styles: Any,
@@ -262,10 +234,8 @@ def train_style_network(
     model = load_backbone(backbone) if isinstance(backbone, str) else as_backbone(backbone)
     content_layers = list(content_layers or model.content_layers)
     style_layers = list(style_layers or model.style_layers)
-    features = FeatureModel(model, content_layers + [l for l in style_layers if l not in content_layers],
-                            logits=False, input_shape=(None, None, 3))
-    style_features = FeatureModel(model, style_layers, logits=False, input_shape=(None, None, 3))
-    grams = [gram_targets(style_features, image) for image in style_images]  # once per style
+    loss_fn = PerceptualLoss(model, content_layers, style_layers, style_images, content_weight=weights["content"],
+                             style_weights=weights["style"], tv_weight=weights["tv"])  # Gram targets once per style
 
     keras.utils.set_random_seed(seed)
     policy = keras.mixed_precision.dtype_policy()
@@ -296,7 +266,6 @@ def train_style_network(
     del dataset  # validated above; each input pipeline builds its own slice from `start`
     iterator = iter(strategy.distribute_datasets_from_function(
         lambda context: training_dataset(content_images, image_size, batch_size, n_styles, start, seed, context)))
-    loss_fn = _PerceptualLoss(features, content_layers, style_layers, grams, weights)
     conditional = n_styles > 1
 
     def replica_step(crops, style_index):

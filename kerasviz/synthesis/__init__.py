@@ -6,6 +6,8 @@ from .adversarial import FoolingReport, adversarial_example, fooling_image
 from .deepdream import deep_dream
 from .inversion import invert_features
 from .optimize import OptimizeResult, optimize
+from .optimizers import Adam, GradientAscent, Optimizer
+from .paintings import PAINTINGS, load_painting
 from .patch_texture import quilt_texture
 from .style_transfer import style_transfer, style_transfer_losses
 from .texture import synthesize_texture
@@ -25,12 +27,16 @@ from .objectives import (
     l2,
     layer_l2,
     neuron,
+    objective,
     objective_outputs,
+    per_image_mean,
     style,
     total_variation,
 )
 
 __all__ = [
+    "PAINTINGS",
+    "load_painting",
     "synthesize_texture",
     "quilt_texture",
     "style_transfer",
@@ -61,7 +67,12 @@ __all__ = [
     "l2",
     "layer_l2",
     "neuron",
+    "objective",
     "objective_outputs",
+    "per_image_mean",
+    "Optimizer",
+    "GradientAscent",
+    "Adam",
     "style",
     "total_variation",
 ]

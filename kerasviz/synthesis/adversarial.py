@@ -17,12 +17,13 @@ import numpy as np
 import tensorflow as tf
 
 from ..backbones import as_backbone
-from ..errors import ParameterError
+from ..checks import check_int, check_number
+from ..errors import ModelError, ParameterError
 from ..features import FeatureModel
 from ..images import as_image_batch
 from ..targets import resolve_target
 from .objectives import class_score
-from .optimize import _integer, _number, optimize
+from .optimize import optimize
 from .parameterization import PixelImage
 
 __all__ = ["fooling_image", "FoolingReport", "adversarial_example"]
@@ -52,11 +53,18 @@ class FoolingReport:
 
 
 def _logits(model: Any, images: np.ndarray) -> np.ndarray:
-    """Logits at the images' own size (the classifier's size, or any for pooling models)."""
+    """Logits at the images' own size, or resized to a fixed-size classifier's (as the engine does)."""
     backbone = as_backbone(model)
+    batch = tf.constant(images, tf.float32)
     shape = None if backbone.input_size == tuple(images.shape[1:3]) else (None, None, 3)
-    features = FeatureModel(backbone, [], logits=True, input_shape=shape)
-    return np.asarray(features(tf.constant(images, tf.float32))["logits"], np.float32)
+    try:
+        features = FeatureModel(backbone, [], logits=True, input_shape=shape)
+    except ModelError:
+        if backbone.input_size is None:
+            raise
+        features = FeatureModel(backbone, [], logits=True, input_shape=None)
+        batch = tf.image.resize(batch, backbone.input_size, "bilinear")
+    return np.asarray(features(batch)["logits"], np.float32)
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -103,9 +111,9 @@ def fooling_image(
     batch, single = as_image_batch(image, name="image")
     backbone = as_backbone(model)
     target = resolve_target(target_class, len(batch), backbone.num_classes)
-    step_size = _number(step_size, "step_size", 0.0, 255.0, open_low=True)
-    max_steps = _integer(max_steps, "max_steps", 1)
-    confidence = _number(confidence, "confidence", 0.0, 1.0, open_low=True)
+    step_size = check_number(step_size, "step_size", low=0.0, high=255.0, open_low=True)
+    max_steps = check_int(max_steps, "max_steps", low=1)
+    confidence = check_number(confidence, "confidence", low=0.0, high=1.0, open_low=True)
     if confidence >= 1.0:
         raise ParameterError(f"`confidence` must be below 1. Received: confidence={confidence!r}")
     original = _logits(backbone, batch).argmax(axis=1)
@@ -188,15 +196,15 @@ def adversarial_example(
     """
     batch, single = as_image_batch(images)
     backbone = as_backbone(model)
-    eps = _number(eps, "eps", 0.0, 255.0, open_low=True)
+    eps = check_number(eps, "eps", low=0.0, high=255.0, open_low=True)
     if method not in ("fgsm", "pgd"):
         raise ParameterError(f"`method` must be 'fgsm' or 'pgd'. Received: method={method!r}")
     if method == "fgsm":
         steps, step_size = 1, eps
     else:
-        steps = _integer(steps, "steps", 1)
-        step_size = eps / 4.0 if step_size is None else _number(step_size, "step_size", 0.0, 255.0, open_low=True)
-    seed = _integer(seed, "seed", 0, 2**31 - 1)
+        steps = check_int(steps, "steps", low=1)
+        step_size = eps / 4.0 if step_size is None else check_number(step_size, "step_size", low=0.0, high=255.0, open_low=True)
+    seed = check_int(seed, "seed", low=0, high=2**31 - 1)
     resolved = resolve_target(target, len(batch), backbone.num_classes, allow_none=True)
     if resolved is None:  # untargeted: lower the log-probability of the current prediction
         objective = -class_score(_logits(backbone, batch).argmax(axis=1), logits=False)

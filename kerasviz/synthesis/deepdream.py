@@ -14,10 +14,11 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 
 from ..backbones import as_backbone
+from ..checks import check_int, check_number
 from ..errors import ParameterError
 from ..images import as_image_batch, resize_image, to_uint8
 from .objectives import layer_l2
-from .optimize import MIN_SIZE, _integer, _number, optimize
+from .optimize import MIN_SIZE, optimize
 
 __all__ = ["deep_dream"]
 
@@ -68,8 +69,8 @@ def deep_dream(
     if not names:
         raise ParameterError(f"Give at least one layer to dream with. Received: layers={layers!r}")
     objective = sum(layer_l2(name) for name in names)
-    octaves = _integer(octaves, "octaves", 1, 16)
-    octave_scale = _number(octave_scale, "octave_scale", 1.0, 8.0, open_low=True)
+    octaves = check_int(octaves, "octaves", low=1, high=16)
+    octave_scale = check_number(octave_scale, "octave_scale", low=1.0, high=8.0, open_low=True)
     height, width = batch.shape[1:3]
     shapes = [
         (int(round(height / octave_scale**k)), int(round(width / octave_scale**k))) for k in reversed(range(octaves))

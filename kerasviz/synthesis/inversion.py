@@ -14,8 +14,9 @@ import numpy as np
 
 from ..backbones import as_backbone
 from ..images import as_image_batch, to_uint8
-from .objectives import _layer_name, content, content_targets, total_variation
-from .optimize import _integer, _number, optimize
+from ..checks import check_int, check_number
+from .objectives import content, content_targets, layer_argument, total_variation
+from .optimize import optimize
 
 __all__ = ["invert_features"]
 
@@ -61,9 +62,9 @@ def invert_features(
     """
     batch, _ = as_image_batch(image, name="image")
     backbone = as_backbone(model)
-    layer = _layer_name(layer)
-    tv_weight = _number(tv_weight, "tv_weight", 0.0)
-    steps = _integer(steps, "steps", 1)
+    layer = layer_argument(layer)
+    tv_weight = check_number(tv_weight, "tv_weight", low=0.0)
+    steps = check_int(steps, "steps", low=1)
     target = content_targets(backbone, batch, [layer])[layer]
     scale = float(np.mean(np.square(target)))
     objective = -(content(layer, target) / max(scale, 1e-12))

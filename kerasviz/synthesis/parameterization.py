@@ -80,7 +80,11 @@ class Parameterization:
     Attributes:
         variables: List of `tf.Variable` the optimizer changes.
         shape: `(N, H, W)` of the rendered batch.
+        default_step_size: The engine's step size when none is given, in this
+            parameterization's units (0.05 for the smooth parameterizations).
     """
+
+    default_step_size = 0.05
 
     def __init__(self, images: Any = None, *, shape: Optional[Sequence[int]] = None, seed: Optional[int] = None,
                  noise: float = 0.01) -> None:
@@ -155,6 +159,9 @@ class Parameterization:
 
 class PixelImage(Parameterization):
     """The pixels themselves, clipped to per-pixel bounds after every step."""
+
+    #: One pixel level of mean |change| per step with normalized gradients.
+    default_step_size = 1.0
 
     def __init__(
         self,

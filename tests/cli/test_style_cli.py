@@ -19,7 +19,7 @@ def test_style_transfer_end_to_end(tmp_path, capsys):
     content = save_image(tmp_path / "cat.png", sample_image("chelsea", size=64))
     style = save_image(tmp_path / "coffee.png", sample_image("coffee", size=64))
     out = tmp_path / "stylized.png"
-    args = ["--no-progress", "style-transfer", str(content), str(style), str(style), "--steps", "2",
+    args = ["--no-progress", "style-transfer", str(content), str(style), str(style), "--steps", "2", "--size", "64",
             "--style-weights", "0.5", "0.5", "--backbone", "efficientnet_lite0", "--out", str(out)]
     assert main(args) == 0
     assert load_image(out).shape == (64, 64, 3)
@@ -28,11 +28,42 @@ def test_style_transfer_end_to_end(tmp_path, capsys):
     assert "style_weights" in capsys.readouterr().err
 
 
-def test_auto_backbone_falls_back_to_lite0_without_vgg_weights(tmp_path, monkeypatch, capsys):
+def test_auto_backbone_falls_back_to_vgg16_hed_without_vgg_weights(tmp_path, monkeypatch, capsys):
     import kerasviz.cli.style as style_cli
 
     monkeypatch.setattr(style_cli, "keras_models_dir", lambda: tmp_path / "no_weights_here")
     example = save_image(tmp_path / "gravel.png", sample_image("gravel", size=48))
     out = tmp_path / "auto.png"
     assert main(["--no-progress", "texture", str(example), "--size", "40", "--steps", "1", "--out", str(out)]) == 0
-    assert "using efficientnet_lite0" in capsys.readouterr().out
+    assert "using vgg16_hed" in capsys.readouterr().out
+
+
+def test_out_has_the_o_alias_and_every_flag_has_help(tmp_path):
+    import argparse
+
+    from kerasviz.cli import style as style_cli
+    from kerasviz.cli import synthesis as synthesis_cli
+
+    parser = argparse.ArgumentParser()
+    subparsers = parser.add_subparsers()
+    style_cli.register(subparsers)
+    synthesis_cli.register(subparsers)
+    for name, sub in subparsers.choices.items():
+        out = [a for a in sub._actions if a.dest == "out"]
+        assert out and "-o" in out[0].option_strings and "--out" in out[0].option_strings, name
+        missing = [a.option_strings or a.dest for a in sub._actions if not a.help and a.dest != "help"]
+        assert not missing, (name, missing)
+    example = save_image(tmp_path / "brick.png", sample_image("brick", size=64))
+    out = tmp_path / "alias.png"
+    assert main(["--no-progress", "texture", str(example), "--method", "patch", "--size", "70", "-o", str(out)]) == 0
+    assert load_image(out).shape == (70, 70, 3)
+
+
+def test_stylize_has_one_owner():
+    import argparse
+
+    from kerasviz.cli import style as style_cli
+
+    subparsers = argparse.ArgumentParser().add_subparsers()
+    style_cli.register(subparsers)
+    assert set(subparsers.choices) == {"texture", "style-transfer"}  # stylize: cli/faststyle.py

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from kerasviz.errors import LayerNotFoundError, ModelError, ParameterError, TargetError
+from kerasviz.errors import LayerNotFoundError, ParameterError, TargetError
 from kerasviz.synthesis import objectives as ob
 from kerasviz.synthesis.optimize import Transforms, optimize
 from kerasviz.synthesis.parameterization import PixelImage
@@ -129,12 +129,17 @@ def test_bad_objectives(lite0):
         optimize(lite0, ob.channel(LAYER, [1, 2]), size=32, steps=1, tile_size=16)
 
 
-def test_size_the_model_cannot_run_is_a_model_error():
+def test_fixed_size_model_is_resized_inside_the_step():
+    """Issue 12: a Flatten -> Dense classifier scores images of any size, resized to its own
+    input size inside the compiled step (the gradient flows through the resize)."""
     inputs = keras.Input((32, 32, 3))
     x = keras.layers.Conv2D(4, 3, name="conv")(inputs)
     x = keras.layers.Flatten()(x)
     model = keras.Model(inputs, keras.layers.Dense(3)(x))
-    with pytest.raises(ModelError):
-        optimize(model, ob.class_score(1), size=48, steps=1)
+    result = optimize(model, ob.class_score(1), size=48, steps=8, seed=0, transforms=None)
+    assert result.images.shape == (1, 48, 48, 3)
+    assert result.history[-1, 0] > result.history[0, 0]  # the class score rises
+    again = optimize(model, ob.class_score(2), size=64, steps=2, seed=1, transforms=None)
+    assert again.function is result.function and result.function.experimental_get_tracing_count() == 1
     result = optimize(model, ob.channel("conv", 1), size=48, steps=2)  # convolutional part runs at any size
     assert result.images.shape == (1, 48, 48, 3)

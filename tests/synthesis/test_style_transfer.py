@@ -11,12 +11,23 @@ from kerasviz.backbones import Backbone
 from kerasviz.errors import ImageError, LayerNotFoundError, ModelError, ParameterError
 from kerasviz.features import FeatureModel
 from kerasviz.images import resize_image, sample_image
+from kerasviz.synthesis.engine import bind, value_and_gradient, value_and_gradient_function
 from kerasviz.synthesis.style_transfer import (
-    StyleProblem,
     resolve_feature_transform,
+    style_losses_for,
     style_transfer,
     style_transfer_losses,
+    weighted_loss,
 )
+
+
+def compiled_loss(backbone, content, styles, c_layers, s_layers, weights=(1.0, 1000.0, 30.0)):
+    """The loss style_transfer minimizes and its cached compiled value-and-gradient function."""
+    blend = np.full(len(styles), 1.0 / len(styles))
+    transform = resolve_feature_transform(backbone)
+    parts = style_losses_for(backbone, content, styles, blend, c_layers, s_layers, transform, 3.0)
+    loss = weighted_loss(parts, weights, transform, 3.0)
+    return loss, value_and_gradient_function(bind(backbone, loss), loss)
 
 
 @pytest.fixture(scope="module")
@@ -103,10 +114,9 @@ def test_one_backbone_pass_per_step(counted, content, style):
     few, more = images_seen(12), images_seen(24)
     assert more - few == 12  # one image per extra step (the keras-io recipe: 36)
     assert few <= 2 + 12 + 1  # targets once (content + style), at most one extra size check
-    problem = StyleProblem.get(backbone, ["conv2"], ["conv1", "conv2"], "softmax")
-    values = problem.values_of(problem.targets(content, [style, style[:64]], np.array([0.5, 0.5]), 1.0))
+    loss, _ = compiled_loss(backbone, content, [style, style[:64]], ["conv2"], ["conv1", "conv2"])
     counter.seen.assign(0)
-    problem.value_and_gradient(tf.constant(content[None]), values, tf.ones(3), tf.constant(1.0))
+    value_and_gradient(bind(backbone, loss), loss, tf.constant(content[None]))
     assert int(counter.seen.numpy()) == 1
 
 
@@ -114,10 +124,11 @@ def test_no_retrace_for_new_images_and_sizes(counted, content, style):
     backbone, _ = counted
     layers = dict(content_layers=["conv2"], style_layers=["conv1"])
     style_transfer(backbone, content, style, steps=2, **layers)
-    problem = StyleProblem.get(backbone, ["conv2"], ["conv1"], "softmax")
-    traces = problem.value_and_gradient.experimental_get_tracing_count()
+    _, function = compiled_loss(backbone, content, [style], ["conv2"], ["conv1"])
+    traces = function.experimental_get_tracing_count()
+    assert traces >= 1
     style_transfer(backbone, content[:64, :80], [style, content], style_weights=[0.3, 0.7], steps=2, **layers)
-    assert problem.value_and_gradient.experimental_get_tracing_count() == traces
+    assert function.experimental_get_tracing_count() == traces
 
 
 def test_style_blend_with_one_hot_weights_equals_single_style(counted, content, style):
@@ -154,11 +165,20 @@ def test_preserve_color_keeps_the_stylized_luminance(counted, content, style):
     assert abs(luminance(kept).std() - luminance(content).std()) < 3.0
 
 
-def test_feature_transform_rule(lite0):
+def test_feature_transform_rule_never_reads_the_name(lite0):
+    """The transform is a property of the backbone (or of its architecture), never of its name."""
     assert resolve_feature_transform(lite0, "auto") == "softmax"
-    vgg_like = Backbone(model=lite0.model, name="vgg19", input_size=None)
-    assert resolve_feature_transform(vgg_like, "auto") is None
-    assert resolve_feature_transform(vgg_like, "softmax") == "softmax"
+    named_vgg = Backbone(model=lite0.model, name="vgg19", input_size=None)  # a residual net named vgg19
+    assert resolve_feature_transform(named_vgg, "auto") == "softmax"
+    assert resolve_feature_transform(named_vgg, None) is None
+    chosen = Backbone(model=lite0.model, name="anything", input_size=None, feature_transform=None)
+    assert resolve_feature_transform(chosen, "auto") is None
+    assert resolve_feature_transform(chosen, "softmax") == "softmax"
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(4, 3, activation="relu", name="c1")(inputs)
+    x = keras.layers.Conv2D(4, 3, activation="relu", name="c2")(keras.layers.MaxPooling2D()(x))
+    plain = Backbone.from_model(keras.Model(inputs, keras.layers.Dense(3)(keras.layers.GlobalAveragePooling2D()(x))), name="not_vgg")
+    assert resolve_feature_transform(plain, "auto") is None  # a plain stack of convolutions, as VGG
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from kerasviz.errors import LayerNotFoundError, ModelError, ParameterError, TargetError
+from kerasviz.errors import LayerNotFoundError, ParameterError, TargetError
 from kerasviz.synthesis import objectives as ob
 from kerasviz.synthesis.visualize import visualize_class, visualize_feature
 
@@ -62,11 +62,12 @@ def test_bad_input(lite0, call, error):
         call(lite0)
 
 
-def test_model_that_cannot_run_at_the_size():
+def test_fixed_size_model_runs_at_another_size():
     import keras
 
     inputs = keras.Input((32, 32, 3))
     x = keras.layers.Flatten()(keras.layers.Conv2D(2, 3)(inputs))
     model = keras.Model(inputs, keras.layers.Dense(4)(x))
-    with pytest.raises(ModelError):
-        visualize_class(model, 1, size=40, steps=1)
+    assert visualize_class(model, 1, size=40, steps=1).shape == (40, 40, 3)
+    with pytest.raises(ParameterError, match="Unknown options"):
+        visualize_class(model, 1, size=40, steps=1, no_such_option=3)

@@ -1,0 +1,45 @@
+"""Public-domain painting styles shipped with kerasviz (`kerasviz/data/styles`, provenance in its
+README), for style transfer without any download."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Optional, Tuple, Union
+
+import numpy as np
+from PIL import Image
+
+from ..checks import check_choice, check_size
+
+__all__ = ["PAINTINGS", "load_painting"]
+
+#: Names accepted by `load_painting`: Van Gogh's Starry Night, Hokusai's Great Wave, Picabia's Udnie.
+PAINTINGS = ("starry_night", "great_wave", "udnie")
+
+
+def load_painting(name: str, size: Optional[Union[int, Tuple[int, int]]] = None) -> np.ndarray:
+    """A shipped painting as RGB pixels (longer side 400 px unless resized).
+
+    Args:
+        name: One of `PAINTINGS`.
+        size: `None` (as shipped), an int for the longer side (aspect kept), or `(height, width)`.
+
+    Returns:
+        uint8 `(H, W, 3)` pixels.
+
+    Raises:
+        ParameterError: Unknown name or a bad size.
+    """
+    check_choice(name, "name", PAINTINGS)
+    with resources.files("kerasviz.data").joinpath("styles", f"{name}.jpg").open("rb") as file:
+        image = Image.open(file).convert("RGB")
+        image.load()
+    if size is not None:
+        if isinstance(size, int) and not isinstance(size, bool):
+            scale = check_size(size, "size")[0] / max(image.size)
+            target = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        else:
+            height, width = check_size(size, "size")
+            target = (width, height)
+        image = image.resize(target, Image.LANCZOS)
+    return np.asarray(image, np.uint8)
