@@ -121,7 +121,8 @@ def _map_layer(case: Case) -> str:
             return name
     # No default (a subclassed model): name a convolution as a user would, so the technique
     # itself must refuse clearly.
-    convs = [l.name for l in getattr(case.model, "layers", []) if isinstance(l, keras.layers.Conv2D)]
+    layers = getattr(case.model, "layers", [])
+    convs = [layer.name for layer in layers if isinstance(layer, keras.layers.Conv2D)]
     if convs:
         return convs[-1]
     raise AssertionError(f"{case.name} has no feature-map layer to test with")
@@ -533,7 +534,7 @@ def test_vit_default_gradcam_layer_feeds_the_last_attention(zoo_vit, zoo_digits)
     """
     from kerasviz.backbones.defaults import last_attention_input
 
-    attention = [l for l in zoo_vit.layers if isinstance(l, keras.layers.MultiHeadAttention)]
+    attention = [x for x in zoo_vit.layers if isinstance(x, keras.layers.MultiHeadAttention)]
     query_producer = attention[-1].input[0]._keras_history.operation.name  # from Keras' graph
     backbone = as_backbone(zoo_vit)
     assert backbone.gradcam_layer == query_producer == "block1_norm1"
