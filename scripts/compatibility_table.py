@@ -9,8 +9,9 @@ Regenerate:
 
 `results.json` is a list of `[model, technique, reason]` (reason `null` when the cell worked,
 else the allowed refusal's justification from `ALLOWED` in the test); runs merge into it. A
-table cell is "ok" when every technique of the family worked on the model, "ok except N" with a
-footnote listing the refusals, "no" when every technique refused, and blank when the
+table cell is "ok" when every technique of the family worked on the model, "ok except" naming
+the refused techniques (or "only" naming those that worked), "refused" when every technique refused (footnotes give the reasons,
+from the test's `ALLOWED`), and blank when the
 conformance test did not run that cell (e.g. only the default, non-slow part ran).
 """
 
@@ -73,12 +74,14 @@ def family_cell(
     refused = [t for t in ran if results[model, t] is not None]
     if not refused:
         return "ok" if len(ran) == len(techniques) else f"ok ({len(ran)}/{len(techniques)} run)"
-    marks = []
-    for technique in refused:
-        note = f"`{technique}`: {results[model, technique]}"
-        marks.append(str(notes.setdefault(note, len(notes) + 1)))
-    head = "no" if len(refused) == len(ran) else f"ok except {len(refused)}"
-    return f"{head} [{', '.join(marks)}]"
+    marks = sorted({notes.setdefault(results[model, t], len(notes) + 1) for t in refused})
+    refs = ", ".join(f"[{mark}]" for mark in marks)
+    if len(refused) == len(ran):
+        return f"refused {refs}"
+    worked = [t for t in ran if t not in refused]
+    if len(worked) < len(refused):
+        return "only " + ", ".join(f"`{t}`" for t in worked) + f"; others refused {refs}"
+    return "ok except " + ", ".join(f"`{t}`" for t in refused) + f" {refs}"
 
 
 def markdown_table(cells: List[List[Optional[str]]]) -> str:
@@ -104,7 +107,7 @@ def markdown_table(cells: List[List[Optional[str]]]) -> str:
         row = [family_cell(results, model, techniques, notes) for techniques in FAMILIES.values()]
         lines.append(f"| {ZOO_NAMES.get(model, model)} | " + " | ".join(row) + " |")
     lines.append("")
-    lines.extend(f"{number}. {note}" for note, number in notes.items())
+    lines.extend(f"[{number}] {note}  " for note, number in notes.items())
     return "\n".join(lines) + "\n"
 
 

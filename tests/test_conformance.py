@@ -460,6 +460,9 @@ def _case(name: str) -> Case:
 def _check(model_name: str, technique: str) -> Optional[str]:
     """Run one cell; returns None when it worked, or the allowed refusal's reason."""
     _RESULTS[model_name, technique] = _run_cell(model_name, technique)
+    path = os.environ.get("KERASVIZ_CONFORMANCE_TABLE")
+    if path:  # after every cell, so an interrupted run of the slow matrix keeps what it measured
+        _save_results(Path(path))
     return _RESULTS[model_name, technique]
 
 
@@ -488,14 +491,6 @@ def _save_results(path: Path) -> None:
     order = {name: i for i, name in enumerate(MODELS)}
     rows = sorted(merged.items(), key=lambda item: (order.get(item[0][0], 99), item[0][0]))
     path.write_text(json.dumps([[m, t, r] for (m, t), r in rows], indent=0) + "\n")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _write_results():
-    yield
-    path = os.environ.get("KERASVIZ_CONFORMANCE_TABLE")
-    if path and _RESULTS:
-        _save_results(Path(path))
 
 
 def _fast(model: str, technique: str) -> bool:
