@@ -5,7 +5,7 @@ Regenerate:
 
     KERASVIZ_CONFORMANCE_TABLE=results.json python -m pytest -m "slow or not slow" \\
         tests/test_conformance.py
-    python scripts/compatibility_table.py results.json
+    python scripts/compatibility_table.py results.json --readme README.md
 
 `results.json` is a list of `[model, technique, reason]` (reason `null` when the cell worked,
 else the allowed refusal's justification from `ALLOWED` in the test); runs merge into it. A
@@ -111,12 +111,33 @@ def markdown_table(cells: List[List[Optional[str]]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+START, END = "<!-- compatibility table -->\n", "<!-- /compatibility table -->\n"
+
+
+def replace_table(readme: str, table: str) -> str:
+    """README text with the table between the `<!-- compatibility table -->` markers replaced.
+
+    Raises:
+        SystemExit: The markers are missing.
+    """
+    if START not in readme or END not in readme:
+        raise SystemExit(f"README has no {START.strip()} ... {END.strip()} block")
+    head, rest = readme.split(START, 1)
+    _, tail = rest.split(END, 1)
+    return head + START + table + END + tail
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
-    """Print the table for a results file."""
+    """Print the table for a results file, or write it into README.md (`--readme`)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", type=Path, help="JSON written by tests/test_conformance.py")
+    parser.add_argument("--readme", type=Path, help="write the table into this README.md")
     args = parser.parse_args(argv)
-    print(markdown_table(json.loads(args.results.read_text())), end="")
+    table = markdown_table(json.loads(args.results.read_text()))
+    if args.readme is None:
+        print(table, end="")
+    else:
+        args.readme.write_text(replace_table(args.readme.read_text(), table))
 
 
 if __name__ == "__main__":
