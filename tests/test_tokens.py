@@ -52,7 +52,7 @@ def test_zoo_vit_learns_digits_and_exposes_token_layers(zoo_vit, zoo_digits):
     accuracy = (zoo_vit.predict(held_out, verbose=0).argmax(1) == labels[1400:]).mean()
     assert accuracy > 0.4, accuracy  # chance is 0.1; measured about 0.6-0.7
     backbone = as_backbone(zoo_vit)
-    assert backbone.gradcam_layer == "final_norm" and backbone.has_classifier
+    assert backbone.gradcam_layer == "block1_norm1" and backbone.has_classifier  # last attention input
     shape = zoo_vit.get_layer("block0_add1").output.shape
     assert token_grid(shape) == TokenGrid(8, 8, 1)
     assert masks[1400:].mean() < 0.5  # an empty border around every digit

@@ -12,7 +12,7 @@ from ..compiled import cached
 from ..errors import ModelError
 from ..features import LOGITS, is_graph_model, trace_model
 from ..graph import nodes_by_name
-from ..spatial_path import SpatialTrace, spatial_taps
+from ..spatial_path import SpatialTrace, spatial_taps, tensors_in
 from ..tokens import MAX_SKIP_TOKENS
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "feature_map_layers",
     "functional_wrapper",
     "is_classifier_output",
+    "last_attention_input",
     "token_layers",
 ]
 
@@ -167,6 +168,42 @@ def token_layers(model: keras.Model, trace: Optional[SpatialTrace] = None) -> Li
     ]
 
 
+def last_attention_input(model: keras.Model, candidates: Sequence[str]) -> Optional[str]:
+    """The token layer feeding the model's last `keras.layers.MultiHeadAttention` (its query).
+
+    Grad-CAM on a vision transformer needs patch tokens whose gradient still reaches the class
+    score: after the last attention only the class token flows on to the head, so layers behind
+    it (the final norm) give all-zero maps. The input of the last attention block is the usual
+    choice (pytorch-grad-cam uses `blocks[-1].norm1`). Found from the graph, never from names.
+
+    Args:
+        model: A graph model (pixels in).
+        candidates: Addressable token layer names (`token_layers(model)`); the answer is one
+            of them.
+
+    Returns:
+        The name of the node whose output is the last attention layer's query, or `None` when
+        the model has no `MultiHeadAttention` or that tensor is not one of `candidates`.
+    """
+    if not candidates or not is_graph_model(model):
+        return None
+    queries: List[Any] = []
+
+    def record(node, *args, **kwargs):
+        if isinstance(node, keras.layers.MultiHeadAttention):
+            query = kwargs.get("query", next(tensors_in(args), None))
+            if query is not None:
+                queries.append(query)
+        return node(*args, **kwargs)
+
+    trace = spatial_taps(model, call_layer=record)
+    if not queries:
+        return None
+    wanted = id(queries[-1])
+    names = [name for name in candidates if id(trace.all_taps.get(name)) == wanted]
+    return names[0] if names else None
+
+
 def _spread(names: Sequence[str], count: int) -> List[str]:
     if len(names) <= count:
         return list(names)
@@ -181,8 +218,9 @@ def default_layers(model: keras.Model) -> Dict[str, Any]:
         model: The Backbone's model (pixels in).
 
     Returns:
-        `gradcam_layer` (last feature map; for a vision transformer its last token layer, see
-        `token_layers`), `content_layers`, `style_layers` (spread over the
+        `gradcam_layer` (last feature map; for a vision transformer the token layer feeding
+        its last attention block, see `last_attention_input`, else its last token layer),
+        `content_layers`, `style_layers` (spread over the
         convolutions), `dream_layers`, `first_conv_layer`; `None` / empty where the model has no
         addressable feature map (e.g. a subclassed model).
     """
@@ -191,8 +229,10 @@ def default_layers(model: keras.Model) -> Dict[str, Any]:
     nodes = nodes_by_name(model) if maps else {}
     convs = [n for n in maps if isinstance(nodes.get(n), keras.layers.Conv2D)]
     tokens = token_layers(model, trace)
+    attention_input = last_attention_input(model, tokens)
+    gradcam_layer = attention_input or (tokens[-1] if tokens else maps[-1] if maps else None)
     return dict(
-        gradcam_layer=tokens[-1] if tokens else maps[-1] if maps else None,
+        gradcam_layer=gradcam_layer,
         content_layers=_spread(maps, 3)[1:2],
         style_layers=_spread(convs or maps, 5),
         dream_layers=_spread(maps, 4)[2:3],

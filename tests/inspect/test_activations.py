@@ -87,4 +87,4 @@ def test_activation_maps_on_token_layers(vit):
     np.testing.assert_allclose(given[0], maps[1], rtol=1e-5, atol=1e-5)
     with pytest.raises(ModelError, match="skipped tokens"):
         activation_maps(vit, image, "block1_add2", token_grid=(8, 8), skip_tokens=0)
-    assert as_backbone(vit).gradcam_layer == "final_norm"
+    assert as_backbone(vit).gradcam_layer == "block1_norm1"  # the last attention's input
