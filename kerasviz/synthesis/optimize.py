@@ -204,7 +204,8 @@ def optimize(
                         values, first, second, constants, objective_values, tf.constant(active),
                         tf.constant(n, tf.int32), tf.constant(t, tf.int32), numbers, hyper, seed_tensor,
                     )
-                except tf.errors.InvalidArgumentError as error:  # e.g. a feature map smaller than a kernel
+                except (tf.errors.InvalidArgumentError, tf.errors.AbortedError) as error:
+                    # a feature map smaller than a kernel; oneDNN aborts on tiny pooling / depthwise maps
                     raise _size_error(error, octave_size, backbone) from None
                 history.append(scores.numpy())
                 done_steps += (active > 0) * n
