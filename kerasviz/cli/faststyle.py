@@ -96,6 +96,8 @@ def _run_training(args: argparse.Namespace) -> int:
         strategy=strategy,
         seed=args.seed,
         augment=args.augment,
+        normalized_loss=args.normalized_loss,
+        style_size=args.style_size,
     )
     last = result.history[-1] if result.history else {}
     print(f"trained {result.step} steps (from {result.start_step}); last losses: "
@@ -155,6 +157,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights and of the crops (default: %(default)s)")
     parser.add_argument("--augment", action="store_true",
                         help="random scales (1-2x) and left-right flips of the content crops")
+    parser.add_argument("--style-size", type=int, default=None,
+                        help="shorter side of the style images, which sets the stroke size (default: --image-size)")
+    parser.add_argument("--normalized-loss", action="store_true",
+                        help="divide each loss layer's error by its target's mean square, so weights do not depend on the backbone's feature scale")
     parser.add_argument("--save", default=None, help="write the trained network as a .keras file")
     parser.add_argument("--export", default=None, help="export a SavedModel version under this base path")
     add_backbone_arguments(parser)

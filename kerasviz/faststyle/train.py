@@ -10,7 +10,6 @@ content targets come from the same backbone pass as the stylized images' feature
 from __future__ import annotations
 
 import json
-import math
 import numbers
 import os
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..backbones import Backbone, as_backbone, load_backbone
+from ..checks import check_bool, check_int, check_number
 from ..errors import ImageError, ParameterError
 from ..images import as_image_batch, resize_image
 from ..progress import progress_bar
@@ -58,20 +58,6 @@ class TrainingResult:
     checkpoint: Optional[str] = None
 
 
-def _positive_int(value: Any, name: str, low: int = 1) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ParameterError(f"`{name}` must be an integer >= {low}. Received: {name}={value!r}")
-    return int(value)
-
-
-def _weight(value: Any, name: str, positive: bool = False) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ParameterError(f"`{name}` must be a finite number. Received: {name}={value!r}")
-    if value < 0 or (positive and value == 0):
-        raise ParameterError(f"`{name}` must be {'> 0' if positive else '>= 0'}. Received: {name}={value!r}")
-    return float(value)
-
-
 def _style_images(styles: Any, size: int) -> List[np.ndarray]:
     """Each style image, resized so its shorter side is `size`."""
     if isinstance(styles, (str, os.PathLike)) or (hasattr(styles, "ndim") and styles.ndim == 3):
@@ -98,13 +84,13 @@ def _style_images(styles: Any, size: int) -> List[np.ndarray]:
 
 def _style_weights(style_weight: Any, n_styles: int) -> np.ndarray:
     if isinstance(style_weight, numbers.Real) and not isinstance(style_weight, (bool, np.bool_)):
-        return np.full(n_styles, _weight(style_weight, "style_weight"), np.float32)
+        return np.full(n_styles, check_number(style_weight, "style_weight", low=0.0), np.float32)
     values = list(np.asarray(style_weight, dtype=object).reshape(-1))
     if len(values) != n_styles:
         raise ParameterError(
             f"`style_weight` is one number or one per style ({n_styles} styles). Received: style_weight={style_weight!r}"
         )
-    return np.array([_weight(v, "style_weight") for v in values], np.float32)
+    return np.array([check_number(v, "style_weight", low=0.0) for v in values], np.float32)
 
 
 def _check_config(checkpoint_dir: Path, config: Dict[str, Any], chief: bool = True) -> None:
@@ -155,6 +141,8 @@ def train_style_network(
     seed: int = 0,
     progress: Optional[bool] = None,
     augment: bool = False,
+    normalized_loss: bool = False,
+    style_size: Optional[int] = None,
 ) -> TrainingResult:
     """Train a transform network for one or several styles (resuming from a checkpoint if any).
 
@@ -164,7 +152,7 @@ def train_style_network(
             of `image_size` and randomly cropped to `image_size²`, shuffled per epoch.
         styles: One style image or a list of them (`(H, W, 3)` arrays in `[0, 255]` or paths);
             several train one conditional-instance-norm network, each image of a batch drawing
-            a style at random. Style images are resized to a shorter side of `image_size`.
+            a style at random. Style images are resized to a shorter side of `style_size`.
         backbone: Loss network: a backbone name (`"efficientnet_lite0"` works offline;
             `"vgg16"` / `"vgg19"` where their ImageNet weights exist), a `Backbone` or a Keras
             classifier taking pixels.
@@ -200,6 +188,13 @@ def train_style_network(
         progress: Show a progress bar with the losses; `None` uses the global setting.
         augment: Random scales (shorter side in `[image_size, 2 · image_size]`) and left-right
             flips of the content crops (see `training_dataset`).
+        normalized_loss: Divide each loss layer's error by its target's mean square (see
+            `PerceptualLoss(normalized=True)`), so the weights do not depend on the backbone's
+            feature scale (VGG's Caffe-scaled features are ~100× Lite0's).
+        style_size: Shorter side the style images are resized to before their Gram matrices
+            are taken, >= 32 (`None`: `image_size`). It sets the size of the painted strokes:
+            twice the crop size paints strokes as large, relative to the crop, as the
+            painting's own at that size.
 
     Returns:
         A `TrainingResult` (trained `net`, `step`, `start_step`, loss `history`, last
@@ -213,19 +208,20 @@ def train_style_network(
             checkpoint folder of a different network.
         LayerNotFoundError: A content / style layer is not in the backbone.
     """
-    image_size = _positive_int(image_size, "image_size", 32)
-    batch_size = _positive_int(batch_size, "batch_size")
-    steps = _positive_int(steps, "steps")
-    checkpoint_every = _positive_int(checkpoint_every, "checkpoint_every")
-    steps_per_call = _positive_int(steps_per_call, "steps_per_call")
-    seed = _positive_int(seed, "seed", 0)
-    learning_rate = _weight(learning_rate, "learning_rate", positive=True)
-    style_images = _style_images(styles, image_size)
+    image_size = check_int(image_size, "image_size", low=32)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    steps = check_int(steps, "steps", low=1)
+    checkpoint_every = check_int(checkpoint_every, "checkpoint_every", low=1)
+    steps_per_call = check_int(steps_per_call, "steps_per_call", low=1)
+    seed = check_int(seed, "seed", low=0)
+    learning_rate = check_number(learning_rate, "learning_rate", low=0.0, open_low=True)
+    style_size = image_size if style_size is None else check_int(style_size, "style_size", low=32)
+    style_images = _style_images(styles, style_size)
     n_styles = len(style_images)
     weights = {
-        "content": _weight(content_weight, "content_weight"),
+        "content": check_number(content_weight, "content_weight", low=0.0),
         "style": _style_weights(style_weight, n_styles),
-        "tv": _weight(tv_weight, "tv_weight"),
+        "tv": check_number(tv_weight, "tv_weight", low=0.0),
     }
     strategy = make_strategy(strategy) if isinstance(strategy, str) else strategy or tf.distribute.get_strategy()
     if batch_size % strategy.num_replicas_in_sync:
@@ -239,7 +235,8 @@ def train_style_network(
     content_layers = list(content_layers or model.content_layers)
     style_layers = list(style_layers or model.style_layers)
     loss_fn = PerceptualLoss(model, content_layers, style_layers, style_images, content_weight=weights["content"],
-                             style_weights=weights["style"], tv_weight=weights["tv"])  # Gram targets once per style
+                             style_weights=weights["style"], tv_weight=weights["tv"],
+                             normalized=check_bool(normalized_loss, "normalized_loss"))  # Gram targets once per style
 
     keras.utils.set_random_seed(seed)
     policy = keras.mixed_precision.dtype_policy()

@@ -1,10 +1,10 @@
 """Johnson et al.'s perceptual loss for training feed-forward style networks, built from the one
-style-loss module: `content` (features of the content crop, from the same backbone pass), `style`
+style-loss module: `content` (features of the content crop, through the backbone up to the content layers only), `style`
 (Gram targets of each style, computed once by `gram_targets`) and `total_variation`."""
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -15,6 +15,15 @@ from .regularizers import total_variation
 from .style_losses import content, gram_targets, softmax_features, style, transformed
 
 __all__ = ["PerceptualLoss"]
+
+_EPS = 1e-12
+
+
+def _layer_weights(grams: Dict[str, np.ndarray], normalized: bool) -> Optional[List[float]]:
+    """Per-layer weights of one style's Gram loss: `1 / (L · mean(G²))`, or `None` (1 / L)."""
+    if not normalized:
+        return None
+    return [1.0 / (len(grams) * (float(np.mean(np.square(g))) + _EPS)) for g in grams.values()]
 
 
 class PerceptualLoss:
@@ -36,6 +45,7 @@ class PerceptualLoss:
         tv_weight: float,
         feature_transform: Optional[str] = None,
         temperature: float = 3.0,
+        normalized: bool = False,
     ) -> None:
         """Compute each style's Gram targets once and build the loss objectives.
 
@@ -49,17 +59,28 @@ class PerceptualLoss:
             tv_weight: Factor of the total variation (pixels in `[0, 1]`), >= 0.
             feature_transform: `None` (plain features) or `"softmax"` (see `style_losses`).
             temperature: Softmax temperature.
+            normalized: Make every layer count alike, as `style_transfer` does: each style
+                layer's Gram error is divided by its target's mean square (once per style) and
+                the content error by the content crop's mean square feature (per image), so the
+                losses are relative errors (about 1 for a flat grey output) whatever the
+                backbone's feature scale. `False`: raw mean squared errors.
 
         Raises:
             LayerNotFoundError: A layer is not in the model.
         """
         names = list(dict.fromkeys(list(content_layers) + list(style_layers)))
         self.features = FeatureModel(model, names, logits=False, input_shape=(None, None, 3))
+        # the content crops only go as deep as the content layers (e.g. VGG's block2 of 4)
+        self.content_features = FeatureModel(model, list(content_layers), logits=False, input_shape=(None, None, 3))
         options = dict(feature_transform=feature_transform, temperature=temperature)
         grams = [gram_targets(model, image, list(style_layers), **options) for image in styles]
         placeholder = np.zeros((1, 1, 1, 1), np.float32)  # the real target comes from each batch
         self.content = [transformed(content(layer, placeholder), feature_transform, temperature) for layer in content_layers]
-        self.styles = [transformed(style(list(style_layers), g), feature_transform, temperature) for g in grams]
+        self.styles = [
+            transformed(style(list(style_layers), g, _layer_weights(g, normalized)), feature_transform, temperature)
+            for g in grams
+        ]
+        self.normalized = bool(normalized)
         self.tv = total_variation()
         self.transform = feature_transform
         self.temperature = tf.constant(temperature, tf.float32)
@@ -76,18 +97,20 @@ class PerceptualLoss:
         Returns:
             float32 `(N, 4)`: total, content, style, tv per image.
         """
-        n = tf.shape(stylized)[0]
-        both = self.features(tf.concat([stylized, crops], axis=0))
         outputs = objective_outputs(None, stylized)
-        outputs.update({name: value[:n] for name, value in both.items()})
+        outputs.update(self.features(stylized))
+        targets = self.content_features(crops)
         parts = []
         for objective in self.content:
             layer = objective.layers[0]
-            target = both[layer][n:]  # the content crop's features, from the same pass
+            target = targets[layer]
             if self.transform is not None:
                 target = softmax_features(target, self.temperature)
             values = (tf.stop_gradient(target),) if self.transform is None else (self.temperature, tf.stop_gradient(target))
-            parts.append(objective.apply(outputs, values))
+            error = objective.apply(outputs, values)
+            if self.normalized:
+                error = error / (tf.reduce_mean(tf.square(tf.stop_gradient(target)), axis=[1, 2, 3]) + _EPS)
+            parts.append(error)
         content_loss = tf.add_n(parts) / len(parts)
         per_style = tf.stack([s(outputs) for s in self.styles], axis=1)  # (N, n_styles)
         chosen = tf.one_hot(style_index, len(self.styles))

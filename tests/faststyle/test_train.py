@@ -88,6 +88,8 @@ def test_multi_style_rows_train_apart(uninterrupted):
         (dict(content_images=np.full((1, 40, 40, 3), 999.0)), ImageError),
         (dict(mixed_precision=True), ParameterError),
         (dict(style_layers=["no_such_layer"]), LayerNotFoundError),
+        (dict(style_size=16), ParameterError),
+        (dict(style_size=64.5), ParameterError),
     ],
 )
 def test_bad_inputs(lite0, contents, styles, kwargs, error):
@@ -112,3 +114,11 @@ def test_checkpoint_of_another_network_is_refused(lite0, contents, styles, unint
     args = {**SMALL, "width": 8}
     with pytest.raises(ParameterError, match="different network"):
         train_style_network(contents, styles, backbone=lite0, steps=7, checkpoint_dir=folder, **args)
+
+
+def test_style_size_sets_the_gram_targets(lite0, contents, styles):
+    """The style image is resized to `style_size` before its Grams: other sizes, other losses."""
+    args = dict(backbone=lite0, steps=1, normalized_loss=True, **SMALL)
+    losses = [train_style_network(contents, styles[:1], style_size=size, **args).history[-1]["style"]
+              for size in (32, 32, 96)]
+    assert losses[0] == pytest.approx(losses[1], rel=1e-5) and losses[2] != pytest.approx(losses[0], rel=1e-3)
