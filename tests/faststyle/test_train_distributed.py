@@ -16,7 +16,7 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 from kerasviz.images import sample_image
 from kerasviz.faststyle import train_style_network
 contents = np.stack([sample_image("chelsea", 32), sample_image("coffee", 32)])
-kw = dict(image_size=32, batch_size=2, width=4, steps_per_call=1, learning_rate=1e-2, steps=3)
+kw = dict(image_size=32, batch_size=2, width=4, steps_per_call=1, learning_rate=1e-3, steps=3)
 one = train_style_network(contents, [sample_image("brick", 48)], **kw)
 mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 two = train_style_network(contents, [sample_image("brick", 48)], strategy=mirrored, **kw)
@@ -31,6 +31,8 @@ def test_mirrored_strategy_matches_one_device():  # ~60 s: a fresh process trace
     assert done.returncode == 0, done.stderr[-2000:]
     one, two, replicas = json.loads(done.stdout.strip().splitlines()[-1])
     assert replicas == 2
-    # measured: equal to ~1e-6 relative (gradients all-reduced over the two half batches)
+    # measured: equal to ~1e-6 relative (gradients all-reduced over the two half batches). At
+    # learning_rate=1e-2 the loss rises 28 % at step 2 (an unstable trajectory) and the two
+    # summation orders' ~1e-7 rounding differences grow to 0.15 % by step 3, so the test uses 1e-3.
     assert two == pytest.approx(one, rel=1e-4)
     assert two[-1] < two[0]
