@@ -44,7 +44,7 @@ class Panel:
 
 @dataclass
 class DemoContext:
-    """What panels share: the offline backbone, bundled images and the quick flag.
+    """What panels share: the offline backbones, bundled images and the quick flag.
 
     Attributes:
         out: Output folder.
@@ -63,6 +63,13 @@ class DemoContext:
         from ..backbones import load_backbone
 
         return load_backbone("efficientnet_lite0")
+
+    @cached_property
+    def vgg16(self):
+        """`vgg16_hed`: ImageNet VGG16's convolutional layers (fine-tuned for edges), offline."""
+        from ..backbones import load_backbone
+
+        return load_backbone("vgg16_hed")
 
     def image(self, name: str, size: Optional[int] = 224) -> np.ndarray:
         """A bundled picture, loaded once, by the package's one named-image loader.
@@ -185,6 +192,9 @@ def _gallery_html(outcomes: List[PanelOutcome], quick: bool) -> str:
         "figure{display:inline-block;vertical-align:top;margin:0 1em 1.5em 0;max-width:460px}"
         "img{max-width:460px;border:1px solid #ccc}figcaption{font-size:.9em}"
         ".failed{color:#a00}</style></head><body>"
-        f"<h1>kerasviz gallery{mode}</h1><p>EfficientNet-Lite0 (ImageNet weights, offline) on "
-        f"scikit-image's bundled photos.</p>{''.join(parts)}</body></html>"
+        f"<h1>kerasviz gallery{mode}</h1><p>Two offline networks on scikit-image's bundled photos: "
+        "EfficientNet-Lite0 (ImageNet classifier) for everything that needs class scores, and "
+        "VGG16's convolutional layers (<code>vgg16_hed</code>: ImageNet VGG16 fine-tuned for edge "
+        "detection) for filters, patches, neighbours, guided backprop of neurons, inversion, "
+        "DeepDream, textures and style. Each caption names its network.</p>{''.join(parts)}</body></html>"
     )

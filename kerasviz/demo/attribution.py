@@ -112,7 +112,7 @@ def _render_guided_backprop(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     """The lecture's figure: a few intermediate neurons, their top patches and guided backprop."""
     from ..attribution import gradient_image, guided_backprop
     from ..images import image_grid
-    from .crop_pool import PATCH_LAYER, crop_pool, hed_backbone, photo_label
+    from .crop_pool import PATCH_LAYER, crop_pool, photo_label
     from .inspect import patch_rows
 
     rows, patches = patch_rows(ctx)
@@ -121,7 +121,7 @@ def _render_guided_backprop(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     images = np.concatenate(patches).astype(np.float32)
     channels = np.repeat([unit.channel for unit in rows], shown).astype(np.int64)
     grads = gradient_image(
-        guided_backprop(hed_backbone(ctx), images, layer=PATCH_LAYER, channel=channels)
+        guided_backprop(ctx.vgg16, images, layer=PATCH_LAYER, channel=channels)
     )
     pool = crop_pool(ctx)
     tiles, labels = [], []

@@ -17,7 +17,7 @@ from . import DemoContext
 
 __all__ = [
     "PHOTOS", "PATCH_LAYER", "FEATURE_LAYER", "CROP", "CropPool", "UnitPatches", "crop_pool",
-    "coherence", "hed_backbone", "inside_stats", "photo_box", "photo_label", "top_units",
+    "coherence", "inside_stats", "photo_box", "photo_label", "top_units",
     "unit_patches",
 ]
 
@@ -67,22 +67,6 @@ class CropPool(NamedTuple):
     field: object
 
 
-def hed_backbone(ctx: DemoContext):
-    """`vgg16_hed`, loaded once per demo run (the same cache entry as the style panels use).
-
-    Args:
-        ctx: The demo context.
-
-    Returns:
-        The `Backbone`.
-    """
-    if "backbone:vgg16_hed" not in ctx.cache:
-        from ..backbones import load_backbone
-
-        ctx.cache["backbone:vgg16_hed"] = load_backbone("vgg16_hed")
-    return ctx.cache["backbone:vgg16_hed"]
-
-
 def _random_crops(ctx: DemoContext, per_photo: int) -> Tuple[np.ndarray, List[str], np.ndarray]:
     from ..images import resize_image
 
@@ -119,7 +103,7 @@ def crop_pool(ctx: DemoContext) -> CropPool:
     from ..features import FeatureModel
     from ..inspect import receptive_field
 
-    backbone = hed_backbone(ctx)
+    backbone = ctx.vgg16
     images, photos, boxes = _random_crops(ctx, 3 if ctx.quick else 10)
     model = FeatureModel(
         backbone, [PATCH_LAYER, FEATURE_LAYER], logits=False, input_shape=(CROP, CROP, 3)

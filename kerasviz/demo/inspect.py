@@ -27,9 +27,15 @@ _QUERIES = ("chelsea", "coffee", "astronaut", "coins")
 
 
 def _first_filters(ctx: DemoContext):
+    from ..images import image_grid
     from ..inspect import first_layer_filters
 
-    return first_layer_filters(ctx.backbone), f"{ctx.backbone.first_conv_layer}: 32 RGB 3x3 filters"
+    lite0, vgg16 = first_layer_filters(ctx.backbone), first_layer_filters(ctx.vgg16)
+    picture = image_grid([vgg16, lite0], ncols=2, labels=["VGG16", "EfficientNet-Lite0"], padding=8)
+    return picture, (
+        f"vgg16_hed {ctx.vgg16.first_conv_layer}: 64 RGB 3x3 filters (left); "
+        f"Lite0 {ctx.backbone.first_conv_layer}: 32 RGB 3x3 filters (right); oriented edges and colour blobs"
+    )
 
 
 def _layer_filters(ctx: DemoContext):

@@ -14,22 +14,6 @@ TEXTURES = ("brick", "gravel", "grass")
 PAINTINGS = ("starry_night", "great_wave")
 
 
-def hed_backbone(ctx: DemoContext):
-    """The vgg16_hed backbone, loaded once per demo run (shared by the style and synthesis panels).
-
-    Args:
-        ctx: The demo context (its cache holds the backbone).
-
-    Returns:
-        The `Backbone`.
-    """
-    if "backbone:vgg16_hed" not in ctx.cache:
-        from ..backbones import load_backbone
-
-        ctx.cache["backbone:vgg16_hed"] = load_backbone("vgg16_hed")
-    return ctx.cache["backbone:vgg16_hed"]
-
-
 def _fit(image: np.ndarray, side: int) -> np.ndarray:
     from ..images import resize_image
 
@@ -45,11 +29,11 @@ def _render_texture(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     tiles, labels = [], []
     for name in names:
         example = ctx.image(name, side)
-        tiles += [example, synthesize_texture(hed_backbone(ctx), example, side, steps=steps, seed=ctx.seed),
+        tiles += [example, synthesize_texture(ctx.vgg16, example, side, steps=steps, seed=ctx.seed),
                   synthesize_texture(None, example, side, method="patch", seed=ctx.seed)]
         labels += [f"{name}", "Gram (VGG16)", "quilting"]
     grid = image_grid(tiles, ncols=3, labels=labels, padding=4)
-    layers = ", ".join(hed_backbone(ctx).style_layers)
+    layers = ", ".join(ctx.vgg16.style_layers)
     return grid, f"vgg16_hed Gram matrices of {layers}; {steps} L-BFGS steps from faint grey noise; quilting copies patches"
 
 
@@ -63,15 +47,15 @@ def _render_style_transfer(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     tiles, labels = [content], ["content"]
     for name in PAINTINGS[:1] if ctx.quick else PAINTINGS:
         painting = load_painting(name)
-        result = style_transfer(hed_backbone(ctx), content, painting, steps=steps, seed=ctx.seed)
+        result = style_transfer(ctx.vgg16, content, painting, steps=steps, seed=ctx.seed)
         tiles += [_fit(painting, side), result]
         labels += [name.replace("_", " "), "style transfer"]
     if not ctx.quick:  # the colour-preserving variant only in the full gallery (time budget)
         painting = load_painting(PAINTINGS[0])
-        tiles.append(style_transfer(hed_backbone(ctx), content, painting, steps=steps, preserve_color=True, seed=ctx.seed))
+        tiles.append(style_transfer(ctx.vgg16, content, painting, steps=steps, preserve_color=True, seed=ctx.seed))
         labels.append("colour kept")
     grid = image_grid(tiles, ncols=len(tiles), labels=labels, padding=4)
-    backbone = hed_backbone(ctx)
+    backbone = ctx.vgg16
     return grid, (
         f"Gatys et al. on vgg16_hed: content {backbone.content_layers[0]}, Grams of "
         f"{', '.join(backbone.style_layers)}; style weight 1000, TV 30, {steps} L-BFGS steps"

@@ -10,7 +10,6 @@ import numpy as np
 
 from ..images import image_grid
 from . import DemoContext, Panel
-from .style import hed_backbone
 
 CLASSES = [1, 130, 285, 963]  # goldfish, flamingo, Egyptian cat, pizza
 
@@ -66,7 +65,7 @@ def _adversarial(ctx: DemoContext) -> Tuple[np.ndarray, str]:
 def _deep_dream(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     from ..synthesis import deep_dream
 
-    backbone = hed_backbone(ctx)
+    backbone = ctx.vgg16
     size = 96 if ctx.quick else 224
     photo = ctx.image("chelsea", size)
     octaves, steps = (1, 4) if ctx.quick else (3, 12)
@@ -78,7 +77,7 @@ def _deep_dream(ctx: DemoContext) -> Tuple[np.ndarray, str]:
 def _inversion(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     from ..synthesis import invert_features
 
-    backbone = hed_backbone(ctx)
+    backbone = ctx.vgg16
     size, steps = (48, 20) if ctx.quick else (128, 150)
     photo = ctx.image("chelsea", size)
     layers = ["block2_conv2", "block4_conv3"] if ctx.quick else ["block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3"]
