@@ -98,6 +98,7 @@ def _run_training(args: argparse.Namespace) -> int:
         augment=args.augment,
         normalized_loss=args.normalized_loss,
         style_size=args.style_size,
+        output=args.output,
     )
     last = result.history[-1] if result.history else {}
     print(f"trained {result.step} steps (from {result.start_step}); last losses: "
@@ -159,6 +160,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="random scales (1-2x) and left-right flips of the content crops")
     parser.add_argument("--style-size", type=int, default=None,
                         help="shorter side of the style images, which sets the stroke size (default: --image-size)")
+    parser.add_argument("--output", choices=("tanh", "linear"), default="tanh",
+                        help="output activation: scaled tanh, or linear clipped at inference (no stuck saturated blobs) (default: tanh)")
     parser.add_argument("--normalized-loss", action="store_true",
                         help="divide each loss layer's error by its target's mean square, so weights do not depend on the backbone's feature scale")
     parser.add_argument("--save", default=None, help="write the trained network as a .keras file")

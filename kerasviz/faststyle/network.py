@@ -32,6 +32,14 @@ from ..checks import check_choice, check_int
 from ..compiled import cached
 from ..errors import ImageError, ModelError, ParameterError
 from ..images import as_image_batch, to_uint8
+from .layers import (
+    ClipPixels,
+    ConditionalInstanceNormalization,
+    CropToInput,
+    InstanceNormalization,
+    PadToMultiple,
+    ReflectionPad,
+)
 
 __all__ = [
     "IMAGES",
@@ -42,7 +50,9 @@ __all__ = [
     "PadToMultiple",
     "CropToInput",
     "ReflectionPad",
+    "ClipPixels",
     "PADDINGS",
+    "OUTPUTS",
     "build_transform_net",
     "transform_net_config",
     "extract_style",
@@ -62,154 +72,8 @@ _N_RESIDUAL = 5
 _UPSAMPLING = ("resize_conv", "transpose")
 #: Border padding of the convolutions: reflection (default) or zeros (Keras "same").
 PADDINGS = ("reflect", "zero")
-
-
-@keras.saving.register_keras_serializable(package="kerasviz")
-class InstanceNormalization(keras.layers.Layer):
-    """Per-image, per-channel normalization over height and width, with a learned γ / β.
-
-    Statistics are computed in float32 even under mixed precision.
-    """
-
-    def __init__(self, epsilon: float = 1e-5, **kwargs: Any) -> None:
-        """Create the layer.
-
-        Args:
-            epsilon: Added to the variance.
-            **kwargs: Keras layer arguments (`name`, `dtype`).
-        """
-        super().__init__(**kwargs)
-        self.epsilon = float(epsilon)
-
-    def build(self, input_shape: Tuple[Optional[int], ...]) -> None:
-        channels = int(input_shape[-1])
-        self.gamma = self.add_weight(name="gamma", shape=(channels,), initializer="ones")
-        self.beta = self.add_weight(name="beta", shape=(channels,), initializer="zeros")
-
-    def _normalize(self, x: tf.Tensor) -> tf.Tensor:
-        x = tf.cast(x, tf.float32)
-        mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
-        return (x - mean) * tf.math.rsqrt(variance + self.epsilon)
-
-    def call(self, x: tf.Tensor) -> tf.Tensor:
-        y = self._normalize(x) * tf.cast(self.gamma, tf.float32) + tf.cast(self.beta, tf.float32)
-        return tf.cast(y, self.compute_dtype)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self) -> Dict[str, Any]:
-        return {**super().get_config(), "epsilon": self.epsilon}
-
-
-@keras.saving.register_keras_serializable(package="kerasviz")
-class ConditionalInstanceNormalization(InstanceNormalization):
-    """Instance normalization with one γ / β per style, mixed per image by style weights.
-
-    Called on `[x, style_weights]` with `style_weights` `(N, n_styles)`: image n gets
-    `γ = style_weights[n] @ γ_styles` and likewise β.
-    """
-
-    def __init__(self, n_styles: int, epsilon: float = 1e-5, **kwargs: Any) -> None:
-        """Create the layer.
-
-        Args:
-            n_styles: Number of styles (rows of γ and β).
-            epsilon: Added to the variance.
-            **kwargs: Keras layer arguments (`name`, `dtype`).
-        """
-        super().__init__(epsilon=epsilon, **kwargs)
-        self.n_styles = int(n_styles)
-
-    def build(self, input_shape) -> None:
-        channels = int(input_shape[0][-1])
-        shape = (self.n_styles, channels)
-        self.gamma = self.add_weight(name="gamma", shape=shape, initializer="ones")
-        self.beta = self.add_weight(name="beta", shape=shape, initializer="zeros")
-
-    def call(self, inputs) -> tf.Tensor:
-        x, weights = inputs
-        weights = tf.cast(weights, tf.float32)
-        gamma = tf.matmul(weights, tf.cast(self.gamma, tf.float32))[:, None, None, :]
-        beta = tf.matmul(weights, tf.cast(self.beta, tf.float32))[:, None, None, :]
-        return tf.cast(self._normalize(x) * gamma + beta, self.compute_dtype)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape[0]
-
-    def get_config(self) -> Dict[str, Any]:
-        return {**super().get_config(), "n_styles": self.n_styles}
-
-
-@keras.saving.register_keras_serializable(package="kerasviz")
-class PadToMultiple(keras.layers.Layer):
-    """Reflect-pad the bottom and right edges so height and width are multiples of `multiple`."""
-
-    def __init__(self, multiple: int = _MULTIPLE, **kwargs: Any) -> None:
-        """Create the layer.
-
-        Args:
-            multiple: Height and width are padded up to a multiple of this.
-            **kwargs: Keras layer arguments.
-        """
-        super().__init__(**kwargs)
-        self.multiple = int(multiple)
-
-    def call(self, x: tf.Tensor) -> tf.Tensor:
-        shape = tf.shape(x)
-        pad_h = (-shape[1]) % self.multiple
-        pad_w = (-shape[2]) % self.multiple
-        return tf.pad(x, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode="REFLECT")
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], None, None, input_shape[-1])
-
-    def get_config(self) -> Dict[str, Any]:
-        return {**super().get_config(), "multiple": self.multiple}
-
-
-@keras.saving.register_keras_serializable(package="kerasviz")
-class CropToInput(keras.layers.Layer):
-    """Crop `[y, reference]` to the reference's height and width (undoing `PadToMultiple`)."""
-
-    def call(self, inputs) -> tf.Tensor:
-        y, reference = inputs
-        shape = tf.shape(reference)
-        return y[:, : shape[1], : shape[2], :]
-
-    def compute_output_shape(self, input_shape):
-        return input_shape[1][:3] + (input_shape[0][-1],)
-
-
-@keras.saving.register_keras_serializable(package="kerasviz")
-class ReflectionPad(keras.layers.Layer):
-    """Mirror-pad height and width by `pad` pixels on every side (before a `"valid"` convolution).
-
-    Uses TensorFlow's `"SYMMETRIC"` mirror (the edge pixel repeated once), which, unlike
-    `"REFLECT"`, also works when `pad` equals the height or width (the 1×1 bottleneck of a
-    4×4 input).
-    """
-
-    def __init__(self, pad: int = 1, **kwargs: Any) -> None:
-        """Create the layer.
-
-        Args:
-            pad: Pixels added on each of the four sides (smaller than the input's height / width).
-            **kwargs: Keras layer arguments.
-        """
-        super().__init__(**kwargs)
-        self.pad = int(pad)
-
-    def call(self, x: tf.Tensor) -> tf.Tensor:
-        p = self.pad
-        return tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], mode="SYMMETRIC")
-
-    def compute_output_shape(self, input_shape):
-        grow = lambda n: None if n is None else n + 2 * self.pad  # noqa: E731
-        return (input_shape[0], grow(input_shape[1]), grow(input_shape[2]), input_shape[3])
-
-    def get_config(self) -> Dict[str, Any]:
-        return {**super().get_config(), "pad": self.pad}
+#: Output activations: a scaled tanh (default) or linear, clipped at inference only.
+OUTPUTS = ("tanh", "linear")
 
 
 def _padded_conv(x, filters: int, kernel: int, name: str, padding: str, strides: int = 1):
@@ -233,7 +97,8 @@ def _conv(x, filters: int, kernel: int, name: str, n_styles: int, weights, paddi
 
 
 def build_transform_net(
-    n_styles: int = 1, width: int = 32, upsample: str = "resize_conv", padding: str = "reflect"
+    n_styles: int = 1, width: int = 32, upsample: str = "resize_conv", padding: str = "reflect",
+    output: str = "tanh",
 ) -> keras.Model:
     """Build Johnson et al.'s transform network (one style, or N styles with conditional IN).
 
@@ -247,6 +112,9 @@ def build_transform_net(
         padding: Border padding of the convolutions: `"reflect"` (reflection padding, no dark
             frame or border streaks) or `"zero"` (Keras `"same"`, as in networks saved before
             this option). Transposed convolutions always use `"same"`.
+        output: `"tanh"` (`127.5 · (1 + tanh(x))`, always in range) or `"linear"`
+            (`127.5 · (1 + x)`, clipped to `[0, 255]` only at inference, so out-of-range regions
+            keep their gradient while training: no saturated blobs that cannot recover).
 
     Returns:
         A `keras.Model` named `transform_net`: input `images` float32 `(N, H, W, 3)` in
@@ -256,14 +124,15 @@ def build_transform_net(
         the normalization statistics and the output in float32).
 
     Raises:
-        ParameterError: `n_styles` or `width` not a positive integer, or an unknown `upsample`
-            or `padding`.
+        ParameterError: `n_styles` or `width` not a positive integer, or an unknown `upsample`,
+            `padding` or `output`.
     """
     n_styles = check_int(n_styles, "n_styles", low=1, high=1024)
     width = check_int(width, "width", low=1, high=1024)
     if upsample not in _UPSAMPLING:
         raise ParameterError(f"`upsample` must be one of {list(_UPSAMPLING)}. Received: upsample={upsample!r}")
     padding = check_choice(padding, "padding", PADDINGS)
+    output = check_choice(output, "output", OUTPUTS)
     images = keras.Input(shape=(None, None, 3), name=IMAGES)
     weights = keras.Input(shape=(n_styles,), name=STYLE_WEIGHTS) if n_styles > 1 else None
     x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="centre")(images)
@@ -283,21 +152,24 @@ def build_transform_net(
             x = keras.layers.Conv2DTranspose(filters, 3, strides=2, padding="same", name=f"up{i}_conv")(x)
             x = keras.layers.ReLU(name=f"up{i}_relu")(_norm(x, f"up{i}_norm", n_styles, weights))
     x = _padded_conv(x, 3, 9, "out", padding)
-    x = keras.layers.Activation("tanh", dtype="float32", name="out_tanh")(x)
+    if output == "tanh":
+        x = keras.layers.Activation("tanh", dtype="float32", name="out_tanh")(x)
     x = keras.layers.Rescaling(127.5, offset=127.5, dtype="float32", name="to_pixels")(x)
+    if output == "linear":
+        x = ClipPixels(dtype="float32", name="clip")(x)
     x = CropToInput(dtype="float32", name="crop")([x, images])
     inputs = images if weights is None else {IMAGES: images, STYLE_WEIGHTS: weights}
     return keras.Model(inputs, x, name="transform_net")
 
 
 def transform_net_config(net: Any) -> Dict[str, Any]:
-    """Read `n_styles`, `width`, `upsample` and `padding` back from a network built by `build_transform_net`.
+    """Read `n_styles`, `width`, `upsample`, `padding` and `output` back from a network built by `build_transform_net`.
 
     Args:
         net: The transform network (networks saved before the padding option read as `"zero"`).
 
     Returns:
-        `{"n_styles": int, "width": int, "upsample": str, "padding": str}`.
+        `{"n_styles": int, "width": int, "upsample": str, "padding": str, "output": str}`.
 
     Raises:
         ModelError: `net` is not a transform network.
@@ -314,7 +186,8 @@ def transform_net_config(net: Any) -> Dict[str, Any]:
     n_styles = norm.n_styles if isinstance(norm, ConditionalInstanceNormalization) else 1
     upsample = "resize_conv" if "up1_resize" in names else "transpose"
     padding = "reflect" if "in_pad" in names else "zero"
-    return {"n_styles": n_styles, "width": width, "upsample": upsample, "padding": padding}
+    output = "tanh" if "out_tanh" in names else "linear"
+    return {"n_styles": n_styles, "width": width, "upsample": upsample, "padding": padding, "output": output}
 
 
 def extract_style(net: keras.Model, index: int) -> keras.Model:
@@ -333,7 +206,7 @@ def extract_style(net: keras.Model, index: int) -> keras.Model:
     """
     config = transform_net_config(net)
     index = check_int(index, "index", low=0, high=config["n_styles"] - 1)
-    single = build_transform_net(1, config["width"], config["upsample"], config["padding"])
+    single = build_transform_net(1, config["width"], config["upsample"], config["padding"], config["output"])
     for layer in single.layers:
         source = net.get_layer(layer.name)
         weights = source.get_weights()

@@ -143,6 +143,7 @@ def train_style_network(
     augment: bool = False,
     normalized_loss: bool = False,
     style_size: Optional[int] = None,
+    output: str = "tanh",
 ) -> TrainingResult:
     """Train a transform network for one or several styles (resuming from a checkpoint if any).
 
@@ -195,6 +196,8 @@ def train_style_network(
             are taken, >= 32 (`None`: `image_size`). It sets the size of the painted strokes:
             twice the crop size paints strokes as large, relative to the crop, as the
             painting's own at that size.
+        output: The network's output activation, `"tanh"` or `"linear"` (see
+            `build_transform_net`).
 
     Returns:
         A `TrainingResult` (trained `net`, `step`, `start_step`, loss `history`, last
@@ -243,7 +246,7 @@ def train_style_network(
     with strategy.scope():
         keras.mixed_precision.set_dtype_policy("mixed_float16" if mixed else "float32")
         try:
-            net = build_transform_net(n_styles, width, upsample)
+            net = build_transform_net(n_styles, width, upsample, output=output)
         finally:
             keras.mixed_precision.set_dtype_policy(policy)
         optimizer = keras.optimizers.Adam(learning_rate)

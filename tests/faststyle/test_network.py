@@ -39,7 +39,7 @@ def test_stylize_single_and_batch_dtypes_ranges(net1):
 
 def test_architecture(net1):
     config = transform_net_config(net1)
-    assert config == {"n_styles": 1, "width": 8, "upsample": "resize_conv", "padding": "reflect"}
+    assert config == {"n_styles": 1, "width": 8, "upsample": "resize_conv", "padding": "reflect", "output": "tanh"}
     kernels = {l.name: l.kernel_size for l in net1.layers if isinstance(l, keras.layers.Conv2D)}
     assert kernels["in_conv"] == (9, 9) and kernels["out_conv"] == (9, 9)
     assert [l.strides for l in net1.layers if l.name.startswith("down")  and hasattr(l, "strides")] == [(2, 2), (2, 2)]
@@ -148,3 +148,23 @@ def test_bad_inputs(net1, net3):
 def test_check_style_weights_broadcasts():
     assert check_style_weights(None, 3, 2).tolist() == [[1, 0, 0], [1, 0, 0]]
     assert check_style_weights([0, 1], 2, 3).shape == (3, 2)
+
+
+def test_linear_output_is_clipped_only_at_inference():
+    """`output="linear"`: raw pixels while training (gradients everywhere), [0, 255] otherwise."""
+    import keras
+    import tensorflow as tf
+
+    net = build_transform_net(1, 4, output="linear")
+    assert transform_net_config(net)["output"] == "linear"
+    out_conv = net.get_layer("out_conv")
+    kernel, bias = out_conv.get_weights()
+    out_conv.set_weights([kernel, bias + 10.0])  # push every pixel far above 255
+    images = tf.constant(np.random.default_rng(0).uniform(0, 255, (1, 16, 16, 3)), tf.float32)
+    assert float(tf.reduce_min(net(images, training=True))) > 255
+    assert np.allclose(net(images, training=False).numpy(), 255)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(net(images, training=True))
+    assert float(tf.reduce_max(tf.abs(tape.gradient(loss, out_conv.bias)))) > 1  # a tanh's would be ~0
+    single = keras.models.clone_model(net)
+    assert transform_net_config(single)["output"] == "linear"

@@ -1,0 +1,186 @@
+"""The transform network's own Keras layers: (conditional) instance normalization, reflection
+padding, pad-to-a-multiple / crop-back, and the pixel output's clipping.
+
+They are registered with Keras under the `kerasviz` package, so saved networks load by name
+wherever the classes live.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Tuple
+
+import keras
+import tensorflow as tf
+
+__all__ = [
+    "InstanceNormalization",
+    "ConditionalInstanceNormalization",
+    "PadToMultiple",
+    "CropToInput",
+    "ReflectionPad",
+    "ClipPixels",
+]
+
+
+@keras.saving.register_keras_serializable(package="kerasviz")
+class InstanceNormalization(keras.layers.Layer):
+    """Per-image, per-channel normalization over height and width, with a learned γ / β.
+
+    Statistics are computed in float32 even under mixed precision.
+    """
+
+    def __init__(self, epsilon: float = 1e-5, **kwargs: Any) -> None:
+        """Create the layer.
+
+        Args:
+            epsilon: Added to the variance.
+            **kwargs: Keras layer arguments (`name`, `dtype`).
+        """
+        super().__init__(**kwargs)
+        self.epsilon = float(epsilon)
+
+    def build(self, input_shape: Tuple[Optional[int], ...]) -> None:
+        channels = int(input_shape[-1])
+        self.gamma = self.add_weight(name="gamma", shape=(channels,), initializer="ones")
+        self.beta = self.add_weight(name="beta", shape=(channels,), initializer="zeros")
+
+    def _normalize(self, x: tf.Tensor) -> tf.Tensor:
+        x = tf.cast(x, tf.float32)
+        mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+        return (x - mean) * tf.math.rsqrt(variance + self.epsilon)
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:
+        y = self._normalize(x) * tf.cast(self.gamma, tf.float32) + tf.cast(self.beta, tf.float32)
+        return tf.cast(y, self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self) -> Dict[str, Any]:
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="kerasviz")
+class ConditionalInstanceNormalization(InstanceNormalization):
+    """Instance normalization with one γ / β per style, mixed per image by style weights.
+
+    Called on `[x, style_weights]` with `style_weights` `(N, n_styles)`: image n gets
+    `γ = style_weights[n] @ γ_styles` and likewise β.
+    """
+
+    def __init__(self, n_styles: int, epsilon: float = 1e-5, **kwargs: Any) -> None:
+        """Create the layer.
+
+        Args:
+            n_styles: Number of styles (rows of γ and β).
+            epsilon: Added to the variance.
+            **kwargs: Keras layer arguments (`name`, `dtype`).
+        """
+        super().__init__(epsilon=epsilon, **kwargs)
+        self.n_styles = int(n_styles)
+
+    def build(self, input_shape) -> None:
+        channels = int(input_shape[0][-1])
+        shape = (self.n_styles, channels)
+        self.gamma = self.add_weight(name="gamma", shape=shape, initializer="ones")
+        self.beta = self.add_weight(name="beta", shape=shape, initializer="zeros")
+
+    def call(self, inputs) -> tf.Tensor:
+        x, weights = inputs
+        weights = tf.cast(weights, tf.float32)
+        gamma = tf.matmul(weights, tf.cast(self.gamma, tf.float32))[:, None, None, :]
+        beta = tf.matmul(weights, tf.cast(self.beta, tf.float32))[:, None, None, :]
+        return tf.cast(self._normalize(x) * gamma + beta, self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self) -> Dict[str, Any]:
+        return {**super().get_config(), "n_styles": self.n_styles}
+
+
+@keras.saving.register_keras_serializable(package="kerasviz")
+class PadToMultiple(keras.layers.Layer):
+    """Reflect-pad the bottom and right edges so height and width are multiples of `multiple`."""
+
+    def __init__(self, multiple: int = 4, **kwargs: Any) -> None:
+        """Create the layer.
+
+        Args:
+            multiple: Height and width are padded up to a multiple of this.
+            **kwargs: Keras layer arguments.
+        """
+        super().__init__(**kwargs)
+        self.multiple = int(multiple)
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:
+        shape = tf.shape(x)
+        pad_h = (-shape[1]) % self.multiple
+        pad_w = (-shape[2]) % self.multiple
+        return tf.pad(x, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode="REFLECT")
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], None, None, input_shape[-1])
+
+    def get_config(self) -> Dict[str, Any]:
+        return {**super().get_config(), "multiple": self.multiple}
+
+
+@keras.saving.register_keras_serializable(package="kerasviz")
+class CropToInput(keras.layers.Layer):
+    """Crop `[y, reference]` to the reference's height and width (undoing `PadToMultiple`)."""
+
+    def call(self, inputs) -> tf.Tensor:
+        y, reference = inputs
+        shape = tf.shape(reference)
+        return y[:, : shape[1], : shape[2], :]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[1][:3] + (input_shape[0][-1],)
+
+
+@keras.saving.register_keras_serializable(package="kerasviz")
+class ReflectionPad(keras.layers.Layer):
+    """Mirror-pad height and width by `pad` pixels on every side (before a `"valid"` convolution).
+
+    Uses TensorFlow's `"SYMMETRIC"` mirror (the edge pixel repeated once), which, unlike
+    `"REFLECT"`, also works when `pad` equals the height or width (the 1×1 bottleneck of a
+    4×4 input).
+    """
+
+    def __init__(self, pad: int = 1, **kwargs: Any) -> None:
+        """Create the layer.
+
+        Args:
+            pad: Pixels added on each of the four sides (smaller than the input's height / width).
+            **kwargs: Keras layer arguments.
+        """
+        super().__init__(**kwargs)
+        self.pad = int(pad)
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:
+        p = self.pad
+        return tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], mode="SYMMETRIC")
+
+    def compute_output_shape(self, input_shape):
+        grow = lambda n: None if n is None else n + 2 * self.pad  # noqa: E731
+        return (input_shape[0], grow(input_shape[1]), grow(input_shape[2]), input_shape[3])
+
+    def get_config(self) -> Dict[str, Any]:
+        return {**super().get_config(), "pad": self.pad}
+
+
+@keras.saving.register_keras_serializable(package="kerasviz")
+class ClipPixels(keras.layers.Layer):
+    """Clip pixels to `[0, 255]` at inference; pass them through unchanged while training.
+
+    The linear output of `build_transform_net(output="linear")`: unlike a tanh, it never
+    saturates, so a region pushed out of range still gets the loss's gradient back (a tanh's
+    saturated blobs have none and stay).
+    """
+
+    def call(self, x: tf.Tensor, training: Any = None) -> tf.Tensor:
+        return x if training else tf.clip_by_value(x, 0.0, 255.0)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
