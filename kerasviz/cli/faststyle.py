@@ -99,6 +99,7 @@ def _run_training(args: argparse.Namespace) -> int:
         normalized_loss=args.normalized_loss,
         style_size=args.style_size,
         output=args.output,
+        upsample=args.upsample,
     )
     last = result.history[-1] if result.history else {}
     print(f"trained {result.step} steps (from {result.start_step}); last losses: "
@@ -160,6 +161,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="random scales (1-2x) and left-right flips of the content crops")
     parser.add_argument("--style-size", type=int, default=None,
                         help="shorter side of the style images, which sets the stroke size (default: --image-size)")
+    parser.add_argument("--upsample", choices=("resize_conv", "bilinear_conv", "transpose"), default="resize_conv",
+                        help="upsampling: nearest or bilinear x2 then a 3x3 convolution, or transposed convolutions (default: resize_conv)")
     parser.add_argument("--output", choices=("tanh", "linear"), default="tanh",
                         help="output activation: scaled tanh, or linear clipped at inference (no stuck saturated blobs) (default: tanh)")
     parser.add_argument("--normalized-loss", action="store_true",

@@ -19,6 +19,7 @@ __all__ = [
     "CropToInput",
     "ReflectionPad",
     "ClipPixels",
+    "BilinearUpsampling",
 ]
 
 
@@ -184,3 +185,19 @@ class ClipPixels(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+
+@keras.saving.register_keras_serializable(package="kerasviz")
+class BilinearUpsampling(keras.layers.Layer):
+    """Bilinear ×2 upsampling that works on any height and width (Keras' `UpSampling2D`
+    bilinear path needs static sizes inside a compiled function)."""
+
+    interpolation = "bilinear"
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:
+        size = 2 * tf.shape(x)[1:3]
+        return tf.cast(tf.image.resize(x, size, method="bilinear"), x.dtype)
+
+    def compute_output_shape(self, input_shape):
+        grow = lambda n: None if n is None else 2 * n  # noqa: E731
+        return (input_shape[0], grow(input_shape[1]), grow(input_shape[2]), input_shape[3])

@@ -33,6 +33,7 @@ from ..compiled import cached
 from ..errors import ImageError, ModelError, ParameterError
 from ..images import as_image_batch, to_uint8
 from .layers import (
+    BilinearUpsampling,
     ClipPixels,
     ConditionalInstanceNormalization,
     CropToInput,
@@ -51,6 +52,7 @@ __all__ = [
     "CropToInput",
     "ReflectionPad",
     "ClipPixels",
+    "BilinearUpsampling",
     "PADDINGS",
     "OUTPUTS",
     "build_transform_net",
@@ -69,7 +71,7 @@ STYLE_WEIGHTS = "style_weights"
 MIN_SIZE = 4
 _MULTIPLE = 4  # two stride-2 downsamplings
 _N_RESIDUAL = 5
-_UPSAMPLING = ("resize_conv", "transpose")
+_UPSAMPLING = ("resize_conv", "bilinear_conv", "transpose")
 #: Border padding of the convolutions: reflection (default) or zeros (Keras "same").
 PADDINGS = ("reflect", "zero")
 #: Output activations: a scaled tanh (default) or linear, clipped at inference only.
@@ -108,7 +110,8 @@ def build_transform_net(
         width: Channels of the first convolution (32 in the paper; 16 for a small, fast net);
             the downsampled layers have 2× and 4× as many.
         upsample: `"resize_conv"` (nearest ×2 then a 3×3 convolution: no checkerboard
-            artefacts) or `"transpose"` (the paper's stride-2 transposed convolutions).
+            artefacts), `"bilinear_conv"` (bilinear ×2 then a 3×3 convolution: smoother, no
+            period-4 blocks) or `"transpose"` (the paper's stride-2 transposed convolutions).
         padding: Border padding of the convolutions: `"reflect"` (reflection padding, no dark
             frame or border streaks) or `"zero"` (Keras `"same"`, as in networks saved before
             this option). Transposed convolutions always use `"same"`.
@@ -145,8 +148,11 @@ def build_transform_net(
         y = _conv(y, 4 * width, 3, f"res{i}b", n_styles, weights, padding, relu=False)
         x = keras.layers.Add(name=f"res{i}_add")([x, y])
     for i, filters in ((1, 2 * width), (2, width)):
-        if upsample == "resize_conv":
-            x = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}_resize")(x)
+        if upsample in ("resize_conv", "bilinear_conv"):
+            if upsample == "resize_conv":
+                x = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}_resize")(x)
+            else:
+                x = BilinearUpsampling(name=f"up{i}_resize")(x)
             x = _conv(x, filters, 3, f"up{i}", n_styles, weights, padding)
         else:
             x = keras.layers.Conv2DTranspose(filters, 3, strides=2, padding="same", name=f"up{i}_conv")(x)
@@ -184,7 +190,10 @@ def transform_net_config(net: Any) -> Dict[str, Any]:
             f"net of type {type(net).__name__}"
         ) from error
     n_styles = norm.n_styles if isinstance(norm, ConditionalInstanceNormalization) else 1
-    upsample = "resize_conv" if "up1_resize" in names else "transpose"
+    upsample = "transpose"
+    if "up1_resize" in names:
+        bilinear = net.get_layer("up1_resize").interpolation == "bilinear"
+        upsample = "bilinear_conv" if bilinear else "resize_conv"
     padding = "reflect" if "in_pad" in names else "zero"
     output = "tanh" if "out_tanh" in names else "linear"
     return {"n_styles": n_styles, "width": width, "upsample": upsample, "padding": padding, "output": output}

@@ -168,3 +168,12 @@ def test_linear_output_is_clipped_only_at_inference():
     assert float(tf.reduce_max(tf.abs(tape.gradient(loss, out_conv.bias)))) > 1  # a tanh's would be ~0
     single = keras.models.clone_model(net)
     assert transform_net_config(single)["output"] == "linear"
+
+
+def test_bilinear_upsampling_reads_back_and_extracts():
+    net = build_transform_net(2, 4, "bilinear_conv", output="linear")
+    assert transform_net_config(net)["upsample"] == "bilinear_conv"
+    single = extract_style(net, 1)
+    assert transform_net_config(single) == {**transform_net_config(net), "n_styles": 1}
+    images = np.random.default_rng(1).uniform(0, 255, (1, 20, 20, 3)).astype(np.float32)
+    np.testing.assert_allclose(stylize(single, images), stylize(net, images, [[0.0, 1.0]]), atol=1e-3)
