@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kerasviz",
         description="Visualize and understand Keras CNNs; stylize images with fast style networks. "
-        "Image arguments take a file or skimage:NAME (e.g. skimage:chelsea).",
+        "Image arguments take a file, skimage:NAME (e.g. skimage:chelsea) or painting:NAME (starry_night, great_wave, udnie).",
         epilog="`kerasviz COMMAND --help` describes a command.",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")

@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 #: Help text of an image argument; every command reads images with `load_image_argument`.
-IMAGE_HELP = "image file, or skimage:NAME for a bundled picture (e.g. skimage:chelsea)"
+IMAGE_HELP = "image file, skimage:NAME for a bundled picture (e.g. skimage:chelsea), or painting:NAME (e.g. painting:starry_night)"
 
 
 def add_backbone_arguments(parser: argparse.ArgumentParser, default: str = "efficientnet_lite0") -> None:
@@ -83,7 +83,7 @@ def add_out_argument(
 
 
 def load_image_argument(name: str, size: Any = None) -> np.ndarray:
-    """Read an image argument: a file path or `skimage:NAME` (a bundled picture).
+    """Read an image argument: a file path, `skimage:NAME` (a bundled picture) or `painting:NAME`.
 
     Args:
         name: The argument as typed, e.g. `"cat.jpg"` or `"skimage:chelsea"`.
@@ -93,7 +93,7 @@ def load_image_argument(name: str, size: Any = None) -> np.ndarray:
         float32 `(H, W, 3)` pixels in `[0, 255]`.
 
     Raises:
-        ImageError: A missing or unreadable file, or an unknown `skimage:` name.
+        ImageError: A missing or unreadable file, or an unknown `skimage:` / `painting:` name.
     """
     from ..images import load_image
 

@@ -28,6 +28,7 @@ from .folders import SkippedImageWarning, list_image_files, readable_image_files
 from .grid import image_grid
 from .io import (
     NAMED_IMAGE_PREFIX,
+    PAINTING_PREFIX,
     NAMED_IMAGES,
     SAMPLE_IMAGES,
     ImageSource,
@@ -66,5 +67,6 @@ __all__ = [
     "COLORMAPS",
     "NAMED_IMAGES",
     "NAMED_IMAGE_PREFIX",
+    "PAINTING_PREFIX",
     "SAMPLE_IMAGES",
 ]

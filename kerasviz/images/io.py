@@ -4,7 +4,8 @@
 Named sample pictures load one way: the string `skimage:NAME` (e.g. `skimage:chelsea`,
 `skimage:coffee`, `skimage:brick`) wherever an image is read — `load_image`, every CLI image
 argument, the demo — and `sample_image(NAME)` is the same loader called with the bare name.
-The `skimage:` prefix always names a sample picture, never a file.
+The `skimage:` prefix always names a sample picture, never a file; likewise `painting:NAME`
+names one of the public-domain paintings shipped with kerasviz (`painting:starry_night`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .decode import array_to_rgb, check_pixel_count, describe_source, open_image
 __all__ = [
     "ImageSource",
     "NAMED_IMAGE_PREFIX",
+    "PAINTING_PREFIX",
     "NAMED_IMAGES",
     "SAMPLE_IMAGES",
     "is_named_image",
@@ -35,6 +37,8 @@ ImageSource = Union[str, os.PathLike, bytes, bytearray, memoryview, Image.Image,
 
 #: The prefix that names a bundled picture instead of a file: `skimage:chelsea`.
 NAMED_IMAGE_PREFIX = "skimage:"
+#: The prefix that names a shipped public-domain painting: `painting:starry_night`.
+PAINTING_PREFIX = "painting:"
 
 #: The demo's bundled photos (RGB) and textures (grayscale) from `skimage.data`.
 SAMPLE_IMAGES = ("chelsea", "coffee", "astronaut", "rocket", "brick", "grass", "gravel", "camera")
@@ -47,15 +51,25 @@ NAMED_IMAGES = SAMPLE_IMAGES + (
 
 
 def is_named_image(source: Any) -> bool:
-    """Whether `source` is a `skimage:NAME` string (a bundled picture, not a file).
+    """Whether `source` is a `skimage:NAME` or `painting:NAME` string (a bundled picture, not a file).
 
     Args:
         source: Any image source.
 
     Returns:
-        `True` for a string starting with `skimage:`.
+        `True` for a string starting with `skimage:` or `painting:`.
     """
-    return isinstance(source, str) and source.startswith(NAMED_IMAGE_PREFIX)
+    return isinstance(source, str) and source.startswith((NAMED_IMAGE_PREFIX, PAINTING_PREFIX))
+
+
+def _painting(name: str) -> bytes:
+    from ..data import PAINTINGS, painting_bytes
+
+    if name not in PAINTINGS:
+        raise ImageError(
+            f"Unknown painting; choose one of {list(PAINTINGS)} (as `painting:NAME`). Received: name={name!r}"
+        )
+    return painting_bytes(name)
 
 
 def _named_array(name: str, error: type) -> np.ndarray:
@@ -92,7 +106,9 @@ def load_image(
 
     Args:
         source: a path (`str` or `os.PathLike`); `"skimage:NAME"`, a bundled picture (one of
-            `NAMED_IMAGES`, e.g. `"skimage:chelsea"`); the encoded file as `bytes`; a
+            `NAMED_IMAGES`, e.g. `"skimage:chelsea"`); `"painting:NAME"`, a shipped public-domain
+            painting (`"painting:starry_night"`, `"painting:great_wave"`,
+            `"painting:udnie"`); the encoded file as `bytes`; a
             `PIL.Image.Image`; or a NumPy array shaped `(H, W)`, `(H, W, 1)`, `(H, W, 3)` or
             `(H, W, 4)`: `uint8` in `[0, 255]`, `uint16` in `[0, 65535]`, or float in
             `[0, 255]` (the alpha channel of a 4-channel array uses the same scale).
@@ -112,7 +128,9 @@ def load_image(
     """
     target = parse_size(size)
     limit = Image.MAX_IMAGE_PIXELS if max_pixels is None else int(max_pixels)
-    if is_named_image(source):
+    if is_named_image(source) and source.startswith(PAINTING_PREFIX):
+        source = _painting(source[len(PAINTING_PREFIX) :])
+    elif is_named_image(source):
         source = _named_array(source[len(NAMED_IMAGE_PREFIX) :], ImageError)
     received = describe_source(source)
     if isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview, Image.Image)):

@@ -3,18 +3,17 @@ README), for style transfer without any download."""
 
 from __future__ import annotations
 
-from importlib import resources
+import io
 from typing import Optional, Tuple, Union
 
 import numpy as np
 from PIL import Image
 
 from ..checks import check_choice, check_size
+from ..data import PAINTINGS, painting_bytes
 
 __all__ = ["PAINTINGS", "load_painting"]
 
-#: Names accepted by `load_painting`: Van Gogh's Starry Night, Hokusai's Great Wave, Picabia's Udnie.
-PAINTINGS = ("starry_night", "great_wave", "udnie")
 
 
 def load_painting(name: str, size: Optional[Union[int, Tuple[int, int]]] = None) -> np.ndarray:
@@ -31,9 +30,8 @@ def load_painting(name: str, size: Optional[Union[int, Tuple[int, int]]] = None)
         ParameterError: Unknown name or a bad size.
     """
     check_choice(name, "name", PAINTINGS)
-    with resources.files("kerasviz.data").joinpath("styles", f"{name}.jpg").open("rb") as file:
-        image = Image.open(file).convert("RGB")
-        image.load()
+    with Image.open(io.BytesIO(painting_bytes(name))) as file:
+        image = file.convert("RGB")
     if size is not None:
         if isinstance(size, int) and not isinstance(size, bool):
             scale = check_size(size, "size")[0] / max(image.size)

@@ -126,3 +126,16 @@ def test_named_image_errors_list_the_names(tmp_path):
         sample_image("skimage:dog")
     with pytest.raises(ImageError, match="skimage:NAME.*Received: source="):
         load_image(tmp_path / "cat.jpg")  # a missing file points to the named pictures
+
+
+def test_painting_names_load_the_shipped_paintings():
+    from kerasviz.data import PAINTINGS
+    from kerasviz.synthesis import load_painting
+
+    for name in PAINTINGS:
+        image = load_image(f"painting:{name}")
+        assert image.dtype == np.float32 and image.ndim == 3 and max(image.shape[:2]) == 400
+        np.testing.assert_array_equal(image, load_painting(name).astype(np.float32))
+    assert load_image("painting:udnie", 32).shape == (32, 32, 3)
+    with pytest.raises(ImageError, match="starry_night"):
+        load_image("painting:mona_lisa")
