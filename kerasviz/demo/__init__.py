@@ -196,5 +196,5 @@ def _gallery_html(outcomes: List[PanelOutcome], quick: bool) -> str:
         "EfficientNet-Lite0 (ImageNet classifier) for everything that needs class scores, and "
         "VGG16's convolutional layers (<code>vgg16_hed</code>: ImageNet VGG16 fine-tuned for edge "
         "detection) for filters, patches, neighbours, guided backprop of neurons, inversion, "
-        "DeepDream, textures and style. Each caption names its network.</p>{''.join(parts)}</body></html>"
+        f"DeepDream, textures and style. Each caption names its network.</p>{''.join(parts)}</body></html>"
     )

@@ -98,17 +98,20 @@ def style_weights(weights: Any, count: int, name: str = "style_weights") -> np.n
     return values
 
 
-def rescale_style(style: np.ndarray, content_shape: Tuple[int, int], scale: float) -> np.ndarray:
+def rescale_style(style: np.ndarray, content_shape: Tuple[int, int], scale: float, min_side: int = 32) -> np.ndarray:
     """The style image resized so its longer side is `scale` times the content's longer side.
 
     Args:
         style: float32 `(h, w, 3)` pixels.
         content_shape: `(height, width)` of the content.
         scale: Ratio of the longer sides (> 0).
+        min_side: The shorter side is never made smaller than this (a wide painting for a
+            small content would otherwise drop below what the backbone can use).
 
     Returns:
         The resized (or unchanged) image.
     """
     factor = scale * max(content_shape) / max(style.shape[:2])
+    factor = max(factor, min_side / min(style.shape[:2]))
     size = (max(1, round(style.shape[0] * factor)), max(1, round(style.shape[1] * factor)))
     return resize_image(style, size) if size != style.shape[:2] else style

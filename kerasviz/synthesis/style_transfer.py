@@ -139,7 +139,8 @@ def style_transfer(
             only its luminance, matched to the content's luminance mean and spread, on the
             content's chrominance (YIQ).
         style_scale: The style image is resized so its longer side is `style_scale` times the
-            content's longer side (> 0); bigger values give bigger brush strokes.
+            content's longer side (> 0); bigger values give bigger brush strokes. Its shorter
+            side is never made smaller than 32 px (a wide painting for a small content).
         feature_transform: `"auto"` (the backbone's `feature_transform`; see `style_losses`),
             `"softmax"` (Wang et al. 2021) or `None`.
         temperature: Softmax temperature (> 0); higher is smoother.

@@ -189,7 +189,6 @@ def test_feature_transform_rule_never_reads_the_name(lite0):
         (dict(style_weights=[1.0], style="pair"), ParameterError),
         (dict(style_weights=[1.5, -0.5], style="pair"), ParameterError),
         (dict(content="tiny"), ParameterError),
-        (dict(style_scale=0.1), ParameterError),  # style shrinks below 32 px
         (dict(style_scale=0.0), ParameterError),
         (dict(steps=0), ParameterError),
         (dict(optimizer="sgd"), ParameterError),
@@ -219,3 +218,11 @@ def test_bad_input(counted, content, style, kwargs, error):
 def test_not_a_model(content, style):
     with pytest.raises(ModelError):
         style_transfer("vgg19", content, style, steps=1)
+
+
+def test_a_wide_style_for_a_small_content_keeps_a_usable_shorter_side():
+    from kerasviz.synthesis.style_inputs import rescale_style
+
+    wide = np.zeros((300, 480, 3), np.float32)
+    assert rescale_style(wide, (256, 256), 1.0).shape == (160, 256, 3)  # longer sides equal
+    assert rescale_style(wide, (48, 48), 1.0).shape == (32, 51, 3)  # 30 x 48 would be unusable
