@@ -4,7 +4,8 @@ parameters (so styles differ and mixes are not trivially equal)."""
 import numpy as np
 import pytest
 
-from kerasviz.faststyle.network import ConditionalInstanceNormalization, InstanceNormalization, build_transform_net
+from kerasviz.faststyle.layers import ConditionalInstanceNormalization, InstanceNormalization
+from kerasviz.faststyle.network import build_transform_net
 
 
 def _randomize_norms(net, seed):

@@ -94,7 +94,7 @@ def test_stylize_does_not_retrace(net1):
 
 
 def test_reflection_padding_option(tmp_path):
-    from kerasviz.faststyle.network import ReflectionPad
+    from kerasviz.faststyle.layers import ReflectionPad
 
     zero = build_transform_net(2, width=4, padding="zero")
     mirror = build_transform_net(2, width=4)  # reflection is the default for new networks
