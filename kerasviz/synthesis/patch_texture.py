@@ -140,6 +140,9 @@ def quilt_texture(
                 cost = np.zeros((height - patch + 1, width - patch + 1), np.float32)
             else:  # overlap SSD of every source position at once
                 cost = cv2.matchTemplate(source, placed, cv2.TM_SQDIFF, mask=mask)
+                # OpenCV's masked SSD can come out slightly negative (or NaN) where the overlap
+                # matches exactly (flat regions): clamp, or no position passes the tolerance test
+                cost = np.maximum(np.nan_to_num(cost, nan=np.inf), 0.0)
             candidates = np.flatnonzero(cost.ravel() <= cost.min() * (1.0 + float(tolerance)))
             sy, sx = np.unravel_index(rng.choice(candidates), cost.shape)
             new = source[sy : sy + patch, sx : sx + patch]

@@ -79,3 +79,15 @@ def test_bad_textures(brick):
         quilt_texture(brick[..., 0], 64)
     with pytest.raises(KerasvizError):
         synthesize_texture(object(), brick, 64, method="patch")
+
+
+def test_slightly_negative_ssd_does_not_leave_zero_candidates():
+    """OpenCV's masked SSD can round an exact or near-exact overlap match slightly below zero;
+    then no position passed `cost <= min · (1 + tolerance)` and NumPy raised from deep inside
+    (found on the centre crop of `gravel`)."""
+    from kerasviz.images import load_image, resize_image
+
+    gravel = load_image("skimage:gravel")
+    crop = resize_image(gravel[128:384, 128:384], (128, 128))
+    out = quilt_texture(crop, 128, seed=0)
+    assert out.shape == (128, 128, 3) and np.isfinite(out).all()
