@@ -17,6 +17,7 @@ from typing import Any, Optional, Union
 import numpy as np
 from PIL import Image
 
+from ..data import PAINTINGS, painting_bytes
 from ..errors import ImageError, ParameterError
 from .arrays import Size, composite_on_white, parse_size, resize_channels, to_numpy, to_uint8
 from .decode import array_to_rgb, check_pixel_count, describe_source, open_image, pil_to_rgb
@@ -63,8 +64,6 @@ def is_named_image(source: Any) -> bool:
 
 
 def _painting(name: str) -> bytes:
-    from ..data import PAINTINGS, painting_bytes
-
     if name not in PAINTINGS:
         raise ImageError(
             f"Unknown painting; choose one of {list(PAINTINGS)} (as `painting:NAME`). Received: name={name!r}"

@@ -4,7 +4,7 @@ style-loss module: `content` (features of the content crop, through the backbone
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -12,22 +12,15 @@ import tensorflow as tf
 from ..features import FeatureModel
 from .objectives import objective_outputs
 from .regularizers import total_variation
-from .style_losses import content, gram_targets, softmax_features, style, transformed
+from .style_losses import content, gram_targets, relative_layer_weights, softmax_features, style, transformed
 
 __all__ = ["PerceptualLoss"]
 
 _EPS = 1e-12
 
 
-def _layer_weights(grams: Dict[str, np.ndarray], normalized: bool) -> Optional[List[float]]:
-    """Per-layer weights of one style's Gram loss: `1 / (L · mean(G²))`, or `None` (1 / L)."""
-    if not normalized:
-        return None
-    return [1.0 / (len(grams) * (float(np.mean(np.square(g))) + _EPS)) for g in grams.values()]
-
-
 class PerceptualLoss:
-    """Per-image total, content, style and TV losses of stylized images, from one backbone pass.
+    """Per-image total, content, style and TV losses of stylized images (Gram targets computed once).
 
     `total = content_weight · content + style_weights[s] · style_s + tv_weight · tv`, where `s` is
     the style drawn for each image (conditional networks train several styles at once).
@@ -77,7 +70,7 @@ class PerceptualLoss:
         placeholder = np.zeros((1, 1, 1, 1), np.float32)  # the real target comes from each batch
         self.content = [transformed(content(layer, placeholder), feature_transform, temperature) for layer in content_layers]
         self.styles = [
-            transformed(style(list(style_layers), g, _layer_weights(g, normalized)), feature_transform, temperature)
+            transformed(style(list(style_layers), g, relative_layer_weights(g) if normalized else None), feature_transform, temperature)
             for g in grams
         ]
         self.normalized = bool(normalized)

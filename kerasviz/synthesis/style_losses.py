@@ -14,7 +14,7 @@ The feature transform (`feature_transform.py`) is re-exported here.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -46,6 +46,7 @@ __all__ = [
     "content_targets",
     "gram_targets",
     "normalized_losses",
+    "relative_layer_weights",
 ]
 
 _EPS = 1e-12
@@ -273,6 +274,18 @@ def gram_targets(
     return {name: np.asarray(value, np.float32) for name, value in result.items()}
 
 
+def relative_layer_weights(targets: Mapping[str, np.ndarray]) -> List[float]:
+    """Per-layer weights that make each layer's squared error relative: `1 / (L · mean(target²))`.
+
+    Args:
+        targets: Layer -> target array (Gram matrices or activations), `L` layers.
+
+    Returns:
+        One weight per layer, in the mapping's order.
+    """
+    return [1.0 / (len(targets) * (float(np.mean(np.square(t))) + _EPS)) for t in targets.values()]
+
+
 def normalized_losses(
     content_targets: Mapping[str, np.ndarray], gram_targets: Mapping[str, np.ndarray]
 ) -> Tuple[Optional[Objective], Optional[Objective], Objective]:
@@ -288,12 +301,10 @@ def normalized_losses(
         TV is `total_variation(power=1)`.
     """
     content_loss = None
-    for layer, target in content_targets.items():
-        scale = 1.0 / (len(content_targets) * (float(np.mean(np.square(target))) + _EPS))
+    for (layer, target), scale in zip(content_targets.items(), relative_layer_weights(content_targets)):
         part = content(layer, target) * scale
         content_loss = part if content_loss is None else content_loss + part
     style_loss = None
     if gram_targets:
-        weights = [1.0 / (len(gram_targets) * (float(np.mean(np.square(g))) + _EPS)) for g in gram_targets.values()]
-        style_loss = style(list(gram_targets), list(gram_targets.values()), weights)
+        style_loss = style(list(gram_targets), list(gram_targets.values()), relative_layer_weights(gram_targets))
     return content_loss, style_loss, total_variation(power=1.0)
