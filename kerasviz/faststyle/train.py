@@ -21,14 +21,14 @@ import numpy as np
 import tensorflow as tf
 
 from ..backbones import Backbone, as_backbone, load_backbone
-from ..checks import check_bool, check_int, check_number
+from ..checks import check_bool, check_choice, check_int, check_number
 from ..errors import ImageError, ParameterError
 from ..images import as_image_batch, resize_image
 from ..progress import progress_bar
 from ..synthesis.perceptual_loss import PerceptualLoss
 from .data import training_dataset
 from .distribute import is_chief, make_strategy, remove_worker_folder, worker_checkpoint_folder
-from .network import build_transform_net, transform_net_config
+from .network import OUTPUTS, build_transform_net, transform_net_config
 
 __all__ = ["TrainingResult", "train_style_network"]
 
@@ -219,6 +219,7 @@ def train_style_network(
     seed = check_int(seed, "seed", low=0)
     learning_rate = check_number(learning_rate, "learning_rate", low=0.0, open_low=True)
     style_size = image_size if style_size is None else check_int(style_size, "style_size", low=32)
+    check_choice(output, "output", OUTPUTS)  # before the backbone and Gram targets are built
     style_images = _style_images(styles, style_size)
     n_styles = len(style_images)
     weights = {
