@@ -8,7 +8,6 @@ scheduler (`enable_batching`) and the optional Prometheus metrics.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import socket
@@ -17,7 +16,6 @@ from concurrent import futures
 from typing import Optional, Tuple
 
 import grpc
-from aiohttp import web
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
 
@@ -31,6 +29,7 @@ from .metrics import Metrics
 from .model_set import ModelSet
 from .models import ModelManager
 from .rest import RestOptions, make_app
+from .rest_loop import RestLoop
 from .server_options import (
     add_grpc_port,
     bind_rest_socket,
@@ -147,9 +146,7 @@ class ServingServer:
         self.rest_port: Optional[int] = None
         self._grpc: Optional[grpc.Server] = None
         self._health: Optional[health.HealthServicer] = None
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
-        self._loop_thread: Optional[threading.Thread] = None
-        self._runner: Optional[web.AppRunner] = None
+        self._rest: Optional[RestLoop] = None
         self._executor: Optional[futures.ThreadPoolExecutor] = None
         self._stopped = threading.Event()
 
@@ -239,31 +236,8 @@ class ServingServer:
             metrics_path=self._metrics_path,
         )
         app = make_app(self.models, self._executor, options, self.batcher, self.metrics)
-        self._loop = asyncio.new_event_loop()
-        ready = threading.Event()
-        errors = []
-
-        async def serve() -> None:
-            self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=self.grace_seconds)
-            await self._runner.setup()
-            await web.SockSite(self._runner, sock, ssl_context=server_ssl_context(*self._cert_paths)).start()
-
-        def run() -> None:
-            asyncio.set_event_loop(self._loop)
-            try:
-                self._loop.run_until_complete(serve())
-            except Exception as error:  # reported to start()
-                errors.append(error)
-            ready.set()
-            if not errors:
-                self._loop.run_forever()
-            self._loop.close()
-
-        self._loop_thread = threading.Thread(target=run, name="kerasviz-rest-loop", daemon=True)
-        self._loop_thread.start()
-        ready.wait(timeout=30)
-        if errors:
-            raise ParameterError(f"Cannot start the REST server: {errors[0]}. Received: rest_api_port={self._ports[1]}")
+        self._rest = RestLoop(app, sock, server_ssl_context(*self._cert_paths))
+        self._rest.start()
 
     def stop(self, grace: Optional[float] = None) -> None:
         """Stop accepting requests, let running ones finish for `grace` seconds, then close.
@@ -278,14 +252,8 @@ class ServingServer:
         if self._grpc is not None:
             self._health.enter_graceful_shutdown()
             grpc_done = self._grpc.stop(grace)
-        if self._loop is not None and self._runner is not None and self._loop_thread.is_alive():
-            cleanup = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop)
-            try:
-                cleanup.result(timeout=grace + 5)
-            except Exception:  # already closed or timed out: the loop is stopped below anyway
-                _log.warning("REST shutdown did not finish cleanly")
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._loop_thread.join(timeout=10)
+        if self._rest is not None:
+            self._rest.stop(grace)
         if grpc_done is not None:
             grpc_done.wait(timeout=grace + 5)
         if self.batcher is not None:
