@@ -48,6 +48,7 @@ __all__ = [
     "MIN_SIZE",
     "PADDINGS",
     "OUTPUTS",
+    "UPSAMPLINGS",
     "build_transform_net",
     "transform_net_config",
     "extract_style",
@@ -64,7 +65,7 @@ STYLE_WEIGHTS = "style_weights"
 MIN_SIZE = 4
 _MULTIPLE = 4  # two stride-2 downsamplings
 _N_RESIDUAL = 5
-_UPSAMPLING = ("resize_conv", "bilinear_conv", "transpose")
+UPSAMPLINGS = ("resize_conv", "bilinear_conv", "transpose")
 #: Border padding of the convolutions: reflection (default) or zeros (Keras "same").
 PADDINGS = ("reflect", "zero")
 #: Output activations: a scaled tanh (default) or linear, clipped at inference only.
@@ -125,8 +126,7 @@ def build_transform_net(
     """
     n_styles = check_int(n_styles, "n_styles", low=1, high=1024)
     width = check_int(width, "width", low=1, high=1024)
-    if upsample not in _UPSAMPLING:
-        raise ParameterError(f"`upsample` must be one of {list(_UPSAMPLING)}. Received: upsample={upsample!r}")
+    upsample = check_choice(upsample, "upsample", UPSAMPLINGS)
     padding = check_choice(padding, "padding", PADDINGS)
     output = check_choice(output, "output", OUTPUTS)
     images = keras.Input(shape=(None, None, 3), name=IMAGES)

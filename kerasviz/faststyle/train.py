@@ -28,7 +28,7 @@ from ..progress import progress_bar
 from ..synthesis.perceptual_loss import PerceptualLoss
 from .data import training_dataset
 from .distribute import is_chief, make_strategy, remove_worker_folder, worker_checkpoint_folder
-from .network import OUTPUTS, build_transform_net, transform_net_config
+from .network import OUTPUTS, UPSAMPLINGS, build_transform_net, transform_net_config
 
 __all__ = ["TrainingResult", "train_style_network"]
 
@@ -220,6 +220,7 @@ def train_style_network(
     learning_rate = check_number(learning_rate, "learning_rate", low=0.0, open_low=True)
     style_size = image_size if style_size is None else check_int(style_size, "style_size", low=32)
     check_choice(output, "output", OUTPUTS)  # before the backbone and Gram targets are built
+    check_choice(upsample, "upsample", UPSAMPLINGS)
     style_images = _style_images(styles, style_size)
     n_styles = len(style_images)
     weights = {

@@ -101,6 +101,14 @@ def test_bad_inputs(lite0, contents, styles, kwargs, error):
         train_style_network(**args)
 
 
+@pytest.mark.parametrize("kwargs", [dict(output="sigmoid"), dict(upsample="pixel_shuffle")])
+def test_network_choices_are_checked_before_the_backbone_is_loaded(contents, styles, kwargs):
+    """An unknown `output` / `upsample` is reported at once, not after the backbone and Gram targets."""
+    name = next(iter(kwargs))
+    with pytest.raises(ParameterError, match=f"`{name}` must be one of"):
+        train_style_network(contents, styles[:1], backbone="no_such_backbone", steps=1, **SMALL, **kwargs)
+
+
 def test_unreadable_or_empty_content_folder(lite0, styles, tmp_path):
     with pytest.raises(ImageError, match="no images"):
         train_style_network(tmp_path, styles[:1], backbone=lite0, steps=1, **SMALL)
