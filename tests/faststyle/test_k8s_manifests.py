@@ -88,7 +88,9 @@ def test_ports_model_name_and_paths_agree():
     assert args["model_config_file"] == f"{config_dir}/models.config"
     assert args["batching_parameters_file"] == f"{config_dir}/batching_parameters.txt"
     compose_args = dict(a.lstrip("-").split("=", 1) for a in compose["command"])
-    for flag in ("model_config_file", "batching_parameters_file", "enable_batching", "enable_model_warmup"):
+    assert args["monitoring_config_file"] == f"{config_dir}/monitoring.config"
+    for flag in ("model_config_file", "batching_parameters_file", "monitoring_config_file", "enable_batching",
+                 "enable_model_warmup"):
         assert args[flag] == compose_args[flag], flag
     assert args["enable_batching"] == args["enable_model_warmup"] == "true"
     # probes ask the REST model-status endpoint of this model
@@ -102,9 +104,18 @@ def test_ports_model_name_and_paths_agree():
 
 def test_config_map_holds_the_serving_files():
     data = _by_kind()["ConfigMap"]["data"]
-    for name in ("models.config", "batching_parameters.txt"):
+    for name in ("models.config", "batching_parameters.txt", "monitoring.config"):
         assert _without_comments(data[name]) == _without_comments((SERVING / name).read_text()), (
             f"serving/k8s/configmap.yaml is out of date: copy serving/{name} into its data.{name}")
+
+
+def test_prometheus_scrapes_the_monitoring_path():
+    """The pod's scrape annotations name the REST port and the path monitoring.config enables."""
+    from kerasviz.serving.config import read_monitoring_config
+
+    annotations = _by_kind()["Deployment"]["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/scrape"] == "true" and annotations["prometheus.io/port"] == "8501"
+    assert annotations["prometheus.io/path"] == read_monitoring_config(str(SERVING / "monitoring.config"))
 
 
 def test_selectors_match_the_pods():

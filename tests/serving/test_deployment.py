@@ -42,6 +42,7 @@ def test_compose_file():
     flags = dict(flag.lstrip("-").split("=", 1) for flag in service["command"])
     assert flags["model_config_file"] == "/config/models.config"
     assert flags["batching_parameters_file"] == "/config/batching_parameters.txt"
+    assert flags["monitoring_config_file"] == "/config/monitoring.config"
     assert service["deploy"]["resources"]["reservations"]["devices"][0]["capabilities"] == ["gpu"]
 
 
