@@ -1,35 +1,25 @@
-"""`Backbone`: a classifier that takes pixels and returns logits, with sensible default layers."""
+"""`Backbone`: a classifier that takes pixels and returns logits, with sensible default layers.
+
+Building one from a user's model lives in `building`, turning scores into named classes in
+`class_scores`, and `as_backbone` (re-exported here) in `wrapper_cache`.
+"""
 
 from __future__ import annotations
 
-import json
-import weakref
 from dataclasses import dataclass, field
-from importlib import resources
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import keras
 import numpy as np
 
-from ..checks import check_int
-from ..errors import ModelError, ParameterError
-from ..features import FeatureModel, is_graph_model, trace_model
-from .defaults import default_layers, functional_wrapper, is_classifier_output
-from .preprocessing import PixelPreprocessing
+from ..errors import ModelError
+from ..features import FeatureModel
+from .building import Preprocess, backbone_fields, classifier_from_model
+from .class_scores import imagenet_class_names, softmax_probabilities, top_classes
+from .defaults import is_classifier_output
+from .wrapper_cache import as_backbone
 
 __all__ = ["Backbone", "as_backbone", "imagenet_class_names"]
-
-Preprocess = Union[None, str, keras.layers.Layer, Callable[[Any], Any]]
-
-
-def imagenet_class_names() -> List[str]:
-    """The 1000 ImageNet-1k class names, by index, shipped with kerasviz (no download).
-
-    Returns:
-        A list of 1000 short names, e.g. index 285 is `"Egyptian cat"`.
-    """
-    text = resources.files(__package__).joinpath("imagenet_classes.json").read_text()
-    return json.loads(text)
 
 
 @dataclass
@@ -159,31 +149,9 @@ class Backbone:
         """
         if isinstance(model, Backbone):
             return model
-        if not isinstance(model, keras.Model):
-            raise ModelError(
-                "Backbone.from_model needs a keras.Model. Received: model of type "
-                f"{type(model).__name__}"
-            )
-        if not is_graph_model(model):
-            model = functional_wrapper(model, input_shape)
-            input_shape = None
-        inputs, logits, _ = trace_model(model, input_shape=input_shape, output=output)
-        if len(inputs.shape) != 4 or inputs.shape[-1] != 3:
-            raise ModelError(
-                "kerasviz needs a model taking RGB images (N, H, W, 3). Received: a model with "
-                f"input shape {tuple(inputs.shape)}"
-            )
-        if len(logits.shape) not in (2, 3, 4):
-            raise ModelError(
-                "kerasviz needs a classifier with output (N, classes), or a headless model "
-                "whose output is a feature map (N, h, w, C) or tokens (N, T, C). Received: a "
-                f"model with output shape {tuple(logits.shape)}"
-            )
-        classifier = keras.Model(inputs, logits, name=f"{model.name}_logits")
-        if preprocess is not None:
-            pixels = keras.Input(shape=tuple(inputs.shape[1:]), name="pixels")
-            layer = _preprocessing_layer(preprocess)
-            classifier = keras.Model(pixels, classifier(layer(pixels)), name=model.name)
+        classifier = classifier_from_model(
+            model, preprocess, output=output, input_shape=input_shape
+        )
         return cls._with_defaults(classifier, name or model.name, class_names, **layers)
 
     @classmethod
@@ -194,29 +162,7 @@ class Backbone:
         class_names: Optional[Sequence[str]],
         **layers: Any,
     ) -> "Backbone":
-        height, width = model.inputs[0].shape[1:3]
-        input_size = (int(height), int(width)) if height and width else None
-        defaults = default_layers(model)
-        unknown = set(layers) - set(defaults)
-        if unknown:
-            raise ParameterError(
-                f"Unknown layer defaults {sorted(unknown)}; use {sorted(defaults)}. "
-                f"Received: {sorted(layers)}"
-            )
-        defaults.update({k: v for k, v in layers.items() if v is not None})
-        if class_names is not None:
-            if not is_classifier_output(model):
-                raise ParameterError(
-                    "class_names need a classifier; this model is headless (output shape "
-                    f"{tuple(model.outputs[0].shape)}). Received: {len(class_names)} names"
-                )
-            class_names = list(class_names)
-            if len(class_names) != int(model.outputs[0].shape[-1]):
-                raise ParameterError(
-                    f"class_names has {len(class_names)} names but the model has "
-                    f"{model.outputs[0].shape[-1]} classes. Received: {len(class_names)} names"
-                )
-        return cls(model=model, name=name, input_size=input_size, class_names=class_names, **defaults)
+        return cls(model=model, name=name, **backbone_fields(model, class_names, **layers))
 
     def features(
         self, layer_names: Sequence[str], *, logits: bool = True, input_shape: Optional[tuple] = None
@@ -260,10 +206,7 @@ class Backbone:
             ImageError: The images are not valid pixel images.
             ModelError: The images do not have the size the classifier needs.
         """
-        logits = self.logits(images, batch_size=batch_size).astype(np.float64)
-        logits -= logits.max(axis=1, keepdims=True)
-        probabilities = np.exp(logits)
-        return (probabilities / probabilities.sum(axis=1, keepdims=True)).astype(np.float32)
+        return softmax_probabilities(self.logits(images, batch_size=batch_size))
 
     def decode(self, probabilities: Any, top: int = 5) -> List[List[Tuple[int, str, float]]]:
         """Top classes per image as `(index, name, probability)`, best first.
@@ -279,14 +222,7 @@ class Backbone:
             ParameterError: `top` out of range or the array does not match the class count.
         """
         scores = np.atleast_2d(np.asarray(probabilities, np.float32))
-        if scores.ndim != 2 or scores.shape[1] != self.num_classes:
-            raise ParameterError(
-                f"Expected scores of shape (N, {self.num_classes}). Received: shape {scores.shape}"
-            )
-        top = check_int(top, "top", low=1, high=self.num_classes)
-        names = self.class_names or [str(i) for i in range(self.num_classes)]
-        order = np.argsort(-scores, axis=1)[:, : int(top)]
-        return [[(int(i), names[i], float(row[i])) for i in idx] for row, idx in zip(scores, order)]
+        return top_classes(scores, self.num_classes, self.class_names, top)
 
     def check_size(self, size: Tuple[int, int]) -> None:
         """Raise unless images of `size` fit the classifier.
@@ -304,50 +240,3 @@ class Backbone:
                 f"`kerasviz.load_image(path, size={self.input_size})`. Received: images of size "
                 f"{tuple(size)}"
             )
-
-
-def _preprocessing_layer(preprocess: Preprocess) -> keras.layers.Layer:
-    if isinstance(preprocess, str):
-        return PixelPreprocessing(preprocess)
-    if isinstance(preprocess, keras.layers.Layer):
-        return preprocess
-    if callable(preprocess):
-        return keras.layers.Lambda(preprocess, name="preprocess")
-    raise ParameterError(
-        "preprocess must be None, a mode ('caffe', 'tf', 'torch'), a Keras layer or a callable. "
-        f"Received: preprocess={preprocess!r}"
-    )
-
-
-def as_backbone(model: Any, *, output: Union[None, int, str] = None) -> Backbone:
-    """A `Backbone` for a Backbone or any Keras model (taking pixels), for technique entry points.
-
-    Headless, multi-output (with `output=`) and built subclassed models are accepted as in
-    `Backbone.from_model`; the wrapper is cached per (model, output).
-
-    Args:
-        model: A `Backbone` or a `keras.Model` that takes pixels in `[0, 255]`.
-        output: For a multi-output model: the output to use (name or index).
-
-    Returns:
-        The Backbone (unchanged, or wrapping the model with its softmax removed).
-
-    Raises:
-        ModelError: Anything else, or a multi-output model without `output=`.
-    """
-    if isinstance(model, Backbone):
-        return model
-    if isinstance(model, keras.Model):
-        per_model = _WRAPPED.setdefault(model, {})
-        if output not in per_model:
-            per_model[output] = Backbone.from_model(model, output=output)
-        return per_model[output]
-    raise ModelError(
-        "Expected a kerasviz Backbone (kerasviz.load_backbone) or a keras.Model. Received: "
-        f"model of type {type(model).__name__}"
-    )
-
-
-_WRAPPED: "weakref.WeakKeyDictionary[keras.Model, Dict[Any, Backbone]]" = (
-    weakref.WeakKeyDictionary()
-)
