@@ -14,7 +14,8 @@ import tensorflow as tf
 
 from ..errors import ParameterError, TargetError
 from ..features import LOGITS, FeatureModel
-from .objectives import Check, Objective, layer_argument, objective, per_image_mean
+from .objective_inputs import layer_argument, per_image_mean
+from .objective_type import Check, Objective, objective
 
 __all__ = ["class_score", "channel", "neuron", "layer_l2"]
 

@@ -22,7 +22,7 @@ import tensorflow as tf
 
 from ..backbones import Backbone
 from ..checks import check_choice
-from .objectives import Objective, objective
+from .objective_type import Objective, objective
 
 __all__ = ["FEATURE_TRANSFORMS", "resolve_feature_transform", "softmax_features", "transform_outputs", "transformed"]
 

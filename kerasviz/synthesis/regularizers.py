@@ -6,7 +6,8 @@ from __future__ import annotations
 import tensorflow as tf
 
 from ..checks import check_number
-from .objectives import PIXELS, Objective, objective, per_image_mean
+from .objective_inputs import PIXELS, per_image_mean
+from .objective_type import Objective, objective
 
 __all__ = ["total_variation", "l2", "l1"]
 

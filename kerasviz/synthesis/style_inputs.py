@@ -10,7 +10,7 @@ import numpy as np
 from ..checks import check_names
 from ..errors import ParameterError
 from ..images import as_image_batch, resize_image
-from .objectives import layer_argument
+from .objective_inputs import layer_argument
 
 __all__ = ["layer_list", "style_images", "style_weights", "rescale_style"]
 

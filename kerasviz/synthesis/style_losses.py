@@ -31,7 +31,8 @@ from .feature_transform import (
     transform_outputs,
     transformed,
 )
-from .objectives import Objective, layer_argument, objective, per_image_mean
+from .objective_inputs import layer_argument, per_image_mean
+from .objective_type import Objective, objective
 from .regularizers import total_variation
 from .style_inputs import layer_list, style_images, style_weights
 
