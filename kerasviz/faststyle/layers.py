@@ -13,6 +13,7 @@ import keras
 import tensorflow as tf
 
 __all__ = [
+    "fused_instance_norm",
     "InstanceNormalization",
     "ConditionalInstanceNormalization",
     "PadToMultiple",
@@ -23,11 +24,30 @@ __all__ = [
 ]
 
 
+def fused_instance_norm(image: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: float) -> tf.Tensor:
+    """Normalize one image per channel over height and width, then scale and shift, in one kernel.
+
+    Args:
+        image: float32 `(H, W, C)`.
+        gamma: float32 `(C,)` scale.
+        beta: float32 `(C,)` shift.
+        epsilon: Added to the variance (> 0).
+
+    Returns:
+        float32 `(H, W, C)`: `γ · (image − mean) / sqrt(var + ε) + β`.
+    """
+    empty = tf.zeros([0], tf.float32)  # no running statistics: they come from the image itself
+    normalized = tf.raw_ops.FusedBatchNormV3(x=image[None], scale=gamma, offset=beta, mean=empty, variance=empty,
+                                             epsilon=epsilon, is_training=True)[0]
+    return normalized[0]
+
+
 @keras.saving.register_keras_serializable(package="kerasviz")
 class InstanceNormalization(keras.layers.Layer):
     """Per-image, per-channel normalization over height and width, with a learned γ / β.
 
-    Statistics are computed in float32 even under mixed precision.
+    Statistics are computed in float32 even under mixed precision. At inference each image is
+    normalized by one fused kernel (`fused_instance_norm`); while training, by plain ops.
     """
 
     def __init__(self, epsilon: float = 1e-5, **kwargs: Any) -> None:
@@ -39,20 +59,37 @@ class InstanceNormalization(keras.layers.Layer):
         """
         super().__init__(**kwargs)
         self.epsilon = float(epsilon)
+        #: Normalize with the fused kernel at inference; False keeps plain ops (for converters
+        #: such as LiteRT's that have no fused training-mode batch norm).
+        self.fast_inference = True
 
     def build(self, input_shape: Tuple[Optional[int], ...]) -> None:
         channels = int(input_shape[-1])
         self.gamma = self.add_weight(name="gamma", shape=(channels,), initializer="ones")
         self.beta = self.add_weight(name="beta", shape=(channels,), initializer="zeros")
 
-    def _normalize(self, x: tf.Tensor) -> tf.Tensor:
-        x = tf.cast(x, tf.float32)
-        mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
-        return (x - mean) * tf.math.rsqrt(variance + self.epsilon)
+    def _affine(self, batch: tf.Tensor) -> Tuple[tf.Tensor, tf.Tensor]:
+        """γ and β per image, `(N, C)` float32."""
+        gamma, beta = (tf.cast(v, tf.float32) for v in (self.gamma, self.beta))
+        return tf.tile(gamma[None], [batch, 1]), tf.tile(beta[None], [batch, 1])
 
-    def call(self, x: tf.Tensor) -> tf.Tensor:
-        y = self._normalize(x) * tf.cast(self.gamma, tf.float32) + tf.cast(self.beta, tf.float32)
+    def _normalize(self, x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, training: Any) -> tf.Tensor:
+        x = tf.cast(x, tf.float32)
+        if training or not self.fast_inference:  # plain ops (their gradient is the cheaper one on CPU)
+            mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+            scale = gamma[:, None, None, :] * tf.math.rsqrt(variance + self.epsilon)
+            y = x * scale + (beta[:, None, None, :] - mean * scale)
+        elif self.fast_inference:  # one fused kernel per image: 2-3x faster than plain ops at 256 px
+            def one_by_one():
+                return tf.map_fn(lambda args: fused_instance_norm(*args, self.epsilon), (x, gamma, beta),
+                                 fn_output_signature=tf.float32, parallel_iterations=1)
+
+            y = tf.cond(tf.shape(x)[0] == 1, lambda: fused_instance_norm(x[0], gamma[0], beta[0], self.epsilon)[None],
+                        one_by_one)
         return tf.cast(y, self.compute_dtype)
+
+    def call(self, x: tf.Tensor, training: Any = None) -> tf.Tensor:
+        return self._normalize(x, *self._affine(tf.shape(x)[0]), training)
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -86,12 +123,12 @@ class ConditionalInstanceNormalization(InstanceNormalization):
         self.gamma = self.add_weight(name="gamma", shape=shape, initializer="ones")
         self.beta = self.add_weight(name="beta", shape=shape, initializer="zeros")
 
-    def call(self, inputs) -> tf.Tensor:
+    def call(self, inputs, training: Any = None) -> tf.Tensor:
         x, weights = inputs
         weights = tf.cast(weights, tf.float32)
-        gamma = tf.matmul(weights, tf.cast(self.gamma, tf.float32))[:, None, None, :]
-        beta = tf.matmul(weights, tf.cast(self.beta, tf.float32))[:, None, None, :]
-        return tf.cast(self._normalize(x) * gamma + beta, self.compute_dtype)
+        gamma = tf.matmul(weights, tf.cast(self.gamma, tf.float32))
+        beta = tf.matmul(weights, tf.cast(self.beta, tf.float32))
+        return self._normalize(x, gamma, beta, training)
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]

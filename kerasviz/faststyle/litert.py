@@ -62,7 +62,10 @@ def _litert_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
         return _ShapedPad(**layer.get_config())
     if isinstance(layer, keras.layers.UpSampling2D):
         return _NearestUpsample(name=layer.name)
-    return layer.__class__.from_config(layer.get_config())
+    clone = layer.__class__.from_config(layer.get_config())
+    if hasattr(clone, "fast_inference"):
+        clone.fast_inference = False  # plain ops: LiteRT has no training-mode fused batch norm
+    return clone
 
 
 def _frozen_signature(net: keras.Model, n_styles: int, size: Optional[Tuple[int, int]]):

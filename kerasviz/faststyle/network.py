@@ -41,6 +41,7 @@ from .layers import (
     PadToMultiple,
     ReflectionPad,
 )
+from .phase_conv import PhaseConv2D
 
 __all__ = [
     "IMAGES",
@@ -72,11 +73,11 @@ PADDINGS = ("reflect", "zero")
 OUTPUTS = ("tanh", "linear")
 
 
-def _padded_conv(x, filters: int, kernel: int, name: str, padding: str, strides: int = 1):
+def _padded_conv(x, filters: int, kernel: int, name: str, padding: str, strides: int = 1, conv=keras.layers.Conv2D):
     if padding == "zero":
         return keras.layers.Conv2D(filters, kernel, strides=strides, padding="same", name=f"{name}_conv")(x)
     x = ReflectionPad(kernel // 2, name=f"{name}_pad")(x)
-    return keras.layers.Conv2D(filters, kernel, strides=strides, padding="valid", name=f"{name}_conv")(x)
+    return conv(filters, kernel, strides=strides, padding="valid", name=f"{name}_conv")(x)
 
 
 def _norm(x, name: str, n_styles: int, weights):
@@ -150,7 +151,7 @@ def build_transform_net(
         else:
             x = keras.layers.Conv2DTranspose(filters, 3, strides=2, padding="same", name=f"up{i}_conv")(x)
             x = keras.layers.ReLU(name=f"up{i}_relu")(_norm(x, f"up{i}_norm", n_styles, weights))
-    x = _padded_conv(x, 3, 9, "out", padding)
+    x = _padded_conv(x, 3, 9, "out", padding, conv=PhaseConv2D)  # 3 outputs: polyphase at inference
     if output == "tanh":
         x = keras.layers.Activation("tanh", dtype="float32", name="out_tanh")(x)
     x = keras.layers.Rescaling(127.5, offset=127.5, dtype="float32", name="to_pixels")(x)
