@@ -31,7 +31,7 @@ import numpy as np
 import pytest
 
 import kerasviz as kv
-from kerasviz import FeatureModel, KerasvizError, ModelError, ParameterError, layer_names
+from kerasviz import FeatureModel, KerasvizError, ModelError, layer_names
 from kerasviz.backbones import Backbone, as_backbone
 from kerasviz.inspect import (
     activation_maps,
@@ -417,11 +417,6 @@ ROLLOUT_WHY = "attention rollout needs keras.layers.MultiHeadAttention (a vision
 ALLOWED: Dict[Tuple[str, str], Tuple[Type[KerasvizError], str, str]] = {
     **{(t, "zoo_headless"): (ModelError, "headless", HEADLESS_WHY) for t in CLASS_SCORE},
     **{(t, "zoo_subclassed"): (ModelError, "subclassed", SUBCLASSED_WHY) for t in LAYERED},
-    # A subclassed model has no default layers, and these techniques say so as a missing
-    # `layers` argument (given layers, FeatureModel refuses with the subclassed ModelError).
-    ("deep_dream", "zoo_subclassed"): (ParameterError, "layer", SUBCLASSED_WHY),
-    ("style_transfer", "zoo_subclassed"): (ParameterError, "layer", SUBCLASSED_WHY),
-    ("synthesize_texture", "zoo_subclassed"): (ParameterError, "layer", SUBCLASSED_WHY),
     **{
         ("attention_rollout", m): (ModelError, "MultiHeadAttention", ROLLOUT_WHY)
         for m in MODELS

@@ -19,6 +19,7 @@ from ..errors import ParameterError
 from ..images import as_image_batch, resize_image, to_uint8
 from .objectives import layer_l2
 from .optimize import MIN_SIZE, optimize
+from .style_inputs import refuse_hidden_defaults
 
 __all__ = ["deep_dream"]
 
@@ -61,10 +62,12 @@ def deep_dream(
     Raises:
         ImageError: The image is invalid.
         LayerNotFoundError: Unknown layer.
+        ModelError: A subclassed model and no `layers` named (its layers are hidden).
         ParameterError: Another argument is invalid (e.g. too many octaves for the image size).
     """
     batch, single = as_image_batch(image, name="image")
     backbone = as_backbone(model)
+    refuse_hidden_defaults(backbone, layers, backbone.dream_layers, "layers")
     names = backbone.dream_layers if layers is None else ([layers] if isinstance(layers, str) else list(layers))
     if not names:
         raise ParameterError(f"Give at least one layer to dream with. Received: layers={layers!r}")

@@ -9,10 +9,11 @@ import numpy as np
 
 from ..checks import check_names
 from ..errors import ParameterError
+from ..graph_nodes import opaque_models, subclassed_model_error
 from ..images import as_image_batch, resize_image
 from .objective_inputs import layer_argument
 
-__all__ = ["layer_list", "style_images", "style_weights", "rescale_style"]
+__all__ = ["layer_list", "refuse_hidden_defaults", "style_images", "style_weights", "rescale_style"]
 
 
 def layer_list(layers: Any, name: str, default: Sequence[str] = ()) -> Tuple[str, ...]:
@@ -33,6 +34,25 @@ def layer_list(layers: Any, name: str, default: Sequence[str] = ()) -> Tuple[str
     if len(set(names)) != len(names):
         raise ParameterError(f"`{name}` must not repeat a layer. Received: {name}={list(names)}")
     return tuple(layer_argument(n) for n in names)
+
+
+def refuse_hidden_defaults(model: Any, layers: Any, default: Sequence[str], name: str) -> None:
+    """Refuse to fall back on defaults that a subclassed model cannot have (its layers are hidden).
+
+    Args:
+        model: The `Backbone` or Keras model the technique runs on.
+        layers: The user's layer argument (`None` asks for the defaults).
+        default: The backbone's default layers for this argument.
+        name: The argument's name, for the message.
+
+    Raises:
+        ModelError: `layers` is None, there are no defaults, and the model is (or holds) a
+            subclassed model.
+    """
+    if layers is None and not default:
+        hidden = opaque_models(model)
+        if hidden:
+            raise subclassed_model_error(getattr(model, "model", model).name, hidden, f"Choosing default `{name}`")
 
 
 def style_images(style: Any, name: str = "style") -> List[np.ndarray]:

@@ -25,7 +25,7 @@ from .engine import bind
 from .objectives import Objective
 from .pixel_descent import minimize_pixels, noise_image
 from . import style_inputs
-from .style_inputs import layer_list, rescale_style, style_images
+from .style_inputs import layer_list, refuse_hidden_defaults, rescale_style, style_images
 from .style_losses import (
     FEATURE_TRANSFORMS,
     content_targets,
@@ -155,12 +155,14 @@ def style_transfer(
         ParameterError: Unusable sizes, no style image, bad `style_weights`, or any option out of
             range.
         LayerNotFoundError: A layer name is not in the model.
-        ModelError: `model` is not a Backbone or Keras model.
+        ModelError: `model` is not a Backbone or Keras model, or is subclassed and no layers
+            were named.
     """
     backbone = as_backbone(model)
     contents_batch, single = as_image_batch(content, name="content")
     styles = style_images(style)
     blend = style_inputs.style_weights(style_weights, len(styles))
+    refuse_hidden_defaults(backbone, content_layers, backbone.content_layers, "content_layers")
     c_layers = layer_list(content_layers, "content_layers", backbone.content_layers)
     s_layers = layer_list(style_layers, "style_layers", backbone.style_layers)
     loss_weights = tuple(
@@ -250,6 +252,7 @@ def style_transfer_losses(
             raise ParameterError(
                 f"`content` must have the image's shape {scored.shape}. Received: content with shape {content_image.shape}"
             )
+        refuse_hidden_defaults(backbone, content_layers, backbone.content_layers, "content_layers")
         c_layers = layer_list(content_layers, "content_layers", backbone.content_layers)
     s_layers: Tuple[str, ...] = ()
     styles: List[np.ndarray] = []
@@ -262,6 +265,7 @@ def style_transfer_losses(
             styles = [rescale_style(s, scored.shape[:2], scale) for s in styles]
         for s in styles:
             _side(s.shape, "style")
+        refuse_hidden_defaults(backbone, style_layers, backbone.style_layers, "style_layers")
         s_layers = layer_list(style_layers, "style_layers", backbone.style_layers)
     parts = style_losses_for(backbone, content_image, styles, blend, c_layers, s_layers, transform, temp)
     pixels = tf.constant(scored[None])

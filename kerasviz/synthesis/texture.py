@@ -18,7 +18,7 @@ from ..errors import ParameterError
 from ..images import as_image_batch, parse_size, to_uint8
 from .patch_texture import quilt_texture
 from .pixel_descent import minimize_pixels, noise_image
-from .style_inputs import layer_list
+from .style_inputs import layer_list, refuse_hidden_defaults
 from .style_losses import resolve_feature_transform
 from .style_transfer import MAX_SIDE, MIN_SIDE, style_losses_for, weighted_loss
 
@@ -74,13 +74,14 @@ def synthesize_texture(
         progress: Show a progress bar; `None` uses the global setting.
 
     Returns:
-        uint8 `(height, width, 3)` texture.
+        uint8 `(height, width, 3)` texture; grey (equal channels) when the example is grey.
 
     Raises:
         ImageError: `texture` is not a valid pixel image.
         ParameterError: More than one texture, unusable sizes, unknown method, options out of
             range, or a model given / missing for the method.
         LayerNotFoundError: A layer name is not in the model.
+        ModelError: A subclassed model and no `layers` named (its layers are hidden).
     """
     check_choice(method, "method", ("gram", "patch"))
     if method == "patch":
@@ -104,6 +105,7 @@ def synthesize_texture(
     example = batch[0]
     check_side(example.shape[:2], "texture", low=MIN_SIDE, high=MAX_SIDE)
     out_size = check_side(parse_size(size), "size", low=MIN_SIDE, high=MAX_SIDE)
+    refuse_hidden_defaults(backbone, layers, backbone.style_layers, "layers")
     style_layers = layer_list(layers, "layers", backbone.style_layers)
     steps = check_int(steps, "steps", low=1, high=100_000)
     check_choice(optimizer, "optimizer", ("lbfgs", "adam"))
@@ -116,4 +118,11 @@ def synthesize_texture(
         backbone, noise_image(out_size, seed, TEXTURE_NOISE), weighted_loss(parts, (0.0, 1.0, tv), transform, temp),
         steps=steps, optimizer=optimizer, learning_rate=rate, seed=seed, progress=progress, desc="texture",
     )
+    if _is_grey(example):  # a grey example has no colour statistics: the colour left is noise
+        result = np.repeat(result.mean(axis=-1, keepdims=True), 3, axis=-1)
     return to_uint8(result)
+
+
+def _is_grey(image: np.ndarray) -> bool:
+    """Whether all three channels agree to within one pixel level."""
+    return bool(np.abs(image - image.mean(axis=-1, keepdims=True)).max() <= 1.0)

@@ -35,6 +35,15 @@ def test_gram_loss_falls_tenfold(lite0, texture):
     assert end * 10 <= start, (start, end)
 
 
+def test_a_grey_example_gives_a_grey_texture(lite0, texture):
+    """Gram matching of a grey example leaves colour noise in the pixels; the result is grey."""
+    grey = np.repeat(sample_image("brick", size=64).mean(axis=-1, keepdims=True), 3, axis=-1)
+    out = synthesize_texture(lite0, grey, 48, steps=3, seed=0).astype(int)
+    assert (out == out[..., :1]).all() and out.std() > 1
+    coloured = synthesize_texture(lite0, texture, 48, steps=3, seed=0).astype(int)
+    assert np.abs(coloured - coloured[..., :1]).max() > 10
+
+
 def test_no_retrace_across_sizes(lite0, texture):
     synthesize_texture(lite0, texture, 64, steps=1, seed=0)
     parts = style_losses_for(lite0, None, [texture], np.ones(1), (), lite0.style_layers, "softmax", 3.0)
