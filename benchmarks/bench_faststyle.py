@@ -19,7 +19,8 @@ import numpy as np
 import tensorflow as tf
 
 from benchmarks.common import best_time, format_table, ratio_row
-from kerasviz.faststyle.network import compiled_stylize, build_transform_net
+from kerasviz.faststyle.inference import compiled_stylize
+from kerasviz.faststyle.network import build_transform_net
 
 WIDTH = 32
 

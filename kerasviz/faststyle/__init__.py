@@ -8,7 +8,8 @@ from .distribute import make_strategy
 from .export import export_style_model
 from .saved_model import load_style_model, stylize_saved_model
 from .litert import export_style_tflite, load_tflite, stylize_tflite
-from .network import build_transform_net, extract_style, stylize, transform_net_config
+from .inference import stylize
+from .network import build_transform_net, extract_style, transform_net_config
 from .train import TrainingResult, train_style_network
 from .video import VideoResult, stylize_video
 

@@ -14,7 +14,8 @@ import tensorflow as tf
 
 from ..errors import ImageError, ModelError
 from ..images import as_image_batch, to_uint8
-from .network import IMAGES, MIN_SIZE, STYLE_WEIGHTS, check_style_weights
+from .inference import check_style_weights
+from .network import IMAGES, MIN_SIZE, STYLE_WEIGHTS
 
 __all__ = [
     "DEFAULT_MAX_DECODE_PIXELS",

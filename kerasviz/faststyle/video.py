@@ -178,7 +178,8 @@ def _stylizer(net: Any, style_weights: Any, batch_size: int) -> Stylizer:
     import keras
 
     if isinstance(net, keras.Model):
-        from .network import check_style_weights, stylize, transform_net_config
+        from .inference import check_style_weights, stylize
+        from .network import transform_net_config
 
         n_styles = transform_net_config(net)["n_styles"]
         check_style_weights(style_weights, n_styles, 1)  # fail before ffmpeg starts

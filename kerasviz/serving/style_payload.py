@@ -17,7 +17,7 @@ from tensorflow.core.framework import types_pb2
 from tensorflow.core.protobuf import meta_graph_pb2
 
 from ..errors import ParameterError
-from ..faststyle.network import check_style_weights
+from ..faststyle.inference import check_style_weights
 from ..images import to_uint8
 from .errors import ServingError
 

@@ -14,7 +14,7 @@ from kerasviz.faststyle.export import (
     load_style_model,
     stylize_saved_model,
 )
-from kerasviz.faststyle.network import stylize
+from kerasviz.faststyle.inference import stylize
 
 RNG = np.random.default_rng(1)
 

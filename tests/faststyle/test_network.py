@@ -3,14 +3,8 @@ import numpy as np
 import pytest
 
 from kerasviz.errors import ImageError, KerasvizError, ModelError, ParameterError
-from kerasviz.faststyle.network import (
-    compiled_stylize,
-    build_transform_net,
-    check_style_weights,
-    extract_style,
-    stylize,
-    transform_net_config,
-)
+from kerasviz.faststyle.inference import check_style_weights, compiled_stylize, stylize
+from kerasviz.faststyle.network import build_transform_net, extract_style, transform_net_config
 
 RNG = np.random.default_rng(0)
 

@@ -146,7 +146,7 @@ def test_bad_inputs(net, clip, tmp_path):
 
 
 def test_video_frames_go_through_one_compiled_call(net, clip, both, tmp_path):
-    from kerasviz.faststyle.network import compiled_stylize
+    from kerasviz.faststyle.inference import compiled_stylize
 
     run = compiled_stylize(net, 3)
     before = run.experimental_get_tracing_count()
