@@ -41,6 +41,7 @@ import tensorflow as tf
 
 from ..checks import check_int
 from ..errors import ExportError, ParameterError
+from .layers import plain_inference
 from .network import IMAGES, STYLE_WEIGHTS, transform_net_config
 from .saved_model import (
     DEFAULT_MAX_DECODE_PIXELS,
@@ -221,7 +222,8 @@ def export_style_model(
     temporary = base / f".tmp-{uuid.uuid4().hex}"
     try:
         base.mkdir(parents=True, exist_ok=True)
-        _save(_StyleModule(net, config["n_styles"], max_decode_pixels), temporary)
+        with plain_inference(net):  # a SavedModel loads ~3x faster without the CPU fast paths
+            _save(_StyleModule(net, config["n_styles"], max_decode_pixels), temporary)
         return _claim(temporary, base, version, automatic)
     except BaseException as error:
         shutil.rmtree(temporary, ignore_errors=True)

@@ -7,13 +7,15 @@ wherever the classes live.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Tuple
+import contextlib
+from typing import Any, Dict, Iterator, Optional, Tuple
 
 import keras
 import tensorflow as tf
 
 __all__ = [
     "fused_instance_norm",
+    "plain_inference",
     "InstanceNormalization",
     "ConditionalInstanceNormalization",
     "PadToMultiple",
@@ -40,6 +42,31 @@ def fused_instance_norm(image: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps
     normalized = tf.raw_ops.FusedBatchNormV3(x=image[None], scale=gamma, offset=beta, mean=empty, variance=empty,
                                              epsilon=epsilon, is_training=True)[0]
     return normalized[0]
+
+
+@contextlib.contextmanager
+def plain_inference(net: keras.Model) -> Iterator[keras.Model]:
+    """Inside the block, the network's layers run their plain ops at inference too (for exports).
+
+    The fast paths (a fused kernel per image in a loop, the polyphase output convolution) are
+    tuned for in-process CPU inference; a SavedModel or LiteRT file traced with them loads ~3x
+    slower, and converters or GPUs may not handle them well.
+
+    Args:
+        net: A transform network (its layers' `fast_inference` flags are set back afterwards).
+
+    Yields:
+        `net`.
+    """
+    layers = [layer for layer in net.layers if hasattr(layer, "fast_inference")]
+    before = [layer.fast_inference for layer in layers]
+    for layer in layers:
+        layer.fast_inference = False
+    try:
+        yield net
+    finally:
+        for layer, fast in zip(layers, before):
+            layer.fast_inference = fast
 
 
 @keras.saving.register_keras_serializable(package="kerasviz")

@@ -28,7 +28,7 @@ import tensorflow as tf
 from ..checks import check_choice, check_side
 from ..errors import ImageError, ModelError
 from ..images import as_image_batch, to_uint8
-from .layers import PadToMultiple
+from .layers import PadToMultiple, plain_inference
 from .inference import check_style_weights
 from .network import IMAGES, MIN_SIZE, STYLE_WEIGHTS, transform_net_config
 
@@ -63,10 +63,7 @@ def _litert_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
         return _ShapedPad(**layer.get_config())
     if isinstance(layer, keras.layers.UpSampling2D):
         return _NearestUpsample(name=layer.name)
-    clone = layer.__class__.from_config(layer.get_config())
-    if hasattr(clone, "fast_inference"):
-        clone.fast_inference = False  # plain ops: LiteRT has no training-mode fused batch norm
-    return clone
+    return layer.__class__.from_config(layer.get_config())
 
 
 def _frozen_signature(net: keras.Model, n_styles: int, size: Optional[Tuple[int, int]]):
@@ -86,7 +83,8 @@ def _frozen_signature(net: keras.Model, n_styles: int, size: Optional[Tuple[int,
 
     # Variables are frozen into constants first: the converter keeps Keras 3 variables as
     # resource variables otherwise (uninitialized in the interpreter's signature runner).
-    frozen = convert_variables_to_constants_v2(tf.function(run).get_concrete_function(*specs))
+    with plain_inference(lite):  # LiteRT has no training-mode fused batch norm
+        frozen = convert_variables_to_constants_v2(tf.function(run).get_concrete_function(*specs))
 
     @tf.function(input_signature=specs)
     def serving_default(*inputs):

@@ -129,6 +129,15 @@ def _signature_text(folder):
     return None
 
 
+def test_exports_use_the_plain_ops_and_leave_the_network_fast(exported, net1):
+    """The SavedModel holds no per-image loop or training-mode fused batch norm (3x slower to load,
+    CPU-only gains); the exported network keeps its fast in-process inference."""
+    graph = tf.saved_model.load(str(exported[1])).signatures["serving_default"].graph.as_graph_def()
+    op_types = {node.op for function in graph.library.function for node in function.node_def}
+    assert "Conv2D" in op_types and not op_types & {"FusedBatchNormV3", "While", "StatelessWhile", "SpaceToDepth"}
+    assert all(layer.fast_inference for layer in net1.layers if hasattr(layer, "fast_inference"))
+
+
 def test_loaded_signatures_dtypes_and_shapes(loaded):
     models, loaded = loaded, loaded[3]
     pixels = loaded.signatures["serving_default"].structured_input_signature[1]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kerasviz.faststyle.layers import ConditionalInstanceNormalization, InstanceNormalization
+from kerasviz.faststyle.layers import ConditionalInstanceNormalization, InstanceNormalization, plain_inference
 from kerasviz.faststyle.network import build_transform_net
 from kerasviz.faststyle.phase_conv import PhaseConv2D, phase_kernel
 
@@ -84,3 +84,14 @@ def test_transform_net_inference_equals_training_time_ops():
                 layer.fast_inference = False
         plain = net(inputs, training=False).numpy()
         assert np.abs(fast - plain).max() < 0.01 and np.ptp(plain) > 10
+
+
+def test_plain_inference_restores_the_flags_even_on_errors():
+    net = build_transform_net(1, 4)
+    flagged = [layer for layer in net.layers if hasattr(layer, "fast_inference")]
+    assert len(flagged) == 16  # 15 instance norms and the output convolution
+    with pytest.raises(RuntimeError):
+        with plain_inference(net):
+            assert not any(layer.fast_inference for layer in flagged)
+            raise RuntimeError("export failed")
+    assert all(layer.fast_inference for layer in flagged)
