@@ -100,6 +100,7 @@ def _run_training(args: argparse.Namespace) -> int:
         style_size=args.style_size,
         output=args.output,
         upsample=args.upsample,
+        loss_jitter=args.loss_jitter,
     )
     last = result.history[-1] if result.history else {}
     print(f"trained {result.step} steps (from {result.start_step}); last losses: "
@@ -167,6 +168,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="output activation: scaled tanh, or linear clipped at inference (no stuck saturated blobs) (default: tanh)")
     parser.add_argument("--normalized-loss", action="store_true",
                         help="divide each loss layer's error by its target's mean square, so weights do not depend on the backbone's feature scale")
+    parser.add_argument("--loss-jitter", type=int, default=0,
+                        help="shift the loss network's view by up to this many pixels each step, so the net cannot hide blobs in its border blind spots (default: 0)")
     parser.add_argument("--save", default=None, help="write the trained network as a .keras file")
     parser.add_argument("--export", default=None, help="export a SavedModel version under this base path")
     add_backbone_arguments(parser)

@@ -144,6 +144,7 @@ def train_style_network(
     normalized_loss: bool = False,
     style_size: Optional[int] = None,
     output: str = "tanh",
+    loss_jitter: int = 0,
 ) -> TrainingResult:
     """Train a transform network for one or several styles (resuming from a checkpoint if any).
 
@@ -198,6 +199,11 @@ def train_style_network(
             painting's own at that size.
         output: The network's output activation, `"tanh"` or `"linear"` (see
             `build_transform_net`).
+        loss_jitter: Each step, the stylized batch and its content crops are cropped by the same
+            random offset of 0 to `loss_jitter` pixels (`image_size − loss_jitter` square)
+            before the loss network, so its border blind spots (stride-2 "same" padding) fall on
+            other output pixels every step and the transform net cannot park style energy there
+            as fixed blobs. In `[0, image_size / 4]`; 0 (default) feeds the whole crop.
 
     Returns:
         A `TrainingResult` (trained `net`, `step`, `start_step`, loss `history`, last
@@ -221,6 +227,7 @@ def train_style_network(
     style_size = image_size if style_size is None else check_int(style_size, "style_size", low=32)
     check_choice(output, "output", OUTPUTS)  # before the backbone and Gram targets are built
     check_choice(upsample, "upsample", UPSAMPLINGS)
+    jitter = check_int(loss_jitter, "loss_jitter", low=0, high=image_size // 4)
     style_images = _style_images(styles, style_size)
     n_styles = len(style_images)
     weights = {
@@ -279,6 +286,11 @@ def train_style_network(
         with tf.GradientTape() as tape:
             inputs = crops if not conditional else {"images": crops, "style_weights": tf.one_hot(style_index, n_styles)}
             stylized = tf.cast(net(inputs, training=True), tf.float32)
+            if jitter:  # the same random window of both: the loss network's borders move
+                offset = tf.random.uniform([2], 0, jitter + 1, tf.int32)
+                size = tf.shape(crops)[1:3] - jitter
+                window = lambda t: tf.slice(t, [0, offset[0], offset[1], 0], [-1, size[0], size[1], -1])  # noqa: E731
+                stylized, crops = window(stylized), window(crops)
             per_image = loss_fn(stylized, crops, style_index)
             losses = tf.reduce_sum(per_image, axis=0) / batch_size  # global-batch mean
             scaled = optimizer.scale_loss(losses[0]) if mixed else losses[0]

@@ -124,6 +124,18 @@ def test_checkpoint_of_another_network_is_refused(lite0, contents, styles, unint
         train_style_network(contents, styles, backbone=lite0, steps=7, checkpoint_dir=folder, **args)
 
 
+def test_loss_jitter_moves_the_loss_window(lite0, contents, styles):
+    """Jitter 0 feeds the whole crop (the same loss twice); jitter 8 scores a random 24-px window
+    of the 32-px crop each step (another content loss, still finite)."""
+    args = dict(backbone=lite0, steps=1, **SMALL)
+    whole = [train_style_network(contents, styles[:1], loss_jitter=0, **args).history[-1]["content"] for _ in range(2)]
+    windowed = train_style_network(contents, styles[:1], loss_jitter=8, **args).history[-1]["content"]
+    assert whole[0] == pytest.approx(whole[1], rel=1e-5)
+    assert np.isfinite(windowed) and windowed != pytest.approx(whole[0], rel=1e-3)
+    with pytest.raises(ParameterError, match="loss_jitter"):
+        train_style_network(contents, styles[:1], loss_jitter=9, **args)  # over image_size / 4
+
+
 def test_style_size_sets_the_gram_targets(lite0, contents, styles):
     """The style image is resized to `style_size` before its Grams: other sizes, other losses."""
     args = dict(backbone=lite0, steps=1, normalized_loss=True, **SMALL)
