@@ -101,6 +101,7 @@ def _run_training(args: argparse.Namespace) -> int:
         output=args.output,
         upsample=args.upsample,
         loss_jitter=args.loss_jitter,
+        loss_flips=args.loss_flips,
     )
     last = result.history[-1] if result.history else {}
     print(f"trained {result.step} steps (from {result.start_step}); last losses: "
@@ -170,6 +171,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="divide each loss layer's error by its target's mean square, so weights do not depend on the backbone's feature scale")
     parser.add_argument("--loss-jitter", type=int, default=0,
                         help="shift the loss network's view by up to this many pixels each step, so the net cannot hide blobs in its border blind spots (default: 0)")
+    parser.add_argument("--loss-flips", action="store_true",
+                        help="flip the loss network's view at random each step, so the net cannot keep a blob at a fixed spot")
     parser.add_argument("--save", default=None, help="write the trained network as a .keras file")
     parser.add_argument("--export", default=None, help="export a SavedModel version under this base path")
     add_backbone_arguments(parser)

@@ -28,6 +28,7 @@ from ..progress import progress_bar
 from ..synthesis.perceptual_loss import PerceptualLoss
 from .data import training_dataset
 from .distribute import is_chief, make_strategy, remove_worker_folder, worker_checkpoint_folder
+from .loss_view import random_flips, random_window
 from .network import OUTPUTS, UPSAMPLINGS, build_transform_net, transform_net_config
 
 __all__ = ["TrainingResult", "train_style_network"]
@@ -145,6 +146,7 @@ def train_style_network(
     style_size: Optional[int] = None,
     output: str = "tanh",
     loss_jitter: int = 0,
+    loss_flips: bool = False,
 ) -> TrainingResult:
     """Train a transform network for one or several styles (resuming from a checkpoint if any).
 
@@ -204,6 +206,10 @@ def train_style_network(
             before the loss network, so its border blind spots (stride-2 "same" padding) fall on
             other output pixels every step and the transform net cannot park style energy there
             as fixed blobs. In `[0, image_size / 4]`; 0 (default) feeds the whole crop.
+        loss_flips: Each step, flip the stylized batch and its content crops (the same way)
+            up-down and left-right at random before the loss network, so a spot the loss
+            network is blind to maps to a different output corner each time: the net cannot
+            keep a blob there (the bundled network's top-right corner blob went away).
 
     Returns:
         A `TrainingResult` (trained `net`, `step`, `start_step`, loss `history`, last
@@ -228,6 +234,7 @@ def train_style_network(
     check_choice(output, "output", OUTPUTS)  # before the backbone and Gram targets are built
     check_choice(upsample, "upsample", UPSAMPLINGS)
     jitter = check_int(loss_jitter, "loss_jitter", low=0, high=image_size // 4)
+    flips = check_bool(loss_flips, "loss_flips")
     style_images = _style_images(styles, style_size)
     n_styles = len(style_images)
     weights = {
@@ -287,10 +294,9 @@ def train_style_network(
             inputs = crops if not conditional else {"images": crops, "style_weights": tf.one_hot(style_index, n_styles)}
             stylized = tf.cast(net(inputs, training=True), tf.float32)
             if jitter:  # the same random window of both: the loss network's borders move
-                offset = tf.random.uniform([2], 0, jitter + 1, tf.int32)
-                size = tf.shape(crops)[1:3] - jitter
-                window = lambda t: tf.slice(t, [0, offset[0], offset[1], 0], [-1, size[0], size[1], -1])  # noqa: E731
-                stylized, crops = window(stylized), window(crops)
+                stylized, crops = random_window(jitter, stylized, crops)
+            if flips:  # the same random flips of both: a fixed spot of the output moves in the loss view
+                stylized, crops = random_flips(stylized, crops)
             per_image = loss_fn(stylized, crops, style_index)
             losses = tf.reduce_sum(per_image, axis=0) / batch_size  # global-batch mean
             scaled = optimizer.scale_loss(losses[0]) if mixed else losses[0]

@@ -134,6 +134,10 @@ def test_loss_jitter_moves_the_loss_window(lite0, contents, styles):
     assert np.isfinite(windowed) and windowed != pytest.approx(whole[0], rel=1e-3)
     with pytest.raises(ParameterError, match="loss_jitter"):
         train_style_network(contents, styles[:1], loss_jitter=9, **args)  # over image_size / 4
+    flipped = train_style_network(contents, styles[:1], loss_flips=True, loss_jitter=4, **args).history[-1]
+    assert all(np.isfinite(v) for v in flipped.values())
+    with pytest.raises(ParameterError, match="loss_flips"):
+        train_style_network(contents, styles[:1], loss_flips="yes", **args)
 
 
 def test_style_size_sets_the_gram_targets(lite0, contents, styles):
