@@ -83,8 +83,9 @@ def test_pixel_signature_agrees_with_keras(loaded, net1, net3, n_styles):
     out = loaded.signatures["serving_default"](**inputs)["stylized"].numpy()
     assert out.dtype == np.float32 and out.shape == x.shape
     np.testing.assert_allclose(out, expected, atol=1e-3)
-    via_helper = stylize_saved_model(loaded, x, weights if n_styles == 3 else None)
-    np.testing.assert_array_equal(via_helper, stylize(net, x, weights if n_styles == 3 else None))
+    via_helper = stylize_saved_model(loaded, x, weights if n_styles == 3 else None).astype(int)
+    in_process = stylize(net, x, weights if n_styles == 3 else None)  # fused kernels: < 1e-3 apart, so
+    assert np.abs(via_helper - in_process).max() <= 1  # a rare pixel rounds to the next level
 
 
 @pytest.mark.parametrize("n_styles", [1, 3])

@@ -12,10 +12,11 @@ pytest.importorskip("ai_edge_litert")
 
 # Measured on the bundled 3-style network (uint8 pixels, chelsea / astronaut / coffee crops):
 # float32 max |diff| 1 (float outputs agree to < 0.01), float16 max 1-2, dynamic-range int8
-# weights mean ~1.2, max ~22.
+# weights mean 3.3-3.8, max 65-68 (its linear output passes quantization errors on unsquashed;
+# the previous tanh-output network: mean ~1.2, max ~22).
 FLOAT_MAX = 1
 FLOAT16_MAX = 3
-DYNAMIC_MEAN, DYNAMIC_MAX = 3.0, 48
+DYNAMIC_MEAN, DYNAMIC_MAX = 5.0, 96
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,8 @@ from kerasviz.faststyle.weights import load_demo_network
 
 FRAMES, SIDE, FPS = 16, 128, 12.5
 MIX = [0, 0, 1]
-# measured (bundled network, blend 0.7): naive 213, stable 38 -> 5.6x lower; inputs themselves 22
+# measured (bundled network, blend 0.7): naive 90.3, stable 13.7 -> 6.6x lower; the inputs themselves
+# 21.8 (H.264 and resampling; the smooth stable output can fall below it)
 STABLE_FACTOR = 3.0
 
 
@@ -94,7 +95,7 @@ def test_stable_output_has_lower_warping_error(net, clip, both):
     inputs = list(read_video(clip)[1])
     naive_error, stable_error = _warping_error(naive), _warping_error(stable)
     assert stable_error * STABLE_FACTOR < naive_error, (naive_error, stable_error)
-    assert _warping_error(inputs) < stable_error  # the check itself: the inputs are nearly exact warps
+    assert _warping_error(inputs) < naive_error / 2  # the check itself: the inputs are nearly exact warps
     # still the network's stylization, not a frozen first frame
     assert np.mean([np.abs(a.astype(int) - b).mean() for a, b in zip(naive, stable)]) < 15
     direct = stylize(net, np.stack(inputs[:4]), MIX)  # frame by frame = the network on each decoded frame
