@@ -293,10 +293,12 @@ def train_style_network(
         with tf.GradientTape() as tape:
             inputs = crops if not conditional else {"images": crops, "style_weights": tf.one_hot(style_index, n_styles)}
             stylized = tf.cast(net(inputs, training=True), tf.float32)
+            if jitter or flips:  # stateless draws keyed by the step: a resumed run draws the same
+                view_seed = tf.stack([tf.constant(seed, tf.int64), step.read_value()])
             if jitter:  # the same random window of both: the loss network's borders move
-                stylized, crops = random_window(jitter, stylized, crops)
+                stylized, crops = random_window(jitter, stylized, crops, seed=view_seed)
             if flips:  # the same random flips of both: a fixed spot of the output moves in the loss view
-                stylized, crops = random_flips(stylized, crops)
+                stylized, crops = random_flips(stylized, crops, seed=view_seed + [0, 1 << 40])
             per_image = loss_fn(stylized, crops, style_index)
             losses = tf.reduce_sum(per_image, axis=0) / batch_size  # global-batch mean
             scaled = optimizer.scale_loss(losses[0]) if mixed else losses[0]
