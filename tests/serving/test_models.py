@@ -68,8 +68,9 @@ def test_new_version_under_load(tmp_path, single_base, grpc_predict, start):
     """At least 200 requests at concurrency 16 (gRPC and REST) with a new version dropped in after
     20 of them: 0 failures, both versions answer during the load, the new one afterwards.
 
-    The load goes on past 200 requests until version 2 has answered 10 of them (bounded: 800
-    requests, 90 s), so the swap always happens under load however slow loading is on this machine.
+    The load goes on past 200 requests until version 2 has answered 10 of them (bounded only by a
+    90 s deadline, not by a request count: on a busy CI machine loading version 2 took longer than
+    800 requests), so the swap always happens under load however slow loading is.
     """
     shutil.copytree(single_base / "1", tmp_path / "1")
     server = start(tmp_path, file_system_poll_wait_seconds=0.1)
@@ -82,7 +83,7 @@ def test_new_version_under_load(tmp_path, single_base, grpc_predict, start):
     def worker():
         while True:
             i = next(tickets)
-            if i >= 800 or time.monotonic() > deadline or (i >= 200 and versions.count(2) >= 10):
+            if time.monotonic() > deadline or (i >= 200 and versions.count(2) >= 10):
                 return
             try:
                 if i % 2:
