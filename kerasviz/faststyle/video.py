@@ -12,6 +12,13 @@ optical flow (OpenCV's DIS flow on the input frames), only where the flow is rel
 forward-backward consistency check of Sundaram et al. (2010) marks occluded and disoccluded
 pixels, motion boundaries and pixels that leave the frame, and a brightness check marks wrong
 matches (e.g. at a scene cut). `stable=False` turns this off (frame-by-frame).
+
+ffmpeg is started without imageio-ffmpeg's `preexec_fn=os.setpgrp` (its documented switch
+`IMAGEIO_FFMPEG_NO_PREVENT_SIGINT`, set here unless the user set it): a pre-exec hook makes Python
+`fork()` a process whose gRPC threads (a `StyleClient`, the embedded server) then run their fork
+handlers in the child, which now and then killed ffmpeg before it started (a broken pipe, or
+"cannot read this video" with a gRPC epoll error). Without the hook Python uses `vfork`, which runs
+no fork handlers. The price: Ctrl-C reaches ffmpeg too, which ends the partial video cleanly.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ import numpy as np
 from ..checks import check_bool, check_fraction, check_int, check_number
 from ..errors import ImageError, ParameterError
 from ..progress import progress_bar
+
+os.environ.setdefault("IMAGEIO_FFMPEG_NO_PREVENT_SIGINT", "1")
 
 __all__ = ["VideoResult", "FlowBlender", "read_video", "stylize_video"]
 

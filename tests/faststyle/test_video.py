@@ -153,3 +153,18 @@ def test_video_frames_go_through_one_compiled_call(net, clip, both, tmp_path):
     before = run.experimental_get_tracing_count()
     stylize_video(net, clip, tmp_path / "again.mp4", MIX, batch_size=5, progress=False)  # batches of 5, 5, 5, 1
     assert run.experimental_get_tracing_count() == before
+
+
+def test_ffmpeg_starts_without_a_pre_exec_hook(net, clip, tmp_path, monkeypatch):
+    """A `preexec_fn` makes Python fork() with gRPC threads alive, whose fork handlers then killed
+    ffmpeg now and then (seen 1 run in 20 through the embedded server); vfork needs no hook."""
+    hooks = []
+    popen = subprocess.Popen
+
+    def recording(*args, **kwargs):
+        hooks.append(kwargs.get("preexec_fn"))
+        return popen(*args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", recording)
+    stylize_video(net, clip, tmp_path / "o.mp4", MIX, stable=False, progress=False)
+    assert len(hooks) == 2 and hooks == [None, None]  # the reader and the writer
