@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Iterable, Iterator, Optional, TypeVar
+from typing import Iterable, Optional, TypeVar
 
 from tqdm.auto import tqdm
 

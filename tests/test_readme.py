@@ -24,7 +24,6 @@ import urllib.request
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"

@@ -9,8 +9,6 @@ content targets come from the same backbone pass as the stylized images' feature
 
 from __future__ import annotations
 
-import json
-import numbers
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,18 +20,17 @@ import tensorflow as tf
 
 from ..backbones import Backbone, as_backbone, load_backbone
 from ..checks import check_bool, check_choice, check_int, check_number
-from ..errors import ImageError, ParameterError
-from ..images import as_image_batch, resize_image
+from ..errors import ParameterError
 from ..progress import progress_bar
 from ..synthesis.perceptual_loss import PerceptualLoss
 from .data import training_dataset
 from .distribute import is_chief, make_strategy, remove_worker_folder, worker_checkpoint_folder
 from .loss_view import random_flips, random_window
 from .network import OUTPUTS, UPSAMPLINGS, build_transform_net, transform_net_config
+from .train_inputs import check_checkpoint_config, load_style_images, style_weight_vector, use_mixed_precision
 
 __all__ = ["TrainingResult", "train_style_network"]
 
-_CONFIG_FILE = "transform_net.json"
 _LOSS_NAMES = ("loss", "content", "style", "tv")
 
 
@@ -57,65 +54,6 @@ class TrainingResult:
     start_step: int
     history: List[Dict[str, float]] = field(default_factory=list)
     checkpoint: Optional[str] = None
-
-
-def _style_images(styles: Any, size: int) -> List[np.ndarray]:
-    """Each style image, resized so its shorter side is `size`."""
-    if isinstance(styles, (str, os.PathLike)) or (hasattr(styles, "ndim") and styles.ndim == 3):
-        styles = [styles]
-    styles = list(styles) if styles is not None else []
-    if not styles:
-        raise ParameterError("Give at least one style image. Received: styles=[]")
-    result = []
-    for i, image in enumerate(styles):
-        if isinstance(image, (str, os.PathLike)):
-            from ..images import load_image
-
-            image = load_image(image)
-        batch, single = as_image_batch(image, name=f"styles[{i}]")
-        if not single:
-            raise ImageError(f"Each style is one image (H, W, 3). Received: styles[{i}] with shape {batch.shape}")
-        height, width = batch.shape[1:3]
-        if min(height, width) < 16:
-            raise ImageError(f"Style images must be at least 16×16. Received: styles[{i}] with shape {batch.shape[1:]}")
-        scale = size / min(height, width)
-        result.append(resize_image(batch[0], (round(height * scale), round(width * scale))))
-    return result
-
-
-def _style_weights(style_weight: Any, n_styles: int) -> np.ndarray:
-    if isinstance(style_weight, numbers.Real) and not isinstance(style_weight, (bool, np.bool_)):
-        return np.full(n_styles, check_number(style_weight, "style_weight", low=0.0), np.float32)
-    values = list(np.asarray(style_weight, dtype=object).reshape(-1))
-    if len(values) != n_styles:
-        raise ParameterError(
-            f"`style_weight` is one number or one per style ({n_styles} styles). Received: style_weight={style_weight!r}"
-        )
-    return np.array([check_number(v, "style_weight", low=0.0) for v in values], np.float32)
-
-
-def _check_config(checkpoint_dir: Path, config: Dict[str, Any], chief: bool = True) -> None:
-    """Write the network's configuration next to the checkpoints (chief only), or check it matches."""
-    path = checkpoint_dir / _CONFIG_FILE
-    if path.is_file():
-        saved = json.loads(path.read_text())
-        if saved != config:
-            raise ParameterError(
-                f"The checkpoints in {checkpoint_dir} belong to a different network {saved}; use "
-                f"another checkpoint_dir or the same n_styles / width / upsample. Received: {config}"
-            )
-    elif chief:
-        checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(config))
-
-
-def _mixed_precision(value: Optional[bool]) -> bool:
-    has_gpu = bool(tf.config.list_logical_devices("GPU"))
-    if value is None:
-        return has_gpu
-    if value and not has_gpu:
-        raise ParameterError("Mixed precision only helps on a GPU and none is visible. Received: mixed_precision=True")
-    return bool(value)
 
 
 def train_style_network(
@@ -235,11 +173,11 @@ def train_style_network(
     check_choice(upsample, "upsample", UPSAMPLINGS)
     jitter = check_int(loss_jitter, "loss_jitter", low=0, high=image_size // 4)
     flips = check_bool(loss_flips, "loss_flips")
-    style_images = _style_images(styles, style_size)
+    style_images = load_style_images(styles, style_size)
     n_styles = len(style_images)
     weights = {
         "content": check_number(content_weight, "content_weight", low=0.0),
-        "style": _style_weights(style_weight, n_styles),
+        "style": style_weight_vector(style_weight, n_styles),
         "tv": check_number(tv_weight, "tv_weight", low=0.0),
     }
     strategy = make_strategy(strategy) if isinstance(strategy, str) else strategy or tf.distribute.get_strategy()
@@ -247,7 +185,7 @@ def train_style_network(
         raise ParameterError(
             f"`batch_size` must be a multiple of the {strategy.num_replicas_in_sync} replicas. Received: batch_size={batch_size}"
         )
-    mixed = _mixed_precision(mixed_precision)
+    mixed = use_mixed_precision(mixed_precision)
     dataset = training_dataset(content_images, image_size, batch_size, n_styles, 0, seed,
                                augment=augment)  # validates early
     model = load_backbone(backbone) if isinstance(backbone, str) else as_backbone(backbone)
@@ -276,7 +214,7 @@ def train_style_network(
     chief = is_chief(strategy)
     if checkpoint_dir is not None:
         folder = Path(checkpoint_dir)
-        _check_config(folder, transform_net_config(net), chief)
+        check_checkpoint_config(folder, transform_net_config(net), chief)
         write_folder = worker_checkpoint_folder(folder, strategy)  # the folder itself on the chief
         manager = tf.train.CheckpointManager(checkpoint, str(write_folder), max_to_keep=3, checkpoint_name="ckpt")
         latest = tf.train.latest_checkpoint(str(folder))  # every worker restores the chief's newest

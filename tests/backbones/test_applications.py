@@ -2,7 +2,6 @@ import keras
 import numpy as np
 import pytest
 
-import kerasviz
 from kerasviz import ModelError, WeightsUnavailableError, load_backbone
 
 
