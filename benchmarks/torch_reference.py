@@ -52,8 +52,8 @@ def time_transform_net(width: int, cases: List[List[int]], repeats: int, threads
 
     Args:
         width: Network width.
-        cases: `[size, batch]` pairs.
-        repeats: Timed runs per case (the minimum is kept).
+        cases: `[size, batch]` or `[size, batch, repeats]` per case.
+        repeats: Timed runs per case without its own (the minimum is kept).
         threads: torch intra-op threads (match TensorFlow's).
 
     Returns:
@@ -65,11 +65,11 @@ def time_transform_net(width: int, cases: List[List[int]], repeats: int, threads
     net = transform_net(width)
     generator = torch.Generator().manual_seed(0)
     seconds = []
-    for size, batch in cases:
+    for size, batch, *case_repeats in cases:
         x = torch.rand((batch, 3, size, size), generator=generator) * 2 - 1
         best = float("inf")
         with torch.no_grad():
-            for run in range(repeats + 3):
+            for run in range((case_repeats or [repeats])[0] + 3):
                 start = time.perf_counter()
                 net(x).numpy()
                 if run >= 3:  # three runs warm up

@@ -2,8 +2,8 @@
 
 Architecture (Johnson, Alahi & Fei-Fei, 2016, with Ulyanov's instance normalization and Odena's
 resize-convolution): a 9×9 convolution, two stride-2 3×3 convolutions, five residual blocks, two
-upsamplings (nearest-neighbour ×2 then a 3×3 convolution, so no checkerboard artefacts) and a
-9×9 output convolution; every convolution but the last is followed by instance normalization and
+upsamplings (nearest-neighbour ×2 then a 3×3 convolution, so no checkerboard artefacts; one
+`ResizeConv2D` layer that computes both at the low resolution) and a 9×9 output convolution; every convolution but the last is followed by instance normalization and
 a ReLU. With `n_styles > 1` each normalization is *conditional* (Dumoulin, Shlens & Kudlur,
 2017): one γ / β pair per style, mixed by a `style_weights` input `(N, n_styles)`, so any convex
 mix of the learned styles is one forward pass.
@@ -38,6 +38,7 @@ from .layers import (
     ReflectionPad,
 )
 from .phase_conv import PhaseConv2D
+from .resize_conv import ResizeConv2D
 
 __all__ = [
     "IMAGES",
@@ -135,11 +136,11 @@ def build_transform_net(
         y = _conv(y, 4 * width, 3, f"res{i}b", n_styles, weights, padding, relu=False)
         x = keras.layers.Add(name=f"res{i}_add")([x, y])
     for i, filters in ((1, 2 * width), (2, width)):
-        if upsample in ("resize_conv", "bilinear_conv"):
-            if upsample == "resize_conv":
-                x = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}_resize")(x)
-            else:
-                x = BilinearUpsampling(name=f"up{i}_resize")(x)
+        if upsample == "resize_conv":  # upsampling and convolution in one layer, at low resolution
+            x = ResizeConv2D(filters, border=padding, name=f"up{i}_conv")(x)
+            x = keras.layers.ReLU(name=f"up{i}_relu")(_norm(x, f"up{i}_norm", n_styles, weights))
+        elif upsample == "bilinear_conv":
+            x = BilinearUpsampling(name=f"up{i}_resize")(x)
             x = _conv(x, filters, 3, f"up{i}", n_styles, weights, padding)
         else:
             x = keras.layers.Conv2DTranspose(filters, 3, strides=2, padding="same", name=f"up{i}_conv")(x)
@@ -171,6 +172,7 @@ def transform_net_config(net: Any) -> Dict[str, Any]:
         names = {layer.name for layer in net.layers}
         width = int(net.get_layer("in_conv").filters)
         norm = net.get_layer("in_norm")
+        up = net.get_layer("up1_conv")
     except (AttributeError, ValueError) as error:
         raise ModelError(
             "Expected a network built by kerasviz.build_transform_net. Received: "
@@ -178,7 +180,9 @@ def transform_net_config(net: Any) -> Dict[str, Any]:
         ) from error
     n_styles = norm.n_styles if isinstance(norm, ConditionalInstanceNormalization) else 1
     upsample = "transpose"
-    if "up1_resize" in names:
+    if isinstance(up, ResizeConv2D):
+        upsample = "resize_conv"
+    elif "up1_resize" in names:  # networks saved before ResizeConv2D upsample in a layer of their own
         bilinear = net.get_layer("up1_resize").interpolation == "bilinear"
         upsample = "bilinear_conv" if bilinear else "resize_conv"
     padding = "reflect" if "in_pad" in names else "zero"
