@@ -27,7 +27,7 @@ from .data import training_dataset
 from .distribute import is_chief, make_strategy, remove_worker_folder, worker_checkpoint_folder
 from .loss_view import random_flips, random_window
 from .network import OUTPUTS, UPSAMPLINGS, build_transform_net, transform_net_config
-from .train_inputs import check_checkpoint_config, load_style_images, style_weight_vector, use_mixed_precision
+from .train_inputs import CONFIG_FILE, check_checkpoint_config, load_style_images, style_weight_vector, use_mixed_precision
 
 __all__ = ["TrainingResult", "train_style_network"]
 
@@ -219,7 +219,13 @@ def train_style_network(
         manager = tf.train.CheckpointManager(checkpoint, str(write_folder), max_to_keep=3, checkpoint_name="ckpt")
         latest = tf.train.latest_checkpoint(str(folder))  # every worker restores the chief's newest
         if latest:
-            checkpoint.restore(latest).assert_existing_objects_matched()
+            try:
+                checkpoint.restore(latest).assert_existing_objects_matched()
+            except (AssertionError, ValueError) as error:  # e.g. other shapes under a copied config
+                raise ParameterError(
+                    f"The checkpoint {latest} does not fit this network (its variables have other shapes "
+                    f"than {CONFIG_FILE} says); train into a new checkpoint_dir. Details: {str(error)[:300]}"
+                ) from None
     start = int(step.numpy())
     del dataset  # validated above; each input pipeline builds its own slice from `start`
     iterator = iter(strategy.distribute_datasets_from_function(

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import numpy as np
@@ -122,6 +123,19 @@ def test_checkpoint_of_another_network_is_refused(lite0, contents, styles, unint
     args = {**SMALL, "width": 8}
     with pytest.raises(ParameterError, match="different network"):
         train_style_network(contents, styles, backbone=lite0, steps=7, checkpoint_dir=folder, **args)
+
+
+def test_checkpoint_that_does_not_fit_is_refused(lite0, contents, styles, uninterrupted, tmp_path):
+    """Checkpoint files under a configuration they do not belong to (copied by hand): a clear error."""
+    folder = Path(uninterrupted.checkpoint).parent
+    for file in folder.iterdir():
+        if file.name.startswith(("ckpt", "checkpoint")):
+            (tmp_path / file.name).write_bytes(file.read_bytes())
+    config = json.loads((folder / "transform_net.json").read_text())
+    (tmp_path / "transform_net.json").write_text(json.dumps({**config, "width": 8}))
+    with pytest.raises(ParameterError, match="does not fit this network"):
+        train_style_network(contents, styles, backbone=lite0, steps=7, checkpoint_dir=tmp_path,
+                            style_weight=[10.0, 5.0], **{**SMALL, "width": 8})
 
 
 def test_loss_jitter_moves_the_loss_window(lite0, contents, styles):
