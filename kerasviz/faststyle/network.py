@@ -3,10 +3,11 @@
 Architecture (Johnson, Alahi & Fei-Fei, 2016, with Ulyanov's instance normalization and Odena's
 resize-convolution): a 9×9 convolution, two stride-2 3×3 convolutions, five residual blocks, two
 upsamplings (nearest-neighbour ×2 then a 3×3 convolution, so no checkerboard artefacts; one
-`ResizeConv2D` layer that computes both at the low resolution) and a 9×9 output convolution; every convolution but the last is followed by instance normalization and
-a ReLU. With `n_styles > 1` each normalization is *conditional* (Dumoulin, Shlens & Kudlur,
-2017): one γ / β pair per style, mixed by a `style_weights` input `(N, n_styles)`, so any convex
-mix of the learned styles is one forward pass.
+`ResizeConv2D` layer that computes both at the low resolution) and a 9×9 output convolution;
+every convolution but the last is followed by instance normalization and a ReLU. With
+`n_styles > 1` each normalization is *conditional* (Dumoulin, Shlens & Kudlur, 2017): one γ / β
+pair per style, mixed by a `style_weights` input `(N, n_styles)`, so any convex mix of the
+learned styles is one forward pass.
 
 Pixels in and out are in `[0, 255]`: the input is centred to `[-1, 1]` inside the model and the
 output is `127.5 · (1 + tanh(x))` (a scaled tanh, i.e. `255 · sigmoid(2x)`), always in range.

@@ -102,7 +102,7 @@ def train_style_network(
         batch_size: Global batch size (split over the strategy's replicas), >= 1.
         steps: Total training steps to reach (a resumed run continues up to this), >= 1.
         width: Transform-net width (see `build_transform_net`).
-        upsample: `"resize_conv"` or `"transpose"`.
+        upsample: `"resize_conv"`, `"bilinear_conv"` or `"transpose"` (see `build_transform_net`).
         content_layers: Layers of the content loss (default: the backbone's `content_layers`).
         style_layers: Layers of the Gram loss (default: the backbone's `style_layers`).
         content_weight: Factor of the content loss, >= 0.
