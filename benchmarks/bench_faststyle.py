@@ -25,10 +25,10 @@ from kerasviz.faststyle.network import build_transform_net
 WIDTH = 32
 
 
-def _torch_seconds(cases: List[Tuple[int, int, int]], repeats: int) -> Optional[List[float]]:
+def _torch_seconds(cases: List[Tuple[int, int, int]]) -> Optional[List[float]]:
     """PyTorch's best seconds per case, timed in a child process (None when torch is not there)."""
     python = os.environ.get("KERASVIZ_TORCH_PYTHON", sys.executable)
-    settings = dict(width=WIDTH, cases=cases, repeats=repeats,
+    settings = dict(width=WIDTH, cases=cases,
                     threads=tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count())
     script = Path(__file__).with_name("torch_reference.py")
     done = subprocess.run([python, str(script), "transform_net", json.dumps(settings)], capture_output=True, text=True)
@@ -54,7 +54,7 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
     cases = [(256, 1, 10), (256, 8, 3)] + ([] if quick else [(512, 1, 5), (512, 8, 3)])
     if quick:
         cases = [(size, batch, 5 if batch == 1 else 1) for size, batch, _ in cases]
-    torch_seconds = _torch_seconds(cases, 1)  # first, while TensorFlow is idle
+    torch_seconds = _torch_seconds(cases)  # first, while TensorFlow is idle
     rows = []
     rng = np.random.default_rng(0)
     for case, (size, batch, repeats) in enumerate(cases):

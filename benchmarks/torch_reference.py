@@ -47,13 +47,12 @@ def transform_net(width: int):
     ).eval()
 
 
-def time_transform_net(width: int, cases: List[List[int]], repeats: int, threads: int) -> List[float]:
-    """Best seconds of a no-grad forward pass per `(size, batch)` case, after three warm-up runs.
+def time_transform_net(width: int, cases: List[List[int]], threads: int) -> List[float]:
+    """Best seconds of a no-grad forward pass per `(size, batch, repeats)` case, after three warm-up runs.
 
     Args:
         width: Network width.
-        cases: `[size, batch]` or `[size, batch, repeats]` per case.
-        repeats: Timed runs per case without its own (the minimum is kept).
+        cases: `[size, batch, repeats]` per case (repeats: timed runs, the minimum is kept).
         threads: torch intra-op threads (match TensorFlow's).
 
     Returns:
@@ -65,11 +64,11 @@ def time_transform_net(width: int, cases: List[List[int]], repeats: int, threads
     net = transform_net(width)
     generator = torch.Generator().manual_seed(0)
     seconds = []
-    for size, batch, *case_repeats in cases:
+    for size, batch, repeats in cases:
         x = torch.rand((batch, 3, size, size), generator=generator) * 2 - 1
         best = float("inf")
         with torch.no_grad():
-            for run in range((case_repeats or [repeats])[0] + 3):
+            for run in range(repeats + 3):
                 start = time.perf_counter()
                 net(x).numpy()
                 if run >= 3:  # three runs warm up

@@ -67,13 +67,11 @@ class ResizeConv2D(keras.layers.Conv2D):
             kernel_size: Must be 3 (or `(3, 3)`).
             border: `"reflect"` (mirror the edge pixel) or `"zero"`.
             **kwargs: `keras.layers.Conv2D` arguments (`activation`, `use_bias`, `name`, `dtype`, ...),
-                except `strides`, `padding` and `dilation_rate`, which are fixed.
+                except `strides` and `padding`, which are fixed.
 
         Raises:
             ParameterError: Another kernel size or an unknown `border`.
         """
-        for fixed in ("strides", "padding", "dilation_rate"):
-            kwargs.pop(fixed, None)  # from get_config: always the defaults below
         super().__init__(filters, kernel_size, strides=1, padding="valid", **kwargs)
         if tuple(self.kernel_size) != (3, 3):
             raise ParameterError(f"ResizeConv2D computes 3×3 kernels only. Received: kernel_size={kernel_size!r}")
@@ -99,6 +97,6 @@ class ResizeConv2D(keras.layers.Conv2D):
 
     def get_config(self) -> Dict[str, Any]:
         config = {**super().get_config(), "border": self.border}
-        for fixed in ("strides", "padding", "dilation_rate"):
-            config.pop(fixed, None)
+        for fixed in ("strides", "padding"):  # set by __init__, not arguments
+            config.pop(fixed)
         return config
