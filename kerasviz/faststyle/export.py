@@ -28,10 +28,7 @@ Loading an export back (`load_style_model`, `stylize_saved_model`) and the names
 
 from __future__ import annotations
 
-import errno
 import os
-import shutil
-import uuid
 from pathlib import Path
 from typing import Dict, Optional, Union
 
@@ -40,12 +37,13 @@ import numpy as np
 import tensorflow as tf
 
 from ..checks import check_int
-from ..errors import ExportError, ParameterError
+from ..errors import ExportError
+from ..images.image_bytes import decode_limited
+from ..serving.versioned_export import export_version, write_warmup_requests
 from .layers import plain_inference
 from .network import IMAGES, STYLE_WEIGHTS, transform_net_config
 from .saved_model import (
     DEFAULT_MAX_DECODE_PIXELS,
-    MAX_VERSION,
     SERVING_DEFAULT,
     STYLIZE_BYTES,
     STYLIZED,
@@ -71,8 +69,6 @@ __all__ = [
 ]
 
 _WARMUP_SIZE = 32
-_RENAME_ATTEMPTS = 100
-_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 class _StyleModule(tf.Module):
@@ -104,8 +100,6 @@ class _StyleModule(tf.Module):
         if style_weights is None:
             style_weights = tf.ones((tf.shape(images)[0], 1), tf.float32)
 
-        from ..serving.image_bytes import decode_limited  # lazy: kerasviz.serving imports faststyle
-
         def one(args):
             data, weights = args
             pixels = decode_limited(data, self.max_decode_pixels)
@@ -117,57 +111,20 @@ class _StyleModule(tf.Module):
         return {STYLIZED: encoded}
 
 
-def _warmup_records(path: Path, n_styles: int) -> None:
-    """Write one TF Serving `PredictionLog` per signature (a small image, a valid style mix)."""
-    from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
-
+def _save(module: _StyleModule, folder: Path) -> None:
+    """Save the module with both signatures and one warm-up request per signature."""
+    signatures = {SERVING_DEFAULT: module.serving_default, STYLIZE_BYTES: module.stylize_bytes}
+    tf.saved_model.save(module, str(folder), signatures=signatures)
     rng = np.random.default_rng(0)
     pixels = rng.uniform(0, 255, (1, _WARMUP_SIZE, _WARMUP_SIZE, 3)).astype(np.float32)
     png = tf.io.encode_png(pixels[0].astype(np.uint8)).numpy()
-    weights = np.full((1, n_styles), 1.0 / n_styles, np.float32)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tf.io.TFRecordWriter(str(path)) as writer:
-        for signature, images in ((SERVING_DEFAULT, pixels), (STYLIZE_BYTES, np.array([png], dtype=object))):
-            request = predict_pb2.PredictRequest(model_spec=model_pb2.ModelSpec(signature_name=signature))
-            request.inputs[IMAGES].CopyFrom(tf.make_tensor_proto(images))
-            if n_styles > 1:
-                request.inputs[STYLE_WEIGHTS].CopyFrom(tf.make_tensor_proto(weights))
-            log = prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request))
-            writer.write(log.SerializeToString())
-
-
-def _save(module: _StyleModule, folder: Path) -> None:
-    signatures = {SERVING_DEFAULT: module.serving_default, STYLIZE_BYTES: module.stylize_bytes}
-    tf.saved_model.save(module, str(folder), signatures=signatures)
-    _warmup_records(folder / WARMUP_FILE, module.n_styles)
-
-
-def _disk_full(error: BaseException) -> bool:
-    if isinstance(error, tf.errors.ResourceExhaustedError):
-        return True
-    return isinstance(error, OSError) and error.errno in _DISK_FULL
-
-
-def _claim(temporary: Path, base: Path, version: int, automatic: bool) -> Path:
-    """Rename the finished export into `base/<version>`; with `automatic`, on to the next free number."""
-    for _ in range(_RENAME_ATTEMPTS):
-        target = base / str(version)
-        if not target.exists():  # an empty folder would be silently replaced by os.rename
-            try:
-                os.rename(temporary, target)
-                return target
-            except OSError as error:
-                if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
-                    raise
-        if not automatic:
-            raise ParameterError(
-                f"Version {version} already exists in {base}; pass another version or None for the "
-                f"next one. Received: version={version!r}"
-            )
-        version = max(version, latest_version(base) or 0) + 1
-    raise ExportError(
-        f"No free version number after {_RENAME_ATTEMPTS} tries: other exports keep taking them. "
-        f"Export again, or pass an explicit `version`. Received: export_dir={str(base)!r}"
+    extra = {} if module.n_styles == 1 else {STYLE_WEIGHTS: np.full((1, module.n_styles), 1.0 / module.n_styles, np.float32)}
+    write_warmup_requests(
+        folder,
+        [
+            (SERVING_DEFAULT, {IMAGES: pixels, **extra}),
+            (STYLIZE_BYTES, {IMAGES: np.array([png], dtype=object), **extra}),
+        ],
     )
 
 
@@ -202,34 +159,14 @@ def export_style_model(
         ModelError: `net` is not a transform network.
         ParameterError: `version` not a positive int64 or already exported, `export_dir` a file,
             or a bad `max_decode_pixels`.
-        ExportError: The disk (or quota) filled up while writing; nothing is left behind.
+        ExportError: The disk (or quota) filled up while writing (nothing is left behind), or
+            `version=None` after the largest int64 version (9223372036854775807) exists.
     """
     config = transform_net_config(net)
     max_decode_pixels = check_int(max_decode_pixels, "max_decode_pixels", low=1)
-    base = Path(export_dir)
-    if base.exists() and not base.is_dir():
-        raise ParameterError(f"`export_dir` must be a folder. Received: export_dir={str(export_dir)!r}")
-    automatic = version is None
-    if automatic:
-        version = (latest_version(base) or 0) + 1
-    else:
-        version = check_int(version, "version", low=1, high=MAX_VERSION)
-    if not automatic and (base / str(version)).exists():
-        raise ParameterError(
-            f"Version {version} already exists in {base}; pass another version or None for the "
-            f"next one. Received: version={version!r}"
-        )
-    temporary = base / f".tmp-{uuid.uuid4().hex}"
-    try:
-        base.mkdir(parents=True, exist_ok=True)
+
+    def write(folder: Path) -> None:
         with plain_inference(net):  # a SavedModel loads ~3x faster without the CPU fast paths
-            _save(_StyleModule(net, config["n_styles"], max_decode_pixels), temporary)
-        return _claim(temporary, base, version, automatic)
-    except BaseException as error:
-        shutil.rmtree(temporary, ignore_errors=True)
-        if _disk_full(error):
-            raise ExportError(
-                f"The export ran out of disk space (or quota) and was removed: {error}. Free space "
-                f"in {base} and export again. Received: export_dir={str(base)!r}"
-            ) from None
-        raise
+            _save(_StyleModule(net, config["n_styles"], max_decode_pixels), folder)
+
+    return export_version(export_dir, version, write)

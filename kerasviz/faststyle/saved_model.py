@@ -5,15 +5,16 @@ path, and loading one back to stylize locally (`export.py` writes them).
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Union
 
 import numpy as np
 import tensorflow as tf
 
 from ..errors import ImageError, ModelError
 from ..images import as_image_batch, to_uint8
+from ..images.image_bytes import DEFAULT_MAX_DECODE_PIXELS
+from ..serving.versioned_export import MAX_VERSION, WARMUP_FILE, highest_version
 from .inference import check_style_weights
 from .network import IMAGES, MIN_SIZE, STYLE_WEIGHTS
 
@@ -36,32 +37,8 @@ SERVING_DEFAULT = "serving_default"
 STYLIZE_BYTES = "stylize_bytes"
 #: Output key of both signatures.
 STYLIZED = "stylized"
-#: Warm-up records' path inside a version folder (TF Serving's convention).
-WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
-#: Default pixel limit of the `stylize_bytes` signature (4096 x 4096).
-DEFAULT_MAX_DECODE_PIXELS = 4096 * 4096
-#: Largest version number: TF Serving's version numbers are int64.
-MAX_VERSION = 2**63 - 1
-_VERSION = re.compile(r"^[0-9]+$")
-
-
-def latest_version(export_dir: Union[str, os.PathLike]) -> Optional[int]:
-    """The highest numeric version folder under a model base path.
-
-    Args:
-        export_dir: Model base path.
-
-    Returns:
-        The version number (a positive int64), or `None` when there is none (or the folder does
-        not exist).
-    """
-    base = Path(export_dir)
-    if not base.is_dir():
-        return None
-    versions = [
-        int(p.name) for p in base.iterdir() if _VERSION.match(p.name) and 0 < int(p.name) <= MAX_VERSION and p.is_dir()
-    ]
-    return max(versions) if versions else None
+#: The highest numeric version folder under a model base path, or None (`highest_version`).
+latest_version = highest_version
 
 
 def load_style_model(model_dir: Union[str, os.PathLike]) -> Any:

@@ -29,8 +29,6 @@ integrated gradients `attributions` float32 `(-1, H, W, 3)`.
 from __future__ import annotations
 
 import os
-import shutil
-import uuid
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple, Union
 
@@ -42,9 +40,8 @@ from ..backbones import as_backbone
 from ..checks import check_choice, check_int, check_number
 from ..errors import ModelError, ParameterError
 from ..features import LOGITS, FeatureModel
-from .image_bytes import DEFAULT_MAX_DECODE_PIXELS, decode_limited
-from .versions import MAX_VERSION, list_versions
-from .servable import WARMUP_FILE
+from ..images.image_bytes import DEFAULT_MAX_DECODE_PIXELS, decode_limited
+from .versioned_export import export_version, write_warmup_requests
 
 __all__ = ["EXPLAIN_METHODS", "export_explainer"]
 
@@ -163,26 +160,21 @@ class _Explainer(tf.Module):
         return total * (image - baseline)
 
 
-def _warmup_records(path: Path, size: Optional[Tuple[int, int]]) -> None:
-    """One TF Serving warm-up `PredictionLog` per image signature (a mid-gray image), so the first
-    real request does not pay for tracing and the server checks the model before serving it."""
-    from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
-
-    height, width = size if size is not None else (32, 32)
+def _save(module: _Explainer, folder: Path) -> None:
+    """Save the four signatures and one warm-up request per image signature (a mid-gray image),
+    so the first real request does not pay for tracing and the server checks the model first."""
+    signatures = {
+        "serving_default": module.serving_default,
+        "explain_target": module.explain_target,
+        "explain_bytes": module.explain_bytes,
+        "explain_bytes_target": module.explain_bytes_target,
+    }
+    tf.saved_model.save(module, str(folder), signatures=signatures)
+    height, width = module.size if module.size is not None else (32, 32)
     pixels = np.full((1, height, width, 3), 128.0, np.float32)
     png = tf.io.encode_png(pixels[0].astype(np.uint8)).numpy()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tf.io.TFRecordWriter(str(path)) as writer:
-        for signature, images in (("serving_default", pixels), ("explain_bytes", np.array([png], dtype=object))):
-            request = predict_pb2.PredictRequest(model_spec=model_pb2.ModelSpec(signature_name=signature))
-            request.inputs["images"].CopyFrom(tf.make_tensor_proto(images))
-            log = prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request))
-            writer.write(log.SerializeToString())
-
-
-def _next_version(base: Path) -> int:
-    versions = list_versions(base) if base.is_dir() else []
-    return (versions[0] if versions else 0) + 1
+    requests = [("serving_default", {"images": pixels}), ("explain_bytes", {"images": np.array([png], dtype=object)})]
+    write_warmup_requests(folder, requests)
 
 
 def export_explainer(
@@ -206,7 +198,8 @@ def export_explainer(
     Args:
         model: A `Backbone` or a `keras.Model` taking pixels in [0, 255] (a final softmax is
             removed, as for the library functions).
-        export_dir: Model base path; `export_dir/<version>` is written (renamed into place).
+        export_dir: Model base path; `export_dir/<version>` is written to a temporary sibling and
+            renamed into place in one step, so concurrent exports each get their own version.
         method: "gradcam", "saliency" or "integrated_gradients".
         version: Version number (positive int64, not present yet) or None for the next one.
         layer: Grad-CAM layer (4-D output); default the backbone's `gradcam_layer`.
@@ -228,7 +221,10 @@ def export_explainer(
     Raises:
         ModelError: Not a usable classifier, or a Grad-CAM layer without a 4-D output.
         LayerNotFoundError: Unknown `layer`.
-        ParameterError: Bad method, version, sizes or options; the version exists already.
+        ParameterError: Bad method, version, sizes or options; the version exists already;
+            `export_dir` is a file.
+        ExportError: The disk (or quota) filled up while writing (nothing is left behind), or
+            `version=None` after the largest int64 version exists.
     """
     method = check_choice(method, "method", EXPLAIN_METHODS)
     backbone = as_backbone(model)
@@ -261,27 +257,5 @@ def export_explainer(
         shape = FeatureModel(backbone, [layer]).model.output[layer].shape
         if len(shape) != 4:
             raise ModelError(f"Grad-CAM needs a layer with a 4-D output; {layer!r} outputs {tuple(shape)}. Received: layer={layer!r}")
-    base = Path(export_dir)
-    if base.exists() and not base.is_dir():
-        raise ParameterError(f"`export_dir` must be a folder. Received: export_dir={str(export_dir)!r}")
-    version = _next_version(base) if version is None else check_int(version, "version", low=1, high=MAX_VERSION)
-    target = base / str(version)
-    if target.exists():
-        raise ParameterError(f"Version {version} already exists in {base}. Received: version={version!r}")
     module = _Explainer(backbone, method, layer, options)
-    temporary = base / f".tmp-{uuid.uuid4().hex}"
-    base.mkdir(parents=True, exist_ok=True)
-    signatures = {
-        "serving_default": module.serving_default,
-        "explain_target": module.explain_target,
-        "explain_bytes": module.explain_bytes,
-        "explain_bytes_target": module.explain_bytes_target,
-    }
-    try:
-        tf.saved_model.save(module, str(temporary), signatures=signatures)
-        _warmup_records(temporary / WARMUP_FILE, options["size"])
-        os.rename(temporary, target)
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
-    return target
+    return export_version(export_dir, version, lambda folder: _save(module, folder))

@@ -21,7 +21,8 @@ from typing import Callable, Dict, List, Optional
 import grpc
 
 from .errors import ServingError
-from .servable import WARMUP_FILE, Servable, first_line
+from .servable import Servable, first_line
+from .versioned_export import WARMUP_FILE
 from .versions import MAX_VERSION, VersionPolicy, VersionStatus, fingerprint, list_versions
 
 __all__ = ["Servable", "VersionStatus", "VersionPolicy", "ModelManager", "WARMUP_FILE", "list_versions", "MAX_VERSION"]

@@ -24,10 +24,10 @@ from tensorflow_serving.apis import prediction_log_pb2
 
 from .errors import ServingError
 from .tensors import proto_to_array, read_signature_defs, validate_inputs
+from .versioned_export import WARMUP_FILE
 
-__all__ = ["Call", "Servable", "WARMUP_FILE", "MAX_WARMUP_RECORDS", "first_line"]
+__all__ = ["Call", "Servable", "MAX_WARMUP_RECORDS", "first_line"]
 
-WARMUP_FILE = Path("assets.extra") / "tf_serving_warmup_requests"
 MAX_WARMUP_RECORDS = 1000  # TF Serving's own cap on warm-up records
 PIXEL_CHUNK = 8  # images per call between cancellation checks (encoded images: 1)
 _FUNCTION_NODE = re.compile(r"\{\{[^}]*\}\}\s*")

@@ -217,7 +217,7 @@ def test_header_sizes_match_the_decoders():
     from PIL import Image
     import io
 
-    from kerasviz.serving.image_bytes import image_header_size
+    from kerasviz.images.image_bytes import image_header_size
 
     image = _pixels(1, 17, 23)[0].astype(np.uint8)
     for fmt, options in (("PNG", {}), ("JPEG", {"progressive": True}), ("BMP", {})):
@@ -268,3 +268,12 @@ def test_latest_version_ignores_names_beyond_int64(tmp_path):
     (tmp_path / "0").mkdir()
     (tmp_path / "7").mkdir()
     assert latest_version(tmp_path) == 7
+
+
+def test_no_automatic_version_after_the_largest_int64(net1, tmp_path, monkeypatch):
+    """Before: version=None wrote 9223372036854775808, a folder TF Serving ignores."""
+    monkeypatch.setattr(export_module, "_save", _fake_save)
+    (tmp_path / "9223372036854775807").mkdir()
+    with pytest.raises(export_module.ExportError, match="No version number is left"):
+        export_style_model(net1, tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["9223372036854775807"]

@@ -134,7 +134,9 @@ def decode_limited(data: tf.Tensor, max_pixels: int) -> tf.Tensor:
             (height > 0) & (width > 0), ["the image header declares no size (or an empty image)"]
         ),
         tf.debugging.Assert(
-            height * width <= max_pixels,
+            # h * w <= limit, written so nothing wraps: an int64 product of two 32-bit header
+            # fields (0xC0000000 x 0xC0000000) overflows to a negative number
+            height <= tf.constant(max_pixels, tf.int64) // tf.maximum(width, 1),
             ["the image declares", height, "x", width, "pixels, more than the decode limit of",
              tf.constant(max_pixels, tf.int64), "pixels; send a smaller image"],
             summarize=8,
