@@ -85,8 +85,42 @@ def check_input_names(signature_name: str, signature: meta_graph_pb2.SignatureDe
         )
 
 
-def _value_count(proto: tensor_pb2.TensorProto) -> int:
-    return sum(len(value) for field, value in proto.ListFields() if field.name.endswith("_val"))
+# The repeated field holding each dtype's values (tensor.proto); any other field is refused.
+_VALUE_FIELD = {
+    types_pb2.DT_FLOAT: "float_val",
+    types_pb2.DT_DOUBLE: "double_val",
+    types_pb2.DT_HALF: "half_val",
+    types_pb2.DT_BFLOAT16: "half_val",
+    types_pb2.DT_INT8: "int_val",
+    types_pb2.DT_INT16: "int_val",
+    types_pb2.DT_INT32: "int_val",
+    types_pb2.DT_UINT8: "int_val",
+    types_pb2.DT_UINT16: "int_val",
+    types_pb2.DT_INT64: "int64_val",
+    types_pb2.DT_UINT32: "uint32_val",
+    types_pb2.DT_UINT64: "uint64_val",
+    types_pb2.DT_BOOL: "bool_val",
+    types_pb2.DT_STRING: "string_val",
+    types_pb2.DT_COMPLEX64: "scomplex_val",
+    types_pb2.DT_COMPLEX128: "dcomplex_val",
+}
+
+
+def _value_count(name: str, proto: tensor_pb2.TensorProto) -> int:
+    """The number of values in the proto's one value field, after refusing values in a field of
+    another dtype or in two places at once (TensorFlow would read zeros then, TF Serving refuses)."""
+    fields = [field.name for field, _ in proto.ListFields() if field.name.endswith("_val")]
+    if proto.tensor_content:
+        fields.append("tensor_content")
+    dtype = types_pb2.DataType.Name(proto.dtype)
+    if len(fields) > 1:
+        raise ServingError(_INVALID, f"input '{name}' has values in several fields {fields}; send one")
+    expected = _VALUE_FIELD.get(proto.dtype)
+    if fields and fields[0] not in ("tensor_content", expected):
+        raise ServingError(
+            _INVALID, f"input '{name}' is {dtype} but its values are in '{fields[0]}'; {dtype} values go in '{expected}'"
+        )
+    return len(getattr(proto, expected)) if fields and expected else 0
 
 
 def proto_to_array(name: str, proto: tensor_pb2.TensorProto, info: meta_graph_pb2.TensorInfo) -> np.ndarray:
@@ -104,8 +138,9 @@ def proto_to_array(name: str, proto: tensor_pb2.TensorProto, info: meta_graph_pb
         The array, dtype `numpy_dtype(info)`.
 
     Raises:
-        ServingError: INVALID_ARGUMENT for a wrong dtype, an unknown or negative shape, or data
-            that does not match the shape.
+        ServingError: INVALID_ARGUMENT for a wrong dtype, an unknown or negative shape, values in
+            the field of another dtype or in two fields at once, or data that does not match the
+            shape.
     """
     if proto.dtype != info.dtype:
         raise ServingError(
@@ -119,15 +154,14 @@ def proto_to_array(name: str, proto: tensor_pb2.TensorProto, info: meta_graph_pb
     if any(size < 0 for size in shape):
         raise ServingError(_INVALID, f"input '{name}' has a negative dimension: {shape}")
     count = int(np.prod(shape, dtype=np.int64))
+    values = _value_count(name, proto)
     if proto.tensor_content:
         itemsize = numpy_dtype(info).itemsize
         received = len(proto.tensor_content) // itemsize if proto.dtype != types_pb2.DT_STRING else -1
         if received != count or len(proto.tensor_content) % itemsize:
             raise ServingError(_INVALID, f"input '{name}': tensor_content does not match shape {shape}")
-    elif _value_count(proto) != count:
-        raise ServingError(
-            _INVALID, f"input '{name}': {_value_count(proto)} values do not fill shape {shape}"
-        )
+    elif values != count:
+        raise ServingError(_INVALID, f"input '{name}': {values} values do not fill shape {shape}")
     try:
         return tf.make_ndarray(proto)
     except (TypeError, ValueError) as error:

@@ -283,3 +283,20 @@ def test_decompression_bomb_limits(tmp_path, monkeypatch):
     with pytest.raises(ImageError, match="MAX_IMAGE_PIXELS.*Received:") as info:
         load_image(path, max_pixels=10_000)
     assert isinstance(info.value.__cause__, Image.DecompressionBombError)
+
+
+def test_png_header_size_product_cannot_wrap_past_the_decode_limit():
+    """A PNG declaring 0xC0000000 x 0xC0000000 pixels: the int64 product wraps negative, which
+    once passed the limit; it must be refused as over the limit."""
+    import struct
+    import zlib
+
+    import tensorflow as tf
+
+    from kerasviz.images.image_bytes import decode_limited
+
+    ihdr = struct.pack(">IIBBBBB", 0xC0000000, 0xC0000000, 8, 2, 0, 0, 0)
+    chunk = struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    png = b"\x89PNG\r\n\x1a\n" + chunk + b"\0" * 64
+    with pytest.raises(tf.errors.InvalidArgumentError, match="more than the decode limit"):
+        decode_limited(tf.constant(png), 4096 * 4096)

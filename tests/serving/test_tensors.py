@@ -35,6 +35,28 @@ def _refused(call):
     return caught.value.message
 
 
+def test_values_in_the_wrong_field_or_two_fields_are_refused():
+    """Before: half_val / int_val for DT_FLOAT, or float_val plus tensor_content, ran on zeros."""
+    info = _info(tf.float32, [-1, 2])
+    for field in ("half_val", "int_val"):
+        proto = array_to_proto(np.zeros((1, 2), np.float32))
+        proto.ClearField("tensor_content")
+        getattr(proto, field).extend([15360, 15360])  # 1.0 as half bits; or 15360 as an int
+        assert f"values are in '{field}'" in _refused(lambda proto=proto: proto_to_array("w", proto, info))
+    both = array_to_proto(np.ones((1, 2), np.float32))  # tensor_content ...
+    both.float_val.extend([1.0, 1.0])  # ... and float_val
+    assert "several fields" in _refused(lambda: proto_to_array("w", both, info))
+    two_lists = tf.make_tensor_proto(np.ones((1, 2), np.float32))
+    two_lists.ClearField("tensor_content")
+    two_lists.float_val.extend([1.0, 1.0])
+    two_lists.double_val.extend([1.0, 1.0])
+    assert "several fields" in _refused(lambda: proto_to_array("w", two_lists, info))
+    good = tf.make_tensor_proto(np.ones((1, 2), np.float32))
+    good.ClearField("tensor_content")
+    good.float_val.extend([1.0, 2.0])
+    np.testing.assert_array_equal(proto_to_array("w", good, info), [[1.0, 2.0]])
+
+
 def test_round_trip():
     """Numbers and strings survive array -> proto -> array unchanged."""
     pixels = np.random.default_rng(0).uniform(0, 255, (2, 5, 7, 3)).astype(np.float32)
