@@ -44,6 +44,12 @@ def _pick(values: tf.Tensor, indices: tf.Tensor, per_image: bool) -> tf.Tensor:
     return tf.gather(values, indices, axis=1)
 
 
+def _channel_means(maps: tf.Tensor) -> tf.Tensor:
+    """`(N, c)` means over every position axis: `(N, h, w, c)` maps, `(N, T, c)` tokens, `(N, c)` vectors."""
+    rank = maps.shape.rank
+    return maps if rank == 2 else tf.reduce_mean(maps, axis=tuple(range(1, rank - 1)))
+
+
 def _index_value(indices: np.ndarray, per_image: bool) -> np.ndarray:
     return indices if per_image else np.int32(indices[0])
 
@@ -121,7 +127,8 @@ def channel(layer: str, index: IndexLike) -> Objective:
     """The mean activation of one channel of a layer (feature visualization).
 
     Args:
-        layer: Layer name with a `(N, h, w, c)` output.
+        layer: Layer name with a `(N, h, w, c)` output (or `(N, T, c)` tokens of a transformer,
+            or `(N, c)` units): the channel's mean over every position is maximized.
         index: Channel index, or one channel per image `(N,)` (e.g. 16 channels in one run).
 
     Returns:
@@ -135,7 +142,7 @@ def channel(layer: str, index: IndexLike) -> Objective:
     indices, per_image = _indices(index, "channel")
 
     def apply(outputs, values):
-        return _pick(tf.reduce_mean(outputs[layer], axis=(1, 2)), values[0], per_image)
+        return _pick(_channel_means(outputs[layer]), values[0], per_image)
 
     return objective(
         score=apply,
@@ -152,7 +159,8 @@ def neuron(layer: str, index: IndexLike, x: Optional[int] = None, y: Optional[in
     """The activation of one unit of a channel at one spatial position (the centre by default).
 
     Args:
-        layer: Layer name with a `(N, h, w, c)` output.
+        layer: Layer name with a `(N, h, w, c)` output, or `(N, T, c)` tokens (then `y` picks
+            the token, by default the middle one; `x` is ignored).
         index: Channel index, or one per image `(N,)`.
         x: Column in the layer's feature map; `None` for the centre `w // 2`.
         y: Row in the layer's feature map; `None` for the centre `h // 2`.
@@ -176,6 +184,8 @@ def neuron(layer: str, index: IndexLike, x: Optional[int] = None, y: Optional[in
         shape = tf.shape(maps)
         position = values[1]  # (row, col); -1 means the centre
         row = tf.where(position[0] < 0, shape[1] // 2, tf.minimum(position[0], shape[1] - 1))
+        if maps.shape.rank == 3:  # tokens (N, T, c): one token
+            return _pick(maps[:, row, :], values[0], per_image)
         col = tf.where(position[1] < 0, shape[2] // 2, tf.minimum(position[1], shape[2] - 1))
         return _pick(maps[:, row, col, :], values[0], per_image)
 

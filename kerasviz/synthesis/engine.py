@@ -202,44 +202,49 @@ def _build(bound, objective, param, optimizer, grad_mode, transformed, tiled, ji
             return untile(objective.apply(bound.outputs(batch), objective_values), count)
         return objective.apply(bound.outputs(images), objective_values)
 
+    def step(values, first, second, constants, objective_values, active, t, settings, hyper, seed):
+        """One ascent step at global step `t` -> `(values, first, second, scores)`."""
+        with tf.GradientTape() as tape:
+            tape.watch(values)
+            pixels = param.render(values, constants)
+            value = scores(pixels, objective_values, settings, tf.stack([seed[0], seed[1] + t]))
+            total = tf.reduce_sum(value * active)
+        gradients = tape.gradient(total, list(values) + [pixels])
+        pixel_gradient = gradients[-1]
+        updated, new_first, new_second = [], [], []
+        for var, grad, m, v in zip(values, gradients[:-1], first, second):
+            grad = _normalized(tf.zeros_like(var) if grad is None else grad, grad_mode)
+            mask = _mask(active, var)
+            change, m_next, v_next = optimizer.update(grad, m, v, t, hyper)
+            updated.append(var + settings["step_size"] * mask * change)  # ascent
+            new_first.append(mask * m_next + (1.0 - mask) * m)
+            new_second.append(mask * v_next + (1.0 - mask) * v)
+        values = tuple(updated)
+
+        blur_every = tf.cast(settings["blur_every"], tf.int32)
+        do_blur = tf.logical_and(blur_every > 0, (t + 1) % tf.maximum(blur_every, 1) == 0)
+        do_clip = tf.logical_or(settings["clip_percentile"] > 0, settings["contribution_percentile"] > 0)
+
+        def postprocess():
+            image = param.render(values, constants)
+            blurred = tf.cond(do_blur, lambda: gaussian_blur(image, settings["blur_sigma"]), lambda: image)
+            clipped = clip_small_pixels(
+                blurred, pixel_gradient, settings["clip_percentile"], settings["contribution_percentile"]
+            )
+            return tuple(
+                _mask(active, old) * new + (1.0 - _mask(active, old)) * old
+                for old, new in zip(values, param.encode(clipped))
+            )
+
+        values = tf.cond(tf.logical_or(do_blur, do_clip), postprocess, lambda: values)
+        return tuple(param.project(values, constants)), tuple(new_first), tuple(new_second), value
+
     def run(values, first, second, constants, objective_values, active, n_steps, t0, settings, hyper, seed):
         history = tf.TensorArray(tf.float32, size=n_steps)
-        for i in tf.range(n_steps):
-            t = t0 + i
-            with tf.GradientTape() as tape:
-                tape.watch(values)
-                pixels = param.render(values, constants)
-                value = scores(pixels, objective_values, settings, tf.stack([seed[0], seed[1] + t]))
-                total = tf.reduce_sum(value * active)
-            gradients = tape.gradient(total, list(values) + [pixels])
-            pixel_gradient = gradients[-1]
-            updated, new_first, new_second = [], [], []
-            for var, grad, m, v in zip(values, gradients[:-1], first, second):
-                grad = _normalized(tf.zeros_like(var) if grad is None else grad, grad_mode)
-                mask = _mask(active, var)
-                step, m_next, v_next = optimizer.update(grad, m, v, t, hyper)
-                updated.append(var + settings["step_size"] * mask * step)  # ascent
-                new_first.append(mask * m_next + (1.0 - mask) * m)
-                new_second.append(mask * v_next + (1.0 - mask) * v)
-            values, first, second = tuple(updated), tuple(new_first), tuple(new_second)
-
-            blur_every = tf.cast(settings["blur_every"], tf.int32)
-            do_blur = tf.logical_and(blur_every > 0, (t + 1) % tf.maximum(blur_every, 1) == 0)
-            do_clip = tf.logical_or(settings["clip_percentile"] > 0, settings["contribution_percentile"] > 0)
-
-            def postprocess(values=values):
-                image = param.render(values, constants)
-                blurred = tf.cond(do_blur, lambda: gaussian_blur(image, settings["blur_sigma"]), lambda: image)
-                clipped = clip_small_pixels(
-                    blurred, pixel_gradient, settings["clip_percentile"], settings["contribution_percentile"]
-                )
-                return tuple(
-                    _mask(active, old) * new + (1.0 - _mask(active, old)) * old
-                    for old, new in zip(values, param.encode(clipped))
-                )
-
-            values = tf.cond(tf.logical_or(do_blur, do_clip), postprocess, lambda: values)
-            values = tuple(param.project(values, constants))
+        for i in tf.range(n_steps):  # the body is one call: AutoGraph carries only these four
+            values, first, second, value = step(
+                values, first, second, constants, objective_values, active, t0 + i, settings, hyper, seed
+            )
             history = history.write(i, value)
         return values, first, second, history.stack()
 

@@ -71,3 +71,18 @@ def test_fixed_size_model_runs_at_another_size():
     assert visualize_class(model, 1, size=40, steps=1).shape == (40, 40, 3)
     with pytest.raises(ParameterError, match="Unknown options"):
         visualize_class(model, 1, size=40, steps=1, no_such_option=3)
+
+
+def test_feature_visualization_of_a_vit_token_layer(zoo_vit):
+    """A token layer `(N, 65, 32)` of the small ViT: each channel's image (two in one batch) raises
+    its own channel's mean over the tokens well above a grey image's (once a raw
+    `'do_blur' must be defined before the loop` from the compiled loop)."""
+    layer, channels = "block1_add2", [2, 3]
+    images = visualize_feature(zoo_vit, layer, channels, size=32, steps=16, progress=False)
+    assert images.shape == (2, 32, 32, 3) and images.dtype == np.uint8
+    means = np.stack([ob.channel(layer, c).evaluate(zoo_vit, images) for c in channels], axis=1)  # (image, channel)
+    grey = np.full((1, 32, 32, 3), 127.5, np.float32)
+    baseline = np.array([ob.channel(layer, c).evaluate(zoo_vit, grey)[0] for c in channels])
+    assert (np.diag(means) > baseline + 0.5).all(), (means, baseline)
+    neuron = visualize_feature(zoo_vit, layer, 1, size=32, steps=2, neuron_only=True, progress=False)
+    assert neuron.shape == (32, 32, 3)
