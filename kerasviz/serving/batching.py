@@ -7,7 +7,11 @@ UNAVAILABLE as TF Serving answers) for `num_batch_threads` worker threads, which
 inputs, pad the batch up to the next of `allowed_batch_sizes` (repeating the first item), run the
 signature once, and hand each request its rows. A request larger than `max_batch_size` is
 refused (INVALID_ARGUMENT, as TF Serving without large-batch splitting). A request cancelled or
-past its deadline while queued is left out of its batch.
+past its deadline while queued is left out of its batch. Each request's inputs are validated on
+their own before they join a batch (dtype, shape, finiteness); when the model itself refuses a
+batch's values (INVALID_ARGUMENT: a junk image among the encoded ones, an image over the decode
+limit), the batch's requests are run again one by one, so only the bad request fails, with its
+reason, and the others get their results.
 """
 
 from __future__ import annotations
@@ -187,20 +191,39 @@ class BatchScheduler:
             try:
                 outputs = self._run(batch, tasks)
             except ServingError as error:
-                for task in tasks:
-                    task.error = error
-                    task.done.set()
+                if error.code == grpc.StatusCode.INVALID_ARGUMENT and len(tasks) > 1:
+                    self._run_each(batch, tasks)  # one request's data was refused: only it fails
+                else:
+                    self._fail(tasks, error)
                 continue
             except Exception as error:  # never leave a request waiting forever
-                for task in tasks:
-                    task.error = ServingError(grpc.StatusCode.INTERNAL, f"batch failed: {error}")
-                    task.done.set()
+                self._fail(tasks, ServingError(grpc.StatusCode.INTERNAL, f"batch failed: {error}"))
                 continue
-            start = 0
-            for task in tasks:
-                task.outputs = {k: v[start : start + task.size] for k, v in outputs.items()}
-                start += task.size
-                task.done.set()
+            self._hand_out(tasks, outputs)
+
+    @staticmethod
+    def _fail(tasks: List[_Task], error: ServingError) -> None:
+        for task in tasks:
+            task.error = error
+            task.done.set()
+
+    @staticmethod
+    def _hand_out(tasks: List[_Task], outputs: Dict[str, np.ndarray]) -> None:
+        start = 0
+        for task in tasks:
+            task.outputs = {k: v[start : start + task.size] for k, v in outputs.items()}
+            start += task.size
+            task.done.set()
+
+    def _run_each(self, batch: _Batch, tasks: List[_Task]) -> None:
+        """Run a refused batch's requests one by one, so each gets its own result or error."""
+        for task in tasks:
+            try:
+                self._hand_out([task], self._run(batch, [task]))
+            except ServingError as error:
+                self._fail([task], error)
+            except Exception as error:
+                self._fail([task], ServingError(grpc.StatusCode.INTERNAL, f"request failed: {error}"))
 
     def _run(self, batch: _Batch, tasks: List[_Task]) -> Dict[str, np.ndarray]:
         total = sum(t.size for t in tasks)

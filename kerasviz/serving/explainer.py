@@ -100,9 +100,13 @@ class _Explainer(tf.Module):
         if target is None:
             target = tf.cast(tf.argmax(logits, axis=1), tf.int32)
         else:
-            tf.debugging.assert_equal(tf.shape(target)[0], tf.shape(images)[0], message="one target per image")
-            tf.debugging.assert_less(target, n_classes, message="target class out of range")
-            tf.debugging.assert_non_negative(target, message="target class out of range")
+            checks = [
+                tf.debugging.assert_equal(tf.shape(target)[0], tf.shape(images)[0], message="one target per image"),
+                tf.debugging.assert_less(target, n_classes, message="target class out of range [0, number of classes)"),
+                tf.debugging.assert_non_negative(target, message="target class out of range [0, number of classes)"),
+            ]
+            with tf.control_dependencies(checks):  # before any gather can fail on the index
+                target = tf.identity(target)
         top_k = tf.minimum(self.options["top_k"], n_classes)
         top = tf.math.top_k(logits, k=top_k)
         outputs = {"target": target, "classes": top.indices, "logits": top.values}

@@ -4,7 +4,8 @@ config enables them (`prometheus_config { enable: true }`).
 Names, labels and units follow `tensorflow_model_server`:
 
 - `:tensorflow:serving:request_count{model_name, status}`: requests handled ("OK" or the error
-  code name), written with TF Serving's exact name (the Prometheus client library would append
+  code name); requests naming a model that is not served count under `model_name="__unknown__"`
+  (`UNKNOWN_MODEL`), so clients cannot grow the page by inventing names. Written with TF Serving's exact name (the Prometheus client library would append
   `_total` to a counter, so it is exposed as an untyped sample of the library's counter value);
 - `:tensorflow:serving:request_latency{model_name, API, entrypoint}`: histogram of the whole
   request in microseconds (`API` = predict / metadata / status, `entrypoint` = GRPC / REST);
@@ -16,19 +17,29 @@ Names, labels and units follow `tensorflow_model_server`:
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import Container, Iterable, Optional
 
 import grpc
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.metrics_core import Metric
 
-__all__ = ["Metrics", "DEFAULT_METRICS_PATH", "REQUEST_COUNT", "REQUEST_LATENCY", "RUNTIME_LATENCY", "QUEUING_LATENCY"]
+__all__ = [
+    "DEFAULT_METRICS_PATH",
+    "QUEUING_LATENCY",
+    "REQUEST_COUNT",
+    "REQUEST_LATENCY",
+    "RUNTIME_LATENCY",
+    "UNKNOWN_MODEL",
+    "Metrics",
+]
 
 DEFAULT_METRICS_PATH = "/monitoring/prometheus/metrics"
 REQUEST_COUNT = ":tensorflow:serving:request_count"
 REQUEST_LATENCY = ":tensorflow:serving:request_latency"
 RUNTIME_LATENCY = ":tensorflow:serving:runtime_latency"
 QUEUING_LATENCY = ":tensorflow:serving:batching_session:queuing_latency"
+#: The one `model_name` label of every request naming a model that is not served (or none).
+UNKNOWN_MODEL = "__unknown__"
 # TF Serving's latency buckets: 10 us growing by 1.8x (about 33 buckets up to ~2 hours).
 _BUCKETS = tuple(round(10.0 * 1.8**i, 1) for i in range(33))
 
@@ -50,9 +61,16 @@ class _ExactNameCounter:
 
 
 class Metrics:
-    """The server's metrics in their own registry (several servers in one process stay apart)."""
+    """The server's metrics in their own registry (several servers in one process stay apart).
 
-    def __init__(self) -> None:
+    Args:
+        served_models: The names served now (looked up at each request, so a reloaded model
+            config counts); other names are labelled `UNKNOWN_MODEL`. None labels every name as
+            given.
+    """
+
+    def __init__(self, served_models: Optional[Container[str]] = None) -> None:
+        self._served = served_models
         self.registry = CollectorRegistry(auto_describe=True)
         hidden = CollectorRegistry()  # the counter's own `_total` exposition stays out of sight
         self._requests = Counter(
@@ -76,13 +94,16 @@ class Metrics:
         """Count one request and record its latency.
 
         Args:
-            model: Model name ("" when the request named none).
+            model: Model name as requested ("" when the request named none); a name that is not
+                served is counted as `UNKNOWN_MODEL`.
             api: "predict", "metadata" or "status".
             entrypoint: "GRPC" or "REST".
             code: The request's status code.
             seconds: Wall time of the whole request.
         """
         status = "OK" if code == grpc.StatusCode.OK else code.name
+        if self._served is not None and model not in self._served:
+            model = UNKNOWN_MODEL
         self._requests.labels(model, status).inc()
         self._latency.labels(model, api, entrypoint).observe(seconds * 1e6)
 

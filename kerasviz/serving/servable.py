@@ -31,11 +31,15 @@ __all__ = ["Call", "Servable", "MAX_WARMUP_RECORDS", "first_line"]
 MAX_WARMUP_RECORDS = 1000  # TF Serving's own cap on warm-up records
 PIXEL_CHUNK = 8  # images per call between cancellation checks (encoded images: 1)
 _FUNCTION_NODE = re.compile(r"\{\{[^}]*\}\}\s*")
+# Lines of a graph-mode error before its reason (the stack lines are indented).
+_GRAPH_ERROR_HEADERS = ("Graph execution error:", "Detected at node", "<stack traces unavailable>")
 _log = logging.getLogger(__name__)
 
 
 def first_line(text: str) -> str:
-    """The first line of an error message, without TensorFlow's `{{function_node ...}}` prefixes.
+    """The first informative line of an error message: without TensorFlow's `{{function_node ...}}`
+    prefixes, and past a graph error's "Graph execution error:" / "Detected at node ..." header and
+    stack lines to the check's own message (an `Assert`'s text, an op's complaint).
 
     Args:
         text: Any message.
@@ -43,8 +47,10 @@ def first_line(text: str) -> str:
     Returns:
         At most 500 characters.
     """
-    text = _FUNCTION_NODE.sub("", text or "")
-    return (text.strip().splitlines() or ["unknown error"])[0][:500]
+    lines = _FUNCTION_NODE.sub("", text or "").splitlines()
+    useful = [line.strip() for line in lines if line.strip() and not line[:1].isspace()]
+    reasons = [line for line in useful if not line.startswith(_GRAPH_ERROR_HEADERS)]
+    return (reasons or useful or ["unknown error"])[0][:500]
 
 
 @dataclass

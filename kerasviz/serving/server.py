@@ -139,7 +139,7 @@ class ServingServer:
         )
         self._batching = batching
         self.batcher: Optional[BatchScheduler] = None
-        self.metrics = Metrics()
+        self.metrics = Metrics(self.models)
         self._metrics_path = metrics_path
         self._rest_timeouts = (rest_api_timeout_in_ms, rest_body_timeout_seconds)
         self.grpc_port: Optional[int] = None

@@ -136,6 +136,39 @@ def test_server_side_batching_merges_same_shaped_requests(tmp_path, single_base,
         server.stop(grace=0)
 
 
+def test_one_bad_request_in_a_batch_fails_alone(tmp_path, single_base, grpc_predict, direct):
+    """Before: a junk image in `stylize_bytes` failed every request batched with it."""
+    params = tmp_path / "batching.txt"
+    params.write_text("max_batch_size { value: 4 }\nbatch_timeout_micros { value: 500000 }\nnum_batch_threads { value: 1 }\n")
+    server = ServingServer("style", single_base, rest_api_port=None, file_system_poll_wait_seconds=0,
+                           enable_batching=True, batching_parameters_file=str(params))
+    server.start()
+    try:
+        pngs = [tf.io.encode_png(np.full((12, 12, 3), 40 * i, np.uint8)).numpy() for i in range(3)]
+        payloads = [*pngs, b"junk image"]
+        barrier = threading.Barrier(4)
+
+        def one(data):
+            barrier.wait(10)
+            try:
+                reply = grpc_predict(server.grpc_port, {"images": np.array([data], dtype=object)}, signature="stylize_bytes")
+                return tf.make_ndarray(reply.outputs["stylized"])
+            except grpc.RpcError as error:
+                return error
+
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(one, payloads))
+        assert 4 in server.batcher.batch_sizes, list(server.batcher.batch_sizes)  # they were one batch
+        for data, result in zip(pngs, results[:3]):
+            expected = direct(single_base, "stylize_bytes", {"images": np.array([data], dtype=object)})["stylized"]
+            assert not isinstance(result, grpc.RpcError), result
+            assert result.tolist() == expected.tolist()
+        assert results[3].code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "PNG, JPEG or BMP" in results[3].details()
+    finally:
+        server.stop(grace=0)
+
+
 def test_prometheus_metrics_with_tf_serving_names(tmp_path, single_base, grpc_predict, http):
     monitoring = tmp_path / "monitoring.config"
     monitoring.write_text("prometheus_config { enable: true }\n")
@@ -143,13 +176,15 @@ def test_prometheus_metrics_with_tf_serving_names(tmp_path, single_base, grpc_pr
     server.start()
     try:
         grpc_predict(server.grpc_port, {"images": IMAGES})
-        http(f"http://127.0.0.1:{server.rest_port}/v1/models/nope:predict", {"instances": [1]})
+        for name in ("nope", *(f"nope-{i}" for i in range(20))):  # each made a new series before
+            http(f"http://127.0.0.1:{server.rest_port}/v1/models/{name}:predict", {"instances": [1]})
         import urllib.request
 
         with urllib.request.urlopen(f"http://127.0.0.1:{server.rest_port}/monitoring/prometheus/metrics", timeout=10) as reply:
             text = reply.read().decode()
         assert ':tensorflow:serving:request_count{model_name="style",status="OK"} 1.0' in text
-        assert ':tensorflow:serving:request_count{model_name="nope",status="NOT_FOUND"} 1.0' in text
+        assert ':tensorflow:serving:request_count{model_name="__unknown__",status="NOT_FOUND"} 21.0' in text
+        assert "nope" not in text  # unknown names are one bounded series, not one each
         assert "# TYPE :tensorflow:serving:request_latency histogram" in text
         assert ':tensorflow:serving:request_latency_count{API="predict",entrypoint="GRPC",model_name="style"} 1.0' in text
         assert ':tensorflow:serving:runtime_latency_count{API="predict",model_name="style",runtime="TF2"} 1.0' in text
