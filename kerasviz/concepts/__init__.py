@@ -3,7 +3,12 @@ batch attribution, Deep Feature Factorization, TCAV, activation atlases and CRAF
 
 from __future__ import annotations
 
-from .collect import CollectionResult, activation_matrix, collect_activations, load_activations
+from .collect import (
+    CollectionResult,
+    activation_matrix,
+    collect_activations,
+    load_activations,
+)
 
 __all__ = [
     "CollectionResult",

@@ -13,7 +13,8 @@ Positions: a feature map `(N, h, w, C)` has `h * w` positions (`position = y * w
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,7 @@ def activation_schema():
     )
 
 
-def parse_spatial(spatial: Any) -> Tuple[str, int]:
+def parse_spatial(spatial: Any) -> tuple[str, int]:
     """Validate `spatial`.
 
     Args:
@@ -82,7 +83,7 @@ def parse_spatial(spatial: Any) -> Tuple[str, int]:
     )
 
 
-def _build_forward(features: Any, layers: Tuple[str, ...], shape, mean: bool, logits: bool):
+def _build_forward(features: Any, layers: tuple[str, ...], shape, mean: bool, logits: bool):
     import tensorflow as tf
 
     model = features.model
@@ -104,8 +105,8 @@ def _build_forward(features: Any, layers: Tuple[str, ...], shape, mean: bool, lo
 
 
 def compiled_forward(
-    model: Any, layers: Sequence[str], image_shape: Tuple[int, int, int], *, mean: bool
-) -> Callable[[np.ndarray], Dict[str, np.ndarray]]:
+    model: Any, layers: Sequence[str], image_shape: tuple[int, int, int], *, mean: bool
+) -> Callable[[np.ndarray], dict[str, np.ndarray]]:
     """The cached compiled forward: pixels -> each layer's output (and the predicted class).
 
     Args:
@@ -134,7 +135,7 @@ def compiled_forward(
         lambda: _build_forward(features, tuple(layers), tuple(image_shape), mean, logits),
     )
 
-    def run(pixels: np.ndarray) -> Dict[str, np.ndarray]:
+    def run(pixels: np.ndarray) -> dict[str, np.ndarray]:
         return {name: value.numpy() for name, value in function(pixels).items()}
 
     run.function = function  # type: ignore[attr-defined]
@@ -142,7 +143,7 @@ def compiled_forward(
 
 
 def _positions(
-    grid: Tuple[int, ...], mode: str, sample: int, seed: int, index: int, layer_number: int
+    grid: tuple[int, ...], mode: str, sample: int, seed: int, index: int, layer_number: int
 ) -> np.ndarray:
     total = int(np.prod(grid))
     if mode == "all" or sample >= total:
@@ -152,7 +153,7 @@ def _positions(
 
 
 def rows_for_batch(
-    outputs: Dict[str, np.ndarray],
+    outputs: dict[str, np.ndarray],
     layers: Sequence[str],
     indices: np.ndarray,
     ids: Sequence[str],
@@ -160,7 +161,7 @@ def rows_for_batch(
     mode: str,
     sample: int,
     seed: int,
-) -> Optional[Any]:
+) -> Any | None:
     """Arrow rows of one batch: for each layer, for each image, its positions in order.
 
     Args:
@@ -181,14 +182,14 @@ def rows_for_batch(
     if count == 0:
         return None
     top = outputs.get(TOP_CLASS, np.full(count, -1, np.int32)).astype(np.int32)
-    columns: Dict[str, List[np.ndarray]] = {name: [] for name in SCHEMA_FIELDS if name != "image_id"}
-    id_column: List[str] = []
-    values: List[np.ndarray] = []
+    columns: dict[str, list[np.ndarray]] = {name: [] for name in SCHEMA_FIELDS if name != "image_id"}
+    id_column: list[str] = []
+    values: list[np.ndarray] = []
     for layer_number, layer in enumerate(layers):
         output = np.asarray(outputs[layer], np.float32)
         grid = output.shape[1:-1]
         if output.ndim == 2:  # a vector (or a mean): one row, position -1
-            take: List[np.ndarray] = [np.zeros(1, np.int64)] * count
+            take: list[np.ndarray] = [np.zeros(1, np.int64)] * count
             flat = output.reshape(count, 1, -1)
         else:
             flat = output.reshape(count, -1, output.shape[-1])

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Any, Callable, Dict, List
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import KerasvizError, ParameterError
 
@@ -130,7 +131,7 @@ class ShardFn:
         return _ShardDoFn()
 
 
-def _pending(plan: Any) -> List[int]:
+def _pending(plan: Any) -> list[int]:
     from .image_stream import with_count
     from .shards import finished_shards
 
@@ -143,9 +144,9 @@ def run_with_beam(
     plan: Any,
     model: Any,
     runner: str,
-    options: Dict[str, Any],
-    work: Callable[[Any, Any, int], Any] = None,
-) -> List[int]:
+    options: dict[str, Any],
+    work: Callable[[Any, Any, int], Any] | None = None,
+) -> list[int]:
     """Compute the missing shards of a plan with a Beam pipeline and wait for it.
 
     Args:

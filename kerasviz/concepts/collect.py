@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import os
 import pathlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, List, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,14 @@ from ..errors import KerasvizError, ParameterError
 from ..images.folders import no_readable_image_error
 from ..progress import progress_bar
 from .plan import CollectionPlan, collect_shard, plan_collection
-from .shards import SETTINGS_FILE, check_settings, finished_shards, shard_path, shard_skipped
+from .shards import (
+    SETTINGS_FILE,
+    check_settings,
+    finished_shards,
+    remove_stale_temporaries,
+    shard_path,
+    shard_skipped,
+)
 
 __all__ = ["CollectionResult", "activation_matrix", "collect_activations", "load_activations"]
 
@@ -42,10 +50,10 @@ class CollectionResult:
     """
 
     out: str
-    shards: List[str]
-    written: List[int]
+    shards: list[str]
+    written: list[int]
     rows: int
-    skipped: List[str]
+    skipped: list[str]
 
 
 def require_pyarrow() -> None:
@@ -80,7 +88,7 @@ def summarize(plan: CollectionPlan, written: Sequence[int]) -> CollectionResult:
 
     numbers = finished_shards(plan.out)
     paths = [str(shard_path(plan.out, n)) for n in numbers]
-    skipped: List[str] = []
+    skipped: list[str] = []
     rows = 0
     for path in paths:
         skipped.extend(shard_skipped(path))
@@ -90,7 +98,7 @@ def summarize(plan: CollectionPlan, written: Sequence[int]) -> CollectionResult:
     return CollectionResult(plan.out, paths, sorted(written), rows, skipped)
 
 
-def run_in_process(plan: CollectionPlan, model: Any, progress: Optional[bool]) -> List[int]:
+def run_in_process(plan: CollectionPlan, model: Any, progress: bool | None) -> list[int]:
     """Compute the missing shards of a plan in this process, in order.
 
     Args:
@@ -114,7 +122,7 @@ def run_in_process(plan: CollectionPlan, model: Any, progress: Optional[bool]) -
                 bar.update(min(stop, plan.stream.count or stop) - start)
                 shard += 1
                 continue
-            rows, skipped = collect_shard(plan, model, shard, bar)
+            _rows, _skipped = collect_shard(plan, model, shard, bar)
             if not os.path.exists(shard_path(plan.out, shard)):
                 break  # past the end of a source of unknown length
             written.append(shard)
@@ -130,12 +138,12 @@ def collect_activations(
     out: Any,
     batch_size: int = 64,
     spatial: str = "mean",
-    runner: Optional[str] = None,
+    runner: str | None = None,
     image_size: Any = None,
-    shard_size: Optional[int] = None,
+    shard_size: int | None = None,
     seed: int = 0,
     image_key: str = "image/encoded",
-    progress: Optional[bool] = None,
+    progress: bool | None = None,
     **pipeline_options: Any,
 ) -> CollectionResult:
     """Stream a set of images through a model and write layer activations as sharded Parquet.
@@ -208,6 +216,7 @@ def collect_activations(
 
     FeatureModel(model, list(plan.layers), logits=False)
     check_settings(plan.out, plan.settings)
+    remove_stale_temporaries(plan.out)
     if runner is None:
         written = run_in_process(plan, model, progress)
     else:
@@ -219,9 +228,9 @@ def collect_activations(
 
 def load_activations(
     out: Any,
-    layer: Optional[str] = None,
+    layer: str | None = None,
     *,
-    columns: Optional[Sequence[str]] = None,
+    columns: Sequence[str] | None = None,
     memory_map: bool = True,
 ) -> Any:
     """Read collected activations back as one Arrow table (memory-mapped, only asked columns).

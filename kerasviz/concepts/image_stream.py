@@ -17,8 +17,9 @@ from __future__ import annotations
 import hashlib
 import os
 import pathlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterator, List, Optional, Sequence, Tuple
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +27,7 @@ from ..errors import ImageError, ParameterError
 from ..images import as_image_batch, load_image
 from ..images.folders import list_image_files, warn_skipped
 
-__all__ = ["ImageBatchRange", "ImageStream", "open_stream", "TFRECORD_SUFFIXES"]
+__all__ = ["TFRECORD_SUFFIXES", "ImageBatchRange", "ImageStream", "open_stream"]
 
 #: File name endings read as TFRecord files.
 TFRECORD_SUFFIXES = (".tfrecord", ".tfrecords", ".tfrec")
@@ -45,8 +46,8 @@ class ImageBatchRange:
 
     pixels: np.ndarray
     indices: np.ndarray
-    ids: List[str]
-    skipped: List[str] = field(default_factory=list)
+    ids: list[str]
+    skipped: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -64,11 +65,11 @@ class ImageStream:
     """
 
     kind: str
-    count: Optional[int]
-    size: Optional[Tuple[int, int]]
+    count: int | None
+    size: tuple[int, int] | None
     fingerprint: str
     items: Any
-    ids: Optional[List[str]] = None
+    ids: list[str] | None = None
     image_key: str = "image/encoded"
 
     @property
@@ -76,7 +77,7 @@ class ImageStream:
         """Whether a worker process can read the stream from a pickled copy (not a Dataset)."""
         return self.kind != "dataset"
 
-    def read(self, start: int, stop: Optional[int], batch_size: int) -> Iterator[ImageBatchRange]:
+    def read(self, start: int, stop: int | None, batch_size: int) -> Iterator[ImageBatchRange]:
         """Read images `[start, stop)` in batches.
 
         Args:
@@ -98,7 +99,7 @@ class ImageStream:
         else:
             yield from self._read_tensors(start, stop, batch_size)
 
-    def _read_files(self, start: int, stop: Optional[int], batch_size: int):
+    def _read_files(self, start: int, stop: int | None, batch_size: int):
         import tensorflow as tf
 
         stop = self.count if stop is None else min(stop, self.count)
@@ -161,7 +162,7 @@ class ImageStream:
             )
         return dataset
 
-    def _read_tensors(self, start: int, stop: Optional[int], batch_size: int):
+    def _read_tensors(self, start: int, stop: int | None, batch_size: int):
         dataset = self._tensor_dataset().skip(start)
         if stop is not None:
             dataset = dataset.take(stop - start)
@@ -199,7 +200,7 @@ def _is_tfrecord(path: Any) -> bool:
 
 
 def open_stream(
-    source: Any, *, image_size: Optional[Tuple[int, int]], image_key: str = "image/encoded"
+    source: Any, *, image_size: tuple[int, int] | None, image_key: str = "image/encoded"
 ) -> ImageStream:
     """Recognise a source of images and describe it as an `ImageStream`.
 

@@ -10,14 +10,19 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import numpy as np
 
 from ..checks import check_int, check_names
 from ..errors import ImageError, ModelError, ParameterError
 from ..images import parse_size
-from .activation_rows import activation_schema, compiled_forward, parse_spatial, rows_for_batch
+from .activation_rows import (
+    activation_schema,
+    compiled_forward,
+    parse_spatial,
+    rows_for_batch,
+)
 from .image_stream import ImageStream, open_stream
 from .shards import ShardWriter
 
@@ -41,22 +46,22 @@ class CollectionPlan:
 
     out: str
     stream: ImageStream
-    layers: Tuple[str, ...]
+    layers: tuple[str, ...]
     mode: str
     sample: int
     seed: int
     batch_size: int
     shard_size: int
-    settings: Dict[str, Any]
+    settings: dict[str, Any]
 
     @property
-    def shard_count(self) -> Optional[int]:
+    def shard_count(self) -> int | None:
         """Number of shards, or `None` when the source's length is unknown."""
         if self.stream.count is None:
             return None
         return max(1, -(-self.stream.count // self.shard_size))
 
-    def shard_range(self, shard: int) -> Tuple[int, int]:
+    def shard_range(self, shard: int) -> tuple[int, int]:
         """The global image indices `[start, stop)` of shard `shard`."""
         return shard * self.shard_size, (shard + 1) * self.shard_size
 
@@ -156,7 +161,7 @@ def plan_collection(
     )
 
 
-def collect_shard(plan: CollectionPlan, model: Any, shard: int, bar: Any = None) -> Tuple[int, List[str]]:
+def collect_shard(plan: CollectionPlan, model: Any, shard: int, bar: Any = None) -> tuple[int, list[str]]:
     """Compute and write one shard (atomically; an existing shard is rewritten identically).
 
     Args:
@@ -170,7 +175,7 @@ def collect_shard(plan: CollectionPlan, model: Any, shard: int, bar: Any = None)
         (past the end of a source of unknown length).
     """
     start, stop = plan.shard_range(shard)
-    writer: Optional[ShardWriter] = None
+    writer: ShardWriter | None = None
     try:
         for batch in plan.stream.read(start, stop, plan.batch_size):
             if writer is None:

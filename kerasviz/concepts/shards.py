@@ -14,7 +14,8 @@ import json
 import os
 import pathlib
 import uuid
-from typing import Any, Dict, Iterable, List, Optional, Union
+from collections.abc import Iterable
+from typing import Any, Self
 
 from ..errors import ParameterError
 
@@ -23,6 +24,7 @@ __all__ = [
     "ShardWriter",
     "check_settings",
     "finished_shards",
+    "remove_stale_temporaries",
     "shard_path",
     "shard_skipped",
 ]
@@ -30,7 +32,7 @@ __all__ = [
 #: The bookkeeping file of an output folder (not a shard, so not `.parquet`).
 SETTINGS_FILE = "collection.json"
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 
 
 def shard_path(out: PathLike, shard: int) -> pathlib.Path:
@@ -46,7 +48,7 @@ def shard_path(out: PathLike, shard: int) -> pathlib.Path:
     return pathlib.Path(out) / f"part-{shard:05d}.parquet"
 
 
-def finished_shards(out: PathLike) -> List[int]:
+def finished_shards(out: PathLike) -> list[int]:
     """The numbers of the shards already written in `out`.
 
     Args:
@@ -66,7 +68,7 @@ def finished_shards(out: PathLike) -> List[int]:
     return sorted(numbers)
 
 
-def check_settings(out: PathLike, settings: Dict[str, Any], *, what: str = "collection") -> None:
+def check_settings(out: PathLike, settings: dict[str, Any], *, what: str = "collection") -> None:
     """Record a run's settings in `out`, or check that they equal the recorded ones.
 
     Args:
@@ -138,9 +140,9 @@ class ShardWriter:
         self.path = shard_path(out, shard)
         self.temporary = self.path.with_name(f".{self.path.stem}.{uuid.uuid4().hex}.tmp")
         self.schema = schema
-        self.skipped: List[str] = list(skipped)
+        self.skipped: list[str] = list(skipped)
         self.rows = 0
-        self._writer: Optional[Any] = pq.ParquetWriter(str(self.temporary), schema)
+        self._writer: Any | None = pq.ParquetWriter(str(self.temporary), schema)
 
     def write(self, batch: Any) -> None:
         """Append a `pyarrow.RecordBatch` (as one row group); `None` is ignored."""
@@ -177,7 +179,7 @@ class ShardWriter:
             self._writer = None
         self.temporary.unlink(missing_ok=True)
 
-    def __enter__(self) -> "ShardWriter":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, kind, value, traceback) -> None:
@@ -187,7 +189,22 @@ class ShardWriter:
             self.abort()
 
 
-def shard_skipped(path: PathLike) -> List[str]:
+def remove_stale_temporaries(out: PathLike) -> int:
+    """Delete the temporary files a killed run left (call before a run starts, never during).
+
+    Args:
+        out: The output folder.
+
+    Returns:
+        How many were removed.
+    """
+    stale = list(pathlib.Path(out).glob(".part-*.tmp"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
+
+
+def shard_skipped(path: PathLike) -> list[str]:
     """The ids a shard records as unreadable.
 
     Args:

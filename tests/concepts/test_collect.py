@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 
 from kerasviz.concepts import activation_matrix, collect_activations, load_activations
-from kerasviz.errors import ImageError, KerasvizError, LayerNotFoundError, ParameterError
+from kerasviz.errors import (
+    ImageError,
+    KerasvizError,
+    LayerNotFoundError,
+    ParameterError,
+)
 from kerasviz.features import FeatureModel
 from kerasviz.images import save_image
 
@@ -116,8 +121,8 @@ def test_resume_recomputes_only_missing_shards_and_refuses_other_settings(cnn, d
         _layer_outputs(cnn, images, "conv2").mean(axis=(1, 2)),
         atol=1e-5,
     )
-    for changed in (dict(spatial="all"), dict(shard_size=32), dict(layers=["conv3"]), dict(images=images[:40])):
-        arguments = dict(images=images, layers=["conv2"], shard_size=16) | changed
+    for changed in ({"spatial": "all"}, {"shard_size": 32}, {"layers": ["conv3"]}, {"images": images[:40]}):
+        arguments = {"images": images, "layers": ["conv2"], "shard_size": 16} | changed
         with pytest.raises(ParameterError, match="other settings.*nothing was overwritten"):
             collect_activations(
                 cnn, arguments.pop("images"), arguments.pop("layers"), out=tmp_path, batch_size=8, **arguments
