@@ -23,6 +23,7 @@ from ..checks import check_bool, check_choice, check_int, check_number
 from ..errors import ParameterError
 from ..progress import progress_bar
 from ..synthesis.perceptual_loss import PerceptualLoss
+from .checkpoints import restore_newest_readable
 from .data import training_dataset
 from .distribute import is_chief, make_strategy, remove_worker_folder, worker_checkpoint_folder
 from .loss_view import random_flips, random_window
@@ -110,7 +111,8 @@ def train_style_network(
         tv_weight: Factor of the total-variation penalty (on pixels in `[0, 1]`), >= 0.
         learning_rate: Adam's learning rate, > 0.
         checkpoint_dir: Folder of `tf.train.Checkpoint`s (network, optimizer, step). If it holds
-            one, training resumes from the newest; `None` trains without checkpoints. Under
+            one, training resumes from the newest (a truncated or corrupt newest checkpoint is
+            skipped with a warning for the one before); `None` trains without checkpoints. Under
             multi-worker training only the chief writes here (the other workers save to
             temporary `workertemp_<id>` subfolders, deleted after each save); every worker
             restores from here, so hosts need it on shared storage.
@@ -217,15 +219,7 @@ def train_style_network(
         check_checkpoint_config(folder, transform_net_config(net), chief)
         write_folder = worker_checkpoint_folder(folder, strategy)  # the folder itself on the chief
         manager = tf.train.CheckpointManager(checkpoint, str(write_folder), max_to_keep=3, checkpoint_name="ckpt")
-        latest = tf.train.latest_checkpoint(str(folder))  # every worker restores the chief's newest
-        if latest:
-            try:
-                checkpoint.restore(latest).assert_existing_objects_matched()
-            except (AssertionError, ValueError) as error:  # e.g. other shapes under a copied config
-                raise ParameterError(
-                    f"The checkpoint {latest} does not fit this network (its variables have other shapes "
-                    f"than {CONFIG_FILE} says); train into a new checkpoint_dir. Details: {str(error)[:300]}"
-                ) from None
+        latest = restore_newest_readable(checkpoint, folder, CONFIG_FILE)  # every worker: the chief's newest
     start = int(step.numpy())
     del dataset  # validated above; each input pipeline builds its own slice from `start`
     iterator = iter(strategy.distribute_datasets_from_function(

@@ -160,3 +160,27 @@ def test_style_size_sets_the_gram_targets(lite0, contents, styles):
     losses = [train_style_network(contents, styles[:1], style_size=size, **args).history[-1]["style"]
               for size in (32, 32, 96)]
     assert losses[0] == pytest.approx(losses[1], rel=1e-5) and losses[2] != pytest.approx(losses[0], rel=1e-3)
+
+
+def test_truncated_newest_checkpoint_falls_back_to_the_previous_one(lite0, contents, styles, uninterrupted, tmp_path):
+    """A newest checkpoint cut short (a copy or a save interrupted) once gave a raw IndexError:
+    training warns, resumes from the one before, and an unreadable folder is a ParameterError."""
+    import shutil
+    import warnings
+
+    folder = tmp_path / "copy"
+    shutil.copytree(Path(uninterrupted.checkpoint).parent, folder)  # ckpt-3 and ckpt-6
+    newest = next(folder.glob("ckpt-6.data*"))
+    newest.write_bytes(newest.read_bytes()[: newest.stat().st_size // 2])
+    args = dict(backbone=lite0, checkpoint_dir=folder, checkpoint_every=3, style_weight=[10.0, 5.0], **SMALL)
+    with pytest.warns(RuntimeWarning, match="ckpt-6 cannot be read"):
+        resumed = train_style_network(contents, styles, steps=4, **args)
+    assert resumed.start_step == 3 and resumed.step == 4
+    reference = {h["step"]: h["loss"] for h in uninterrupted.history}
+    assert resumed.history[0]["loss"] == pytest.approx(reference[4], rel=1e-4)  # really ckpt-3's state
+    for data in folder.glob("ckpt-*.data*"):
+        data.write_bytes(b"")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(ParameterError, match="None of the checkpoints"):
+            train_style_network(contents, styles, steps=5, **args)
