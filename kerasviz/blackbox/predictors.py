@@ -17,7 +17,7 @@ import numpy as np
 
 from ..backbones import Backbone, as_backbone
 from ..compiled import forward_logits
-from ..errors import ImageError, ModelError
+from ..errors import ImageError, KerasvizError, ModelError
 from .errors import PredictorError
 
 __all__ = ["Predictor", "SUM_TOLERANCE", "as_predictor", "check_probabilities"]
@@ -147,6 +147,8 @@ def as_predictor(model: Any) -> Predictor:
 
     Raises:
         ModelError: anything else, or a headless model.
+        PredictorError: a serving client could not read the served signature (server down,
+            no such model or signature, not a classifier).
     """
     if isinstance(model, Predictor):
         return model
@@ -162,7 +164,12 @@ def as_predictor(model: Any) -> Predictor:
         return Predictor(probabilities, f"Backbone {backbone.name!r}", size, backbone.num_classes)
     as_predictor_method = getattr(model, "as_predictor", None)
     if callable(as_predictor_method):
-        return as_predictor_method()
+        try:
+            return as_predictor_method()
+        except PredictorError:
+            raise
+        except KerasvizError as error:
+            raise PredictorError(f"{error} (asking the server which signature to call, before any query)") from error
     if callable(model):
         return Predictor(model, f"predictor {getattr(model, '__name__', type(model).__name__)!r}")
     raise ModelError(

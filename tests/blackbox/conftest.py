@@ -70,12 +70,12 @@ def small_classifier():
 @pytest.fixture(scope="session")
 def small_served(small_classifier, tmp_path_factory):
     """`small_classifier` exported with `export_classifier` and served on loopback."""
-    from kerasviz.serving import ServingServer
+    from kerasviz.serving import ModelConfigOptions, ServingServer
     from kerasviz.serving.classifier_export import export_classifier
 
     base = tmp_path_factory.mktemp("small_classifier")
     export_classifier(small_classifier, base)
-    server = ServingServer("small", base, file_system_poll_wait_seconds=0)
+    server = ServingServer("small", base, model_config=ModelConfigOptions(file_system_poll_wait_seconds=0))
     server.start()
     yield server
     server.stop(grace=0)

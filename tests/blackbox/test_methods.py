@@ -1,0 +1,111 @@
+"""The four methods on predictors whose answer is known: Kernel SHAP's efficiency and linear
+recovery, LIME's linear recovery, RISE's and Sobol's localisation, determinism, batching, and every
+kind of Keras model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kerasviz.backbones import as_backbone
+from kerasviz.blackbox import as_predictor, kernel_shap, lime, rise, sobol_attribution
+from kerasviz.blackbox.masks import RiseMasks
+from kerasviz.compiled import cached
+
+SIZE = 24
+SEGMENTS = np.arange(SIZE)[:, None] // 8 * 3 + np.arange(SIZE)[None] // 8  # 3 x 3 blocks
+WEIGHTS = np.array([0.05, -0.03, 0.08, 0.0, 0.02, -0.06, 0.04, 0.01, -0.02])
+BRIGHT = np.full((SIZE, SIZE, 3), 200.0, np.float32)
+
+
+def linear_over_segments(images):
+    """p(class 0) = 0.5 + sum_k w_k * (segment k's mean / 200): linear in which segments are kept."""
+    gray = np.asarray(images, np.float64).mean(axis=-1).reshape(len(images), -1)
+    means = np.stack([np.bincount(SEGMENTS.ravel(), g, minlength=9) for g in gray]) / 64.0 / 200.0
+    p = 0.5 + means @ WEIGHTS
+    return np.stack([p, 1 - p], axis=1)
+
+
+def test_kernel_shap_recovers_a_linear_model():
+    heatmap, values = kernel_shap(linear_over_segments, BRIGHT, 0, segments=SEGMENTS, samples=200, baseline=0, return_segments=True)
+    np.testing.assert_allclose(values, WEIGHTS, atol=1e-6)
+    np.testing.assert_allclose(heatmap, WEIGHTS[SEGMENTS], atol=1e-6)
+
+
+def test_lime_recovers_a_linear_model():
+    _, values = lime(linear_over_segments, BRIGHT, 0, segments=SEGMENTS, samples=2000, baseline=0, return_segments=True)
+    # Ridge (alpha 1) shrinks slightly; the direction is exact.
+    assert np.corrcoef(values, WEIGHTS)[0, 1] > 0.999
+    np.testing.assert_allclose(values, WEIGHTS, atol=0.01)
+
+
+@pytest.mark.parametrize(
+    "name", ["zoo_sequential", "zoo_nested", "zoo_ops", "zoo_subclassed", pytest.param("zoo_vit", marks=pytest.mark.slow)]
+)
+def test_efficiency_on_every_kind_of_model(name, request):
+    model = request.getfixturevalue(name)
+    image = np.random.default_rng(2).uniform(0, 255, (32, 32, 3)).astype(np.float32)
+    segments = np.arange(32)[:, None] // 8 * 4 + np.arange(32)[None] // 8
+    _, values = kernel_shap(model, image, 1, segments=segments, samples=64, baseline=(10, 20, 30), return_segments=True)
+    probabilities = as_predictor(model)(np.stack([image, np.broadcast_to(np.float32([10, 20, 30]), image.shape)]))
+    np.testing.assert_allclose(values.sum(), probabilities[0, 1] - probabilities[1, 1], atol=1e-6)
+    for method in (rise, sobol_attribution):
+        heatmap = method(model, image, 1, **({"masks": 32} if method is rise else {"grid": 3, "design": 4}))
+        assert heatmap.shape == (32, 32) and np.all(np.isfinite(heatmap))
+
+
+def region_detector(images):
+    """p(class 0) grows with the brightness of the top-left 8 x 8 corner only."""
+    corner = np.asarray(images, np.float64)[:, :8, :8].mean(axis=(1, 2, 3)) / 255.0
+    p = 0.1 + 0.8 * corner
+    return np.stack([p, 1 - p], axis=1)
+
+
+def test_rise_and_sobol_find_the_region():
+    for method, kwargs in ((rise, {"masks": 400, "cell": 4}), (sobol_attribution, {"grid": 6, "design": 16})):
+        heatmap = method(region_detector, BRIGHT, 0, **kwargs)
+        blocks = heatmap.reshape(3, 8, 3, 8).mean(axis=(1, 3))
+        assert blocks.argmax() == 0, method.__name__
+        assert blocks[0, 0] - blocks.min() > 0.5 * (heatmap.max() - heatmap.min()), method.__name__
+    assert sobol_attribution(region_detector, BRIGHT, 0, grid=6, design=16).min() >= 0
+
+
+def test_same_seed_same_map_whatever_the_batch():
+    sizes = []
+
+    def recording(images):
+        sizes.append(len(images))
+        return region_detector(images)
+
+    first = rise(recording, BRIGHT, 0, masks=100, seed=3, batch_size=64)
+    assert max(sizes) <= 64
+    np.testing.assert_array_equal(first, rise(region_detector, BRIGHT, 0, masks=100, seed=3, batch_size=7))
+    assert not np.array_equal(first, rise(region_detector, BRIGHT, 0, masks=100, seed=4))
+    for method in (lime, kernel_shap):
+        a = method(region_detector, BRIGHT, 0, segments=SEGMENTS, samples=50, seed=1, batch_size=8)
+        np.testing.assert_array_equal(a, method(region_detector, BRIGHT, 0, segments=SEGMENTS, samples=50, seed=1, batch_size=50))
+
+
+def test_masks_are_made_per_batch():
+    masks = RiseMasks(4000, 7, 0.5, (224, 224), 0)
+    assert masks.grids.nbytes + masks.shifts.nbytes < 1_000_000  # not 4000 x 224 x 224 floats (800 MB)
+    batch = masks[slice(0, 8)]
+    assert batch.shape == (8, 224, 224) and batch.min() >= 0 and batch.max() <= 1
+    np.testing.assert_array_equal(masks[slice(5, 8)], batch[5:])
+
+
+def test_in_process_forward_is_compiled_once(zoo_sequential):
+    image = np.random.default_rng(3).uniform(0, 255, (32, 32, 3)).astype(np.float32)
+    rise(zoo_sequential, image, 0, masks=20, batch_size=8)
+    function = cached(as_backbone(zoo_sequential).model, "logits", lambda: None)
+    count = function.experimental_get_tracing_count()
+    rise(zoo_sequential, np.stack([image, image]), [1, 2], masks=30, batch_size=16)
+    kernel_shap(zoo_sequential, image, 3, segments=np.arange(32)[:, None] // 16 * 2 + np.arange(32)[None] // 16, samples=20)
+    assert function.experimental_get_tracing_count() == count
+
+
+def test_default_segments_and_mean_baseline(zoo_sequential):
+    image = np.random.default_rng(5).uniform(0, 255, (32, 32, 3)).astype(np.float32)
+    heatmap, values = lime(zoo_sequential, image, None, samples=30, return_segments=True)
+    assert heatmap.shape == (32, 32) and len(values) >= 2
+    assert set(np.unique(heatmap)) <= set(values.tolist())
