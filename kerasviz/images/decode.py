@@ -17,7 +17,7 @@ from PIL import Image, ImageOps
 from ..errors import ImageError
 from .arrays import RANGE_HINT, composite_on_white
 
-__all__ = ["array_to_rgb", "check_pixel_count", "describe_source", "open_image", "pil_to_rgb"]
+__all__ = ["array_to_rgb", "check_image_layout", "check_pixel_count", "describe_source", "open_image", "pil_to_rgb"]
 
 
 def describe_source(source: Any) -> str:
@@ -162,6 +162,29 @@ def pil_to_rgb(image: Image.Image, received: str) -> Union[Image.Image, np.ndarr
     return image.convert("RGB")
 
 
+def check_image_layout(array: np.ndarray, received: str) -> np.ndarray:
+    """The one check of an image array's layout: `(H, W)` or `(H, W, 1|3|4)`.
+
+    Args:
+        array: Any NumPy array.
+        received: The source's description, for messages.
+
+    Returns:
+        `array`, with a single channel axis `(H, W, 1)` dropped to `(H, W)`.
+
+    Raises:
+        ImageError: Any other shape.
+    """
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)):
+        raise ImageError(
+            "An image array must have shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4). "
+            f"Received: {received}"
+        )
+    return array
+
+
 def array_to_rgb(array: np.ndarray, received: str) -> Union[Image.Image, np.ndarray]:
     """A `(H, W)` or `(H, W, 1|3|4)` array as an 8-bit RGB image or a float32 RGB array.
 
@@ -175,13 +198,7 @@ def array_to_rgb(array: np.ndarray, received: str) -> Union[Image.Image, np.ndar
     Raises:
         ImageError: Unusable shape or dtype, NaN / inf, or values outside the range.
     """
-    if array.ndim == 3 and array.shape[-1] == 1:
-        array = array[..., 0]
-    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)):
-        raise ImageError(
-            "An image array must have shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4). "
-            f"Received: {received}"
-        )
+    array = check_image_layout(array, received)
     if array.dtype == np.uint8 or (array.dtype == np.uint16 and array.ndim == 2):
         return pil_to_rgb(Image.fromarray(np.ascontiguousarray(array)), received)
     if array.dtype == np.bool_:

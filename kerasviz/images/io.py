@@ -20,7 +20,7 @@ from PIL import Image
 from ..data import PAINTINGS, painting_bytes
 from ..errors import ImageError, ParameterError
 from .arrays import Size, composite_on_white, parse_size, resize_channels, to_numpy, to_uint8
-from .decode import array_to_rgb, check_pixel_count, describe_source, open_image, pil_to_rgb
+from .decode import array_to_rgb, check_image_layout, check_pixel_count, describe_source, open_image, pil_to_rgb
 
 __all__ = [
     "ImageSource",
@@ -137,11 +137,7 @@ def load_image(
     elif isinstance(source, np.ndarray) or hasattr(source, "numpy"):
         array = to_numpy(source)
         received = describe_source(array)
-        if array.ndim not in (2, 3):
-            raise ImageError(
-                "An image array must have shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4). "
-                f"Received: {received}"
-            )
+        array = check_image_layout(array, received)
         check_pixel_count(array.shape[1], array.shape[0], limit, received)
         rgb = array_to_rgb(array, received)
     else:
@@ -200,14 +196,8 @@ def save_image(path: Union[str, os.PathLike], array: Any) -> pathlib.Path:
     """
     path = pathlib.Path(path)
     values = to_numpy(array)
-    received = f"array with shape {values.shape} and dtype {values.dtype}"
-    if values.ndim == 3 and values.shape[-1] == 1:
-        values = values[..., 0]
-    if values.ndim not in (2, 3) or (values.ndim == 3 and values.shape[-1] not in (3, 4)):
-        raise ImageError(
-            "`save_image` takes an array shaped (H, W), (H, W, 1), (H, W, 3) or (H, W, 4). "
-            f"Received: {received}"
-        )
+    received = describe_source(values)
+    values = check_image_layout(values, received)
     if 0 in values.shape:
         raise ImageError(f"Cannot save an empty image. Received: {received}")
     if not (np.issubdtype(values.dtype, np.number) or values.dtype == np.bool_):

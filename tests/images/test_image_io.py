@@ -139,3 +139,15 @@ def test_painting_names_load_the_shipped_paintings():
     assert load_image("painting:udnie", 32).shape == (32, 32, 3)
     with pytest.raises(ImageError, match="starry_night"):
         load_image("painting:mona_lisa")
+
+
+@pytest.mark.parametrize("shape", [(4, 4, 2), (4, 4, 5), (4,), (2, 4, 4, 3)])
+def test_load_and_save_refuse_a_bad_layout_with_one_message(tmp_path, shape):
+    """`load_image`, `save_image` and the decoder share one layout check (and its message)."""
+    from kerasviz.images import load_image, save_image
+
+    expected = r"must have shape \(H, W\), \(H, W, 1\), \(H, W, 3\) or \(H, W, 4\)\. Received: array with shape"
+    with pytest.raises(ImageError, match=expected):
+        load_image(np.zeros(shape, np.uint8))
+    with pytest.raises(ImageError, match=expected):
+        save_image(tmp_path / "x.png", np.zeros(shape, np.uint8))
