@@ -9,10 +9,12 @@ from .collect import (
     collect_activations,
     load_activations,
 )
+from .explain_dataset import explain_dataset
 
 __all__ = [
     "CollectionResult",
     "activation_matrix",
     "collect_activations",
+    "explain_dataset",
     "load_activations",
 ]

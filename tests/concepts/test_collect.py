@@ -209,3 +209,25 @@ def test_beam_missing_is_a_clear_error(cnn, digit_images, tmp_path):
         pass
     with pytest.raises(KerasvizError, match=r"kerasviz\[beam\]"):
         collect_activations(cnn, digit_images[:4], ["conv1"], out=tmp_path, runner="DirectRunner")
+
+
+def test_explain_dataset_writes_the_method_maps(cnn, digit_images, tmp_path):
+    from kerasviz.attribution.saliency import saliency
+    from kerasviz.concepts import explain_dataset
+
+    images = digit_images[:10]
+    result = explain_dataset(cnn, images, "saliency", tmp_path, batch_size=4, png=True)
+    assert result.rows == 10 and len(result.shards) == 1
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(result.shards[0])
+    targets = cnn.predict(images, verbose=0).argmax(-1)
+    np.testing.assert_array_equal(table.column("target").to_numpy(), targets)
+    maps = np.stack(table.column("map").to_numpy(zero_copy_only=False)).reshape(10, 32, 32)
+    np.testing.assert_allclose(maps, saliency(cnn, images, targets), atol=1e-5)
+    assert len(os.listdir(tmp_path / "png")) == 10
+    assert sorted(n for n in os.listdir(tmp_path) if n.endswith(".parquet")) == ["part-00000.parquet"]
+    with pytest.raises(ParameterError, match="Unknown technique"):
+        explain_dataset(cnn, images, "salency", tmp_path / "x")
+    with pytest.raises(ParameterError, match="other settings"):
+        explain_dataset(cnn, images, "saliency", tmp_path, batch_size=4, target=3)
