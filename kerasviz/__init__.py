@@ -1,18 +1,22 @@
 """kerasviz: visualize and understand Keras CNNs, and serve fast neural style networks.
 
 Images go in and come out in pixel space (`[0, 255]`, channels last); see the README for the API.
+
+`import kerasviz` is light: the public names load (with TensorFlow) the first time one is used,
+so `kerasviz --help` and `kerasviz.registry` need no TensorFlow. TensorFlow's import-time lines
+("oneDNN custom operations", "cuInit", "absl::InitializeLog") are hidden while kerasviz loads it,
+unless you set `TF_CPP_MIN_LOG_LEVEL` yourself (e.g. `0` to see every line).
 """
 
-# The `kerasviz` command hides TensorFlow's start-up lines; it must run before TensorFlow loads.
-from .cli import startup
+from __future__ import annotations
 
-startup.quiet_tensorflow_startup()
-del startup
+import importlib
+import os
+import sys
+from typing import Any, Dict, List
 
-from .attribution import *  # noqa: F401,F403
-from .attribution import __all__ as _attribution_all
-from .backbones import Backbone, PixelPreprocessing, imagenet_class_names, load_backbone
-from .errors import (
+from .errors import (  # noqa: F401 - public names
+    ExportError,
     ImageError,
     KerasvizError,
     LayerNotFoundError,
@@ -21,61 +25,65 @@ from .errors import (
     TargetError,
     WeightsUnavailableError,
 )
-from .faststyle import *  # noqa: F401,F403
-from .faststyle import __all__ as _faststyle_all
-from .features import FeatureModel, layer_names
-from .images import (
-    as_image_batch,
-    colorize_map,
-    image_grid,
-    load_image,
-    normalize_map,
-    overlay_heatmap,
-    resize_image,
-    resize_map,
-    sample_image,
-    save_image,
-    to_uint8,
-)
-from .inspect import *  # noqa: F401,F403
-from .inspect import __all__ as _inspect_all
-from .progress import set_progress
-from .serving import *  # noqa: F401,F403
-from .synthesis import *  # noqa: F401,F403
-from .synthesis import __all__ as _synthesis_all
-from .serving import __all__ as _serving_all
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Backbone",
-    "FeatureModel",
-    "ImageError",
-    "KerasvizError",
-    "LayerNotFoundError",
-    "ModelError",
-    "ParameterError",
-    "PixelPreprocessing",
-    "TargetError",
-    "WeightsUnavailableError",
-    "as_image_batch",
-    "colorize_map",
-    "image_grid",
-    "imagenet_class_names",
-    "layer_names",
-    "load_backbone",
-    "load_image",
-    "normalize_map",
-    "overlay_heatmap",
-    "resize_image",
-    "resize_map",
-    "sample_image",
-    "save_image",
-    "set_progress",
-    "to_uint8",
-    *_attribution_all,
-    *_faststyle_all,
-    *_inspect_all,
-    *_serving_all,
-    *_synthesis_all,
+#: Modules whose listed names are public.
+_NAMED = {
+    "kerasviz.backbones": ("Backbone", "PixelPreprocessing", "imagenet_class_names", "load_backbone"),
+    "kerasviz.features": ("FeatureModel", "layer_names"),
+    "kerasviz.images": (
+        "as_image_batch", "colorize_map", "image_grid", "load_image", "normalize_map",
+        "overlay_heatmap", "resize_image", "resize_map", "sample_image", "save_image", "to_uint8",
+        "UnitRangeWarning",
+    ),
+    "kerasviz.progress": ("set_progress",),
+    "kerasviz.attribution.technique_maps": ("technique_map",),
+}
+
+#: Packages whose whole `__all__` is public.
+_FAMILIES = (
+    "kerasviz.attribution", "kerasviz.faststyle", "kerasviz.inspect", "kerasviz.serving",
+    "kerasviz.synthesis",
+)
+
+_ERRORS = [
+    "ExportError", "ImageError", "KerasvizError", "LayerNotFoundError", "ModelError",
+    "ParameterError", "TargetError", "WeightsUnavailableError",
 ]
+
+
+def _public_names() -> Dict[str, Any]:
+    """Import every family (TensorFlow with it, quietly) and collect the public names."""
+    from .cli.startup import quiet_stderr
+
+    quiet = "TF_CPP_MIN_LOG_LEVEL" not in os.environ and "tensorflow" not in sys.modules
+    if quiet:
+        with quiet_stderr():
+            import tensorflow  # noqa: F401 - its start-up lines go to /dev/null
+    names: Dict[str, Any] = {}
+    for module_name, exported in _NAMED.items():
+        module = importlib.import_module(module_name)
+        names.update({name: getattr(module, name) for name in exported})
+    for module_name in _FAMILIES:
+        module = importlib.import_module(module_name)
+        names.update({name: getattr(module, name) for name in module.__all__})
+    return names
+
+
+def __getattr__(name: str) -> Any:
+    """Load the public API on first use (PEP 562)."""
+    if name.startswith("__") and name != "__all__":
+        raise AttributeError(name)
+    public = _public_names()
+    globals().update(public)
+    globals()["__all__"] = sorted(set(_ERRORS) | set(public))
+    try:
+        return globals()[name]
+    except KeyError:
+        raise AttributeError(f"module 'kerasviz' has no attribute {name!r}") from None
+
+
+def __dir__() -> List[str]:
+    """Every public name (loads the API)."""
+    return sorted(set(globals()) | set(__getattr__("__all__")))

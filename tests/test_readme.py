@@ -1,7 +1,8 @@
 """The README runs verbatim: every ```python block and every `kerasviz ...` line of the ```bash
 blocks, in order, offline, in a temporary folder, so the docs cannot rot.
 
-- Python blocks share one namespace (a later block may use `kv` from an earlier one).
+- Each Python block runs on its own, in a fresh namespace: it must start with its imports, so a
+  reader can paste any one block.
 - In ```bash blocks, lines starting with `kerasviz ` run (backslash continuations joined,
   `# comments` dropped); other lines (`python -m pip ...`) do not. A command ending in `&`
   (the server) runs in the background until the test ends; the others run in-process through
@@ -107,7 +108,6 @@ def test_readme_runs_verbatim(tmp_path, monkeypatch):
     grpc_port, rest_port = _free_port(), _free_port()
     text = README.read_text().replace("8500", str(grpc_port)).replace("8501", str(rest_port))
     monkeypatch.chdir(tmp_path)
-    namespace: dict = {"__name__": "__readme__"}
     background: List[subprocess.Popen] = []
     ran = []
     try:
@@ -117,7 +117,7 @@ def test_readme_runs_verbatim(tmp_path, monkeypatch):
                 ran.append(f"block {index} skipped: {skip}")
                 continue
             if lang == "python":
-                exec(compile(body, f"README.md python block {index}", "exec"), namespace)
+                exec(compile(body, f"README.md python block {index}", "exec"), {"__name__": "__readme__"})
                 ran.append(f"python block {index} ({time.perf_counter() - start:.1f} s)")
             elif lang == "bash":
                 for line in cli_lines(body):

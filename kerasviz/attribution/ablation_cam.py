@@ -23,6 +23,7 @@ from ..errors import ModelError
 from ..features import FeatureModel, trace_model
 from ..targets import Target, TargetLike
 from .cam_maps import ALL_CHANNELS, cam_inputs, channel_signature, scored_channel_maps
+from .cam_surface import documented_cam
 from .eigen_cam import activation_function
 
 __all__ = ["AblationCamFunction", "ablation_cam", "ablation_cam_function", "head_model"]
@@ -164,6 +165,22 @@ def ablation_cam_function(
     )
 
 
+@documented_cam(
+    """Ablation-CAM: channel weights `(y - y_k) / y`, the relative drop of the target score `y`
+    when channel `k` is zeroed; the map is the ReLU of the weighted activations, upsampled.""",
+    extra_args="""\
+    channels: Ablate only this many channels, those with the largest mean activation
+        (`None`: all); the others get weight 0.
+    progress: Show a progress bar over images (`None`: global setting).
+""",
+    extra_raises=' or `channels`',
+    layer="""\
+    layer: A layer with a 4-D output; default the backbone's `gradcam_layer`.
+""",
+    returns="""\
+    float32 `(N, H, W)` (or `(H, W)`) in `[0, 1]`; all zeros where nothing is positive.
+""",
+)
 def ablation_cam(
     model: Any,
     images: Any,
@@ -174,30 +191,6 @@ def ablation_cam(
     channels: Optional[int] = None,
     progress: Optional[bool] = None,
 ) -> np.ndarray:
-    """Ablation-CAM: channel weights `(y - y_k) / y`, the relative drop of the target score `y`
-    when channel `k` is zeroed; the map is the ReLU of the weighted activations, upsampled.
-
-    Args:
-        model: A `Backbone` or a `keras.Model` taking pixels in `[0, 255]` (softmax removed).
-        images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`, at the model's input size.
-        target: Class index, one per image, callable `scores(logits) -> (N,)`, or `None` for
-            each image's predicted class. Scores are logits.
-        layer: A layer with a 4-D output; default the backbone's `gradcam_layer`.
-        batch_size: Ablated copies per pass (inside the one compiled call per image).
-        channels: Ablate only this many channels, those with the largest mean activation
-            (`None`: all); the others get weight 0.
-        progress: Show a progress bar over images (`None`: global setting).
-
-    Returns:
-        float32 `(N, H, W)` (or `(H, W)`) in `[0, 1]`; all zeros where nothing is positive.
-
-    Raises:
-        ImageError: Invalid images.
-        TargetError: Invalid target.
-        LayerNotFoundError: Unknown layer.
-        ModelError: The layer is not convolutional (output not 4-D); unusable model or size.
-        ParameterError: Bad `batch_size` or `channels`.
-    """
     count = check_optional_int(channels, "channels", low=1)
     inputs, layer, batch_size = cam_inputs(model, images, target, layer, batch_size, "Ablation-CAM")
     ablate = ablation_cam_function(inputs.backbone, layer, batch_size, inputs.target)

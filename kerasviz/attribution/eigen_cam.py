@@ -21,8 +21,9 @@ from ..features import FeatureModel
 from ..images import as_image_batch, normalize_map, resize_map
 from ..targets import TargetLike, resolve_target
 from ..tokens import token_grid, tokens_to_maps
-from .core import squeeze
 from .cam_maps import resolve_layer
+from .cam_surface import documented_cam
+from .core import squeeze
 from .layer_gradients import map_layer_tokens
 
 __all__ = ["activation_function", "activation_shape", "eigen_cam", "first_component"]
@@ -118,6 +119,20 @@ def first_component(activations: np.ndarray) -> np.ndarray:
     return maps
 
 
+@documented_cam(
+    """Eigen-CAM: the first principal component of the layer's activations, upsampled.
+
+    Class-agnostic: `target` is validated but does not change the map (it is accepted so that
+    Eigen-CAM fits wherever a CAM with the Grad-CAM signature does).""",
+    layer="""\
+    layer: A layer with a 4-D output, or a vision transformer's token layer `(N, T, C)`;
+        default the backbone's `gradcam_layer`.
+""",
+    returns="""\
+    float32 `(N, H, W)` (or `(H, W)`) in `[0, 1]`, min-max normalized per map (a constant
+    map is all zeros).
+""",
+)
 def eigen_cam(
     model: Any,
     images: Any,
@@ -128,32 +143,6 @@ def eigen_cam(
     token_grid: Optional[Any] = None,
     skip_tokens: Optional[int] = None,
 ) -> np.ndarray:
-    """Eigen-CAM: the first principal component of the layer's activations, upsampled.
-
-    Class-agnostic: `target` is validated but does not change the map (it is accepted so that
-    Eigen-CAM fits wherever a CAM with the Grad-CAM signature does).
-
-    Args:
-        model: A `Backbone` or a `keras.Model` taking pixels in `[0, 255]`.
-        images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`, at the model's input size.
-        target: Ignored (validated): class index, one per image, callable, or `None`.
-        layer: A layer with a 4-D output, or a vision transformer's token layer `(N, T, C)`;
-            default the backbone's `gradcam_layer`.
-        batch_size: Largest batch per compiled call.
-        token_grid: Token layers: the patch grid `(h, w)` (`None`: detected).
-        skip_tokens: Token layers: leading class / register tokens (`None`: detected).
-
-    Returns:
-        float32 `(N, H, W)` (or `(H, W)`) in `[0, 1]`, min-max normalized per map (a constant
-        map is all zeros).
-
-    Raises:
-        ImageError: Invalid images.
-        TargetError: Invalid target.
-        LayerNotFoundError: Unknown layer.
-        ModelError: The layer is not convolutional (output not 4-D); unusable model or size.
-        ParameterError: Bad `batch_size`.
-    """
     batch_size = check_int(batch_size, "batch_size", low=1)
     backbone = as_backbone(model)
     batch, single = as_image_batch(images)

@@ -13,12 +13,9 @@ in how `A` and `G` are combined into a coarse map, in NumPy:
 
 from __future__ import annotations
 
-from typing import Any, Optional
-
 import numpy as np
 
-from ..targets import TargetLike
-from .cam_maps import gradient_cam
+from .cam_surface import gradient_cam_function
 
 __all__ = ["hires_cam", "hires_contributions", "xgrad_cam", "xgrad_weighted"]
 
@@ -52,84 +49,17 @@ def xgrad_weighted(features: np.ndarray, grads: np.ndarray) -> np.ndarray:
     return np.einsum("nhwk,nk->nhw", features, weights)
 
 
-def hires_cam(
-    model: Any,
-    images: Any,
-    target: Optional[TargetLike] = None,
-    *,
-    layer: Optional[str] = None,
-    batch_size: int = 32,
-    token_grid: Optional[Any] = None,
-    skip_tokens: Optional[int] = None,
-) -> np.ndarray:
+hires_cam = gradient_cam_function(
+    "hires_cam", hires_contributions,
     """HiResCAM (Draelos & Carin 2020): ReLU of the element-wise product of gradients and
     activations summed over channels, upsampled.
 
     Unlike Grad-CAM it does not average the gradient over positions, so for a model whose head
     is global average pooling + dense it equals CAM exactly and never highlights a position the
-    score does not depend on.
+    score does not depend on.""",
+)
 
-    Args:
-        model: A `Backbone` or a `keras.Model` taking pixels in `[0, 255]` (softmax removed).
-        images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`, at the model's input size.
-        target: Class index, one per image, callable `scores(logits) -> (N,)`, or `None` for
-            each image's predicted class. Scores are logits.
-        layer: A layer with a 4-D output, or a vision transformer's token layer `(N, T, C)`;
-            default the backbone's `gradcam_layer`.
-        batch_size: Largest batch per compiled call.
-        token_grid: Token layers: the patch grid `(h, w)` (`None`: detected).
-        skip_tokens: Token layers: leading class / register tokens (`None`: detected).
-
-    Returns:
-        float32 `(N, H, W)` (or `(H, W)`) in `[0, 1]`; all zeros where nothing is positive.
-
-    Raises:
-        ImageError: Invalid images.
-        TargetError: Invalid target.
-        LayerNotFoundError: Unknown layer.
-        ModelError: The layer is not convolutional (output not 4-D); unusable model or size.
-        ParameterError: Bad `batch_size`.
-    """
-    return gradient_cam(
-        model, images, target, hires_contributions, layer=layer, batch_size=batch_size,
-        token_grid=token_grid, skip_tokens=skip_tokens, technique="HiResCAM",
-    )
-
-
-def xgrad_cam(
-    model: Any,
-    images: Any,
-    target: Optional[TargetLike] = None,
-    *,
-    layer: Optional[str] = None,
-    batch_size: int = 32,
-    token_grid: Optional[Any] = None,
-    skip_tokens: Optional[int] = None,
-) -> np.ndarray:
-    """XGrad-CAM (Fu et al. 2020): channel weights are the activation-weighted mean gradient.
-
-    Args:
-        model: A `Backbone` or a `keras.Model` taking pixels in `[0, 255]` (softmax removed).
-        images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`, at the model's input size.
-        target: Class index, one per image, callable `scores(logits) -> (N,)`, or `None` for
-            each image's predicted class. Scores are logits.
-        layer: A layer with a 4-D output, or a vision transformer's token layer `(N, T, C)`;
-            default the backbone's `gradcam_layer`.
-        batch_size: Largest batch per compiled call.
-        token_grid: Token layers: the patch grid `(h, w)` (`None`: detected).
-        skip_tokens: Token layers: leading class / register tokens (`None`: detected).
-
-    Returns:
-        float32 `(N, H, W)` (or `(H, W)`) in `[0, 1]`; all zeros where nothing is positive.
-
-    Raises:
-        ImageError: Invalid images.
-        TargetError: Invalid target.
-        LayerNotFoundError: Unknown layer.
-        ModelError: The layer is not convolutional (output not 4-D); unusable model or size.
-        ParameterError: Bad `batch_size`.
-    """
-    return gradient_cam(
-        model, images, target, xgrad_weighted, layer=layer, batch_size=batch_size,
-        token_grid=token_grid, skip_tokens=skip_tokens, technique="XGrad-CAM",
-    )
+xgrad_cam = gradient_cam_function(
+    "xgrad_cam", xgrad_weighted,
+    "XGrad-CAM (Fu et al. 2020): channel weights are the activation-weighted mean gradient.",
+)

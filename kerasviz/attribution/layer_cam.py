@@ -15,6 +15,7 @@ from ..checks import check_int, check_names, check_number
 from ..images import resize_map
 from ..targets import TargetLike
 from .cam_maps import gradient_coarse_maps, resolve_layer
+from .cam_surface import documented_cam
 from .core import prepare_inputs, scale_to_unit, squeeze
 
 __all__ = ["layer_cam", "layer_cam_contributions"]
@@ -33,6 +34,24 @@ def layer_cam_contributions(features: np.ndarray, grads: np.ndarray) -> np.ndarr
     return np.einsum("nhwk,nhwk->nhw", features, np.maximum(grads, 0.0))
 
 
+@documented_cam(
+    """LayerCAM: ReLU of `sum_k relu(dScore/dA_k) * A_k`, for one layer or fused over several.
+
+    With several layers (e.g. the last layer of each stage), each layer's map is upsampled,
+    divided by its maximum and scaled by `tanh(gamma * map)` (the paper's scaling that lifts the
+    weak but precise maps of shallow layers), then fused by the element-wise maximum.""",
+    extra_args="""\
+    gamma: Scaling of each map before fusion, `> 0` (only used with several layers).
+""",
+    extra_raises=', `gamma` or layer list',
+    layer="""\
+    layer: A layer with a 4-D output, a list of them to fuse, or `None` for the backbone's
+        `gradcam_layer`.
+""",
+    returns="""\
+    float32 `(N, H, W)` (or `(H, W)`) in `[0, 1]`; all zeros where nothing is positive.
+""",
+)
 def layer_cam(
     model: Any,
     images: Any,
@@ -44,35 +63,6 @@ def layer_cam(
     token_grid: Optional[Any] = None,
     skip_tokens: Optional[int] = None,
 ) -> np.ndarray:
-    """LayerCAM: ReLU of `sum_k relu(dScore/dA_k) * A_k`, for one layer or fused over several.
-
-    With several layers (e.g. the last layer of each stage), each layer's map is upsampled,
-    divided by its maximum and scaled by `tanh(gamma * map)` (the paper's scaling that lifts the
-    weak but precise maps of shallow layers), then fused by the element-wise maximum.
-
-    Args:
-        model: A `Backbone` or a `keras.Model` taking pixels in `[0, 255]` (softmax removed).
-        images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`, at the model's input size.
-        target: Class index, one per image, callable `scores(logits) -> (N,)`, or `None` for
-            each image's predicted class. Scores are logits.
-        layer: A layer with a 4-D output, a list of them to fuse, or `None` for the backbone's
-            `gradcam_layer`.
-        batch_size: Largest batch per compiled call.
-        gamma: Scaling of each map before fusion, `> 0` (only used with several layers).
-        token_grid: Token layers `(N, T, C)` of a vision transformer: the patch grid `(h, w)`
-            (`None`: detected).
-        skip_tokens: Token layers: leading class / register tokens (`None`: detected).
-
-    Returns:
-        float32 `(N, H, W)` (or `(H, W)`) in `[0, 1]`; all zeros where nothing is positive.
-
-    Raises:
-        ImageError: Invalid images.
-        TargetError: Invalid target.
-        LayerNotFoundError: Unknown layer.
-        ModelError: A layer is not convolutional (output not 4-D); unusable model or size.
-        ParameterError: Bad `batch_size`, `gamma` or layer list.
-    """
     batch_size = check_int(batch_size, "batch_size", low=1)
     gamma = check_number(gamma, "gamma", low=0.0, open_low=True)
     inputs = prepare_inputs(model, images, target, batch_size, technique="LayerCAM")

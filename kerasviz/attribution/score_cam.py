@@ -22,6 +22,7 @@ from ..checks import check_optional_int
 from ..compiled import cached
 from ..targets import Target, TargetLike
 from .cam_maps import ALL_CHANNELS, cam_inputs, channel_signature, scored_channel_maps
+from .cam_surface import documented_cam
 from .eigen_cam import activation_function, activation_shape
 
 __all__ = ["ScoreCamFunction", "channel_softmax", "score_cam", "score_cam_function"]
@@ -172,6 +173,22 @@ def channel_softmax(values: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum()
 
 
+@documented_cam(
+    """Score-CAM: channels weighted by the target score of the image masked with each of them.""",
+    extra_args="""\
+    channels: Score only this many channels, those with the largest spatial variance
+        (subsampling for wide layers; `None`: all). The others get weight 0.
+    progress: Show a progress bar over images (`None`: global setting).
+""",
+    extra_raises=' or `channels`',
+    layer="""\
+    layer: A layer with a 4-D output; default the backbone's `gradcam_layer`.
+""",
+    returns="""\
+    float32 `(N, H, W)` (or `(H, W)`) in `[0, 1]`: ReLU of the weighted activations,
+    upsampled bilinearly, divided by the maximum; all zeros where nothing is positive.
+""",
+)
 def score_cam(
     model: Any,
     images: Any,
@@ -184,34 +201,6 @@ def score_cam(
     token_grid: Optional[Any] = None,
     skip_tokens: Optional[int] = None,
 ) -> np.ndarray:
-    """Score-CAM: channels weighted by the target score of the image masked with each of them.
-
-    Args:
-        model: A `Backbone` or a `keras.Model` taking pixels in `[0, 255]` (softmax removed).
-        images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`, at the model's input size.
-        target: Class index, one per image, callable `scores(logits) -> (N,)`, or `None` for
-            each image's predicted class. Scores are logits.
-        layer: A layer with a 4-D output; default the backbone's `gradcam_layer`.
-        batch_size: Masked copies per forward pass (inside the one compiled call per image);
-            on 2 CPU cores chunks of 8-16 measured 44-51 ms per mask against 64-79 for 32-64.
-        channels: Score only this many channels, those with the largest spatial variance
-            (subsampling for wide layers; `None`: all). The others get weight 0.
-        progress: Show a progress bar over images (`None`: global setting).
-        token_grid: Token layers `(N, T, C)` of a vision transformer: the patch grid `(h, w)`
-            (`None`: detected).
-        skip_tokens: Token layers: leading class / register tokens (`None`: detected).
-
-    Returns:
-        float32 `(N, H, W)` (or `(H, W)`) in `[0, 1]`: ReLU of the weighted activations,
-        upsampled bilinearly, divided by the maximum; all zeros where nothing is positive.
-
-    Raises:
-        ImageError: Invalid images.
-        TargetError: Invalid target.
-        LayerNotFoundError: Unknown layer.
-        ModelError: The layer is not convolutional (output not 4-D); unusable model or size.
-        ParameterError: Bad `batch_size` or `channels`.
-    """
     count = check_optional_int(channels, "channels", low=1)
     inputs, layer, batch_size = cam_inputs(model, images, target, layer, batch_size, "Score-CAM")
     scorer = score_cam_function(

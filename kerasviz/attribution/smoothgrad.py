@@ -17,6 +17,7 @@ from ..checks import check_choice, check_fraction, check_int
 from ..compiled import batch_slices
 from ..errors import ParameterError
 from ..progress import progress_bar
+from ..registry import technique_names
 from ..targets import TargetLike
 from .core import (
     AttributionInputs,
@@ -33,7 +34,7 @@ from .saliency import saliency_attributions
 __all__ = ["NoiseTunnelMethod", "smoothgrad"]
 
 #: Methods named by a string (any callable is accepted too).
-SMOOTHGRAD_METHODS = ("saliency", "guided_backprop", "integrated_gradients")
+SMOOTHGRAD_METHODS = technique_names(noise_tunnel=True)
 
 AttributionFunction = Callable[..., Any]
 

@@ -10,7 +10,7 @@ import keras
 
 from ..errors import ModelError, WeightsUnavailableError
 
-__all__ = ["APPLICATIONS", "build_application", "keras_models_dir", "vgg_application"]
+__all__ = ["APPLICATIONS", "build_application", "download_failure", "keras_models_dir", "vgg_application"]
 
 _URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
 
@@ -74,6 +74,22 @@ def keras_models_dir() -> Path:
     return Path(home) / "models"
 
 
+def download_failure(error: BaseException) -> str:
+    """Why a download failed, in a few words: the error's first line (Keras's `get_file` raises
+    a bare `Exception` whose message names the URL and the network error).
+
+    Args:
+        error: The exception raised by the download.
+
+    Returns:
+        At most ~160 characters, never just the exception's class name when it has a message.
+    """
+    text = " ".join(str(error).split())
+    if not text:
+        return f"{error.__class__.__name__}, no message"
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
 def _imagenet_weights(name: str, include_top: bool = True) -> str:
     """Path of the cached ImageNet weights, downloading them if the network allows."""
     remote = APPLICATIONS[name]["file" if include_top else "notop_file"]
@@ -86,7 +102,7 @@ def _imagenet_weights(name: str, include_top: bool = True) -> str:
     except Exception as error:  # get_file raises a bare Exception on network failure
         raise WeightsUnavailableError(
             f"ImageNet weights for {name} are not on this machine and could not be downloaded "
-            f"({error.__class__.__name__}). Download {_URL + remote} on a machine with internet "
+            f"({download_failure(error)}). Download {_URL + remote} on a machine with internet "
             f"access and copy it to {local} (the folder is $KERAS_HOME/models, default "
             f"~/.keras/models), or use weights=None or a local weights file. "
             f"Received: weights='imagenet', include_top={include_top}"

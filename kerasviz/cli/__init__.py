@@ -2,8 +2,9 @@
 
 Every module in this package that defines `register(subparsers)` adds its subcommands, so each
 technique family owns its own CLI module. A subcommand's handler returns an exit code.
-`kerasviz --help` lists the commands in the README's order (`COMMAND_ORDER`; commands not in it
-come last, by name). Errors raised on purpose (`KerasvizError`) print one line in command-line
+Each such module names its `FAMILY`; `kerasviz --help` lists the commands family by family
+(`kerasviz.registry.FAMILIES`, the README's order). Building the parser imports no TensorFlow,
+so `--help` is quick. Errors raised on purpose (`KerasvizError`) print one line in command-line
 terms and exit with code 2.
 """
 
@@ -17,35 +18,23 @@ from typing import List, Optional
 
 from ..errors import KerasvizError
 from ..progress import set_progress
+from ..registry import FAMILIES
 
-__all__ = ["COMMAND_ORDER", "main", "build_parser"]
-
-#: The order of `kerasviz --help`: the README's command table, family by family.
-COMMAND_ORDER = (
-    # basics
-    "predict", "layers", "demo",
-    # inspect
-    "filters", "activations", "neighbors", "embed", "patches",
-    # attribution
-    "saliency", "smoothgrad", "integrated-gradients", "gradient-x-input", "gradcam", "occlusion",
-    "guided-backprop", "grabcut",
-    # CAM family and faithfulness
-    "score-cam", "layer-cam", "eigen-cam", "hires-cam", "xgrad-cam", "ablation-cam",
-    "compare-cams", "faithfulness",
-    # synthesis
-    "visualize-class", "visualize-feature", "fool", "dream", "invert", "texture",
-    "style-transfer",
-    # fast style and serving
-    "train-style", "stylize", "export-style", "serve",
-)
+__all__ = ["command_order", "main", "build_parser"]
 
 
-def _order_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Sort the help listing by `COMMAND_ORDER` (unknown commands last, by name)."""
-    rank = {name: index for index, name in enumerate(COMMAND_ORDER)}
-    subparsers._choices_actions.sort(
-        key=lambda action: (rank.get(action.dest, len(rank)), action.dest)
-    )
+def command_order(parser: argparse.ArgumentParser) -> List[str]:
+    """The subcommands in `kerasviz --help` order: family by family (`kerasviz.registry.FAMILIES`),
+    in the order each family's module adds them (registry order for techniques).
+
+    Args:
+        parser: A parser from `build_parser`.
+
+    Returns:
+        Command names.
+    """
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return [action.dest for action in subparsers._choices_actions]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,12 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(subparsers)
-    _order_commands(subparsers)
+    modules = [importlib.import_module(f"{__name__}.{info.name}") for info in pkgutil.iter_modules(__path__)]
+    modules = [module for module in modules if hasattr(module, "register")]
+    rank = {family: index for index, family in enumerate(FAMILIES)}
+    for module in sorted(modules, key=lambda m: (rank[m.FAMILY], m.__name__)):
+        module.register(subparsers)
     return parser
 
 
@@ -91,12 +79,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     """
     from .common import cli_error_message
 
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # `--help` exits here, before TensorFlow loads
     if args.no_progress:
         set_progress(False)
-    from .startup import is_cli_process
+    from .startup import is_cli_process, quiet_tensorflow_startup
 
     if is_cli_process():
+        quiet_tensorflow_startup()
         _quiet_python_loggers()
     try:
         return int(args.handler(args) or 0)

@@ -1,20 +1,26 @@
-"""Attribution subcommands, one handler each, each writing one PNG.
+"""Attribution subcommands: one per registered heatmap technique, plus guided backprop and GrabCut.
 
-A new technique's subcommand is one `Subcommand` entry in `SUBCOMMANDS` (its handler and its
-options live next to it).
+The heatmap commands are built from `kerasviz.registry`: each technique's options become flags,
+and one handler runs any of them (`technique_map`) and writes the map over the image. A new
+technique gets its command from its registry entry alone.
 """
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
-from typing import Any, Callable, Tuple
+from typing import Any, Dict, Tuple
 
 import numpy as np
 
-from .common import add_backbone_arguments, backbone_from_args, write_png
+from ..registry import TECHNIQUES, Option, Technique, get_technique
+from .common import IMAGE_HELP, add_backbone_arguments, add_out_argument, backbone_from_args, write_png
 
-__all__ = ["SUBCOMMANDS", "Subcommand", "register"]
+__all__ = ["FAMILY", "HEATMAP_FAMILIES", "add_image_arguments", "register"]
+
+FAMILY = "attribution"
+
+#: Registry families whose techniques get a generic heatmap command here.
+HEATMAP_FAMILIES = ("attribution", "cams")
 
 
 def _load(args: argparse.Namespace) -> Tuple[Any, np.ndarray]:
@@ -24,73 +30,31 @@ def _load(args: argparse.Namespace) -> Tuple[Any, np.ndarray]:
     return backbone, load_image(args.image, size=backbone.input_size)
 
 
-def _write_overlay(args: argparse.Namespace, heatmap: np.ndarray) -> int:
-    """Write the (h, w) map in [0, 1] over the input image at the image's own resolution and
-    aspect (the map was computed on a backbone-sized copy), as the PNG `--out` names."""
+def technique_options(technique: Technique, args: argparse.Namespace) -> Dict[str, Any]:
+    """The technique's keyword options as given on the command line (unset ones left out).
+
+    Args:
+        technique: A registered technique.
+        args: Parsed arguments.
+
+    Returns:
+        `{keyword: value}` for every option the user set.
+    """
+    values = {option.name: getattr(args, option.name, None) for option in technique.options}
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _heatmap_command(args: argparse.Namespace) -> int:
+    from ..attribution.technique_maps import technique_map
     from ..images import load_image, overlay_heatmap
 
-    original = load_image(args.image)
+    technique = get_technique(args.command)
+    backbone, image = _load(args)
+    target = getattr(args, "class_index", None)
+    heatmap = technique_map(technique.name, backbone, image, target, **technique_options(technique, args))
+    original = load_image(args.image)  # drawn at the photo's own size and aspect
     write_png(args.out, overlay_heatmap(original, heatmap, alpha=args.alpha, colormap=args.colormap))
     return 0
-
-
-def _summed_magnitude(attributions: np.ndarray) -> np.ndarray:
-    """(H, W, 3) signed attributions -> (H, W) map in [0, 1]: |.| summed over colours."""
-    from ..images import normalize_map
-
-    return normalize_map(np.abs(attributions).sum(axis=-1))
-
-
-def _saliency(args: argparse.Namespace) -> int:
-    from ..attribution import saliency
-
-    backbone, image = _load(args)
-    return _write_overlay(args, saliency(backbone, image, args.class_index))
-
-
-def _smoothgrad(args: argparse.Namespace) -> int:
-    from ..attribution import smoothgrad
-
-    backbone, image = _load(args)
-    heat = smoothgrad(
-        backbone, image, args.class_index, samples=args.samples, noise=args.noise, seed=args.seed
-    )
-    return _write_overlay(args, heat)
-
-
-def _integrated_gradients(args: argparse.Namespace) -> int:
-    from ..attribution import integrated_gradients
-
-    backbone, image = _load(args)
-    result = integrated_gradients(backbone, image, args.class_index, steps=args.steps)
-    print(f"completeness error {float(result.completeness_error):+.4f} of "
-          f"f(x) - f(baseline) = {float(result.score_difference):.4f}")
-    return _write_overlay(args, _summed_magnitude(result.attributions))
-
-
-def _gradient_x_input(args: argparse.Namespace) -> int:
-    from ..attribution import gradient_x_input
-
-    backbone, image = _load(args)
-    attributions = gradient_x_input(backbone, image, args.class_index)
-    return _write_overlay(args, _summed_magnitude(attributions))
-
-
-def _gradcam(args: argparse.Namespace) -> int:
-    from ..attribution import gradcam, gradcam_plus_plus
-
-    backbone, image = _load(args)
-    method = gradcam_plus_plus if args.plus_plus else gradcam
-    return _write_overlay(args, method(backbone, image, args.class_index, layer=args.layer))
-
-
-def _occlusion(args: argparse.Namespace) -> int:
-    from ..attribution import occlusion
-    from ..images import normalize_map
-
-    backbone, image = _load(args)
-    drops = occlusion(backbone, image, args.class_index, patch=args.patch, stride=args.stride)
-    return _write_overlay(args, normalize_map(np.maximum(drops, 0.0)))
 
 
 def _guided_backprop(args: argparse.Namespace) -> int:
@@ -115,105 +79,76 @@ def _grabcut(args: argparse.Namespace) -> int:
     return 0
 
 
-def _no_options(parser: argparse.ArgumentParser) -> None:
-    """A subcommand with only the common options."""
+def add_image_arguments(
+    parser: argparse.ArgumentParser, command: str, *, targeted: bool = True, out: bool = True
+) -> None:
+    """Add IMAGE, `--class` (for class-specific commands), `-o/--out` and the backbone options.
 
-
-def _smoothgrad_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--samples", type=int, default=50, help="noisy copies (50)")
-    parser.add_argument("--noise", type=float, default=0.15, help="noise / value range (0.15)")
-    parser.add_argument("--seed", type=int, default=None, help="noise seed")
-
-
-def _integrated_gradients_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--steps", type=int, default=64, help="path intervals (64)")
-
-
-def _gradcam_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--layer", default=None, help="feature-map layer (backbone default)")
-    parser.add_argument("--plus-plus", action="store_true", help="Grad-CAM++ weights")
-
-
-def _occlusion_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--patch", type=int, default=32, help="patch size in pixels (32)")
-    parser.add_argument("--stride", type=int, default=16, help="patch step in pixels (16)")
-
-
-def _guided_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--layer", default=None, help="explain a channel of this layer instead")
-    parser.add_argument("--channel", type=int, default=None, help="channel of --layer")
-
-
-@dataclass(frozen=True)
-class Subcommand:
-    """One attribution subcommand.
-
-    Attributes:
-        name: The command, e.g. `"saliency"`.
-        help: One line for `kerasviz --help`.
-        handler: `handler(args) -> exit code`.
-        options: Adds the command's own options to its parser.
-        overlay: Whether the output is a heatmap over the image (`--alpha`, `--colormap`).
+    Args:
+        parser: The subcommand's parser.
+        command: The subcommand (names the default output, `COMMAND.png`).
+        targeted: Whether the command explains a class (adds `--class`).
+        out: Whether the command writes a picture (adds `-o/--out`).
     """
-
-    name: str
-    help: str
-    handler: Callable[[argparse.Namespace], int]
-    options: Callable[[argparse.ArgumentParser], None] = _no_options
-    overlay: bool = True
-
-
-SUBCOMMANDS = [
-    Subcommand("saliency", "vanilla gradient saliency map", _saliency),
-    Subcommand(
-        "smoothgrad", "SmoothGrad saliency map (noise-averaged gradients)", _smoothgrad,
-        _smoothgrad_options,
-    ),
-    Subcommand(
-        "integrated-gradients", "integrated gradients (|attribution| summed over colours)",
-        _integrated_gradients, _integrated_gradients_options,
-    ),
-    Subcommand(
-        "gradient-x-input", "gradient x input (|attribution| summed over colours)",
-        _gradient_x_input,
-    ),
-    Subcommand("gradcam", "Grad-CAM (or Grad-CAM++) heatmap", _gradcam, _gradcam_options),
-    Subcommand(
-        "occlusion", "occlusion sensitivity (drop in class probability)", _occlusion,
-        _occlusion_options,
-    ),
-    Subcommand(
-        "guided-backprop", "guided backpropagation picture", _guided_backprop, _guided_options,
-        overlay=False,
-    ),
-    Subcommand(
-        "grabcut", "segment the class's object (Grad-CAM + GrabCut)", _grabcut, overlay=False
-    ),
-]
-
-
-def _add_common(parser: argparse.ArgumentParser, command: Subcommand) -> None:
-    out = f"{command.name}.png"
-    parser.add_argument("image", help="image file")
-    parser.add_argument(
-        "--class", dest="class_index", type=int, default=None,
-        help="class index to explain (default: the predicted class)",
-    )
-    parser.add_argument("--out", default=out, help=f"output PNG (default: {out})")
-    if command.overlay:
-        parser.add_argument("--alpha", type=float, default=0.5, help="heatmap opacity (0.5)")
-        parser.add_argument("--colormap", default="jet", help="OpenCV colormap name (jet)")
+    parser.add_argument("image", help=IMAGE_HELP)
+    if targeted:
+        parser.add_argument(
+            "--class", dest="class_index", type=int, default=None,
+            help="class index to explain (default: the predicted class)",
+        )
+    if out:
+        add_out_argument(parser, f"{command}.png")
     add_backbone_arguments(parser)
 
 
+def add_option(parser: argparse.ArgumentParser, option: Option) -> None:
+    """Add one registry option as a flag (`--name`, hyphenated; underscores accepted too).
+
+    Args:
+        parser: The subcommand's parser.
+        option: The technique's option.
+    """
+    flags = [option.flag]
+    if "_" in option.name:
+        flags.append("--" + option.name)
+    default = "" if option.default is None else f" (default: {option.default})"
+    parser.add_argument(
+        *flags, dest=option.name, type=option.type, default=None, choices=option.choices,
+        action="append" if option.repeat else "store", help=option.help + default,
+    )
+
+
+def _add_heatmap_command(subparsers: argparse._SubParsersAction, technique: Technique) -> None:
+    parser = subparsers.add_parser(technique.command, help=technique.summary)
+    add_image_arguments(parser, technique.command, targeted=technique.targeted)
+    for option in technique.options:
+        add_option(parser, option)
+    parser.add_argument("--alpha", type=float, default=0.5, help="heatmap opacity (0.5)")
+    parser.add_argument("--colormap", default="jet", help="OpenCV colormap name (jet)")
+    parser.set_defaults(handler=_heatmap_command)
+
+
+def _add_guided_backprop(subparsers: argparse._SubParsersAction, technique: Technique) -> None:
+    parser = subparsers.add_parser(technique.command, help=technique.summary)
+    add_image_arguments(parser, technique.command)
+    parser.add_argument("--layer", default=None, help="explain a channel of this layer instead")
+    parser.add_argument("--channel", type=int, default=None, help="channel of --layer")
+    parser.set_defaults(handler=_guided_backprop)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the attribution subcommands to the command line.
+    """Add the attribution and CAM subcommands (registry order) to the command line.
 
     Args:
         subparsers: The `kerasviz` parser's subcommands.
     """
-    for command in SUBCOMMANDS:
-        parser = subparsers.add_parser(command.name, help=command.help)
-        _add_common(parser, command)
-        command.options(parser)
-        parser.set_defaults(handler=command.handler)
+    for family in HEATMAP_FAMILIES:
+        for technique in (t for t in TECHNIQUES if t.family == family):
+            if technique.name == "guided_backprop":
+                _add_guided_backprop(subparsers, technique)
+            elif not technique.own_command:
+                _add_heatmap_command(subparsers, technique)
+        if family == "attribution":
+            parser = subparsers.add_parser("grabcut", help="segment the class's object (Grad-CAM + GrabCut)")
+            add_image_arguments(parser, "grabcut")
+            parser.set_defaults(handler=_grabcut)

@@ -1,33 +1,25 @@
-"""CAM-family subcommands (`score-cam`, `layer-cam`, `eigen-cam`, `hires-cam`, `xgrad-cam`,
-`ablation-cam`, `compare-cams`) and `faithfulness`, the deletion / insertion table of several
-attribution methods on one image."""
+"""`compare-cams` (every CAM side by side) and `faithfulness`, the deletion / insertion table of
+several registered attribution methods on one image."""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any, Callable, Dict
+from typing import Callable, Tuple
 
 import numpy as np
 
-from .common import add_backbone_arguments, backbone_from_args, write_png
+from ..registry import get_technique, technique_names
+from .attribution import add_image_arguments
+from .common import backbone_from_args, write_png
 
-__all__ = ["CAM_COMMANDS", "FAITHFULNESS_METHODS", "register"]
+__all__ = ["FAMILY", "faithfulness_methods", "register"]
 
-#: Subcommand -> attribution function name.
-CAM_COMMANDS = {
-    "score-cam": "score_cam",
-    "layer-cam": "layer_cam",
-    "eigen-cam": "eigen_cam",
-    "hires-cam": "hires_cam",
-    "xgrad-cam": "xgrad_cam",
-    "ablation-cam": "ablation_cam",
-}
+FAMILY = "cams"
 
-#: Methods `faithfulness` can measure, by the name given on the command line.
-FAITHFULNESS_METHODS = (
-    "gradcam", "gradcam-plus-plus", "score-cam", "layer-cam", "eigen-cam", "hires-cam",
-    "xgrad-cam", "ablation-cam", "saliency", "integrated-gradients", "random",
-)
+
+def faithfulness_methods() -> Tuple[str, ...]:
+    """Methods `faithfulness` can measure: the registry's, by command name, and `random`."""
+    return tuple(get_technique(n).command for n in technique_names(faithfulness=True)) + ("random",)
 
 
 def _load(args: argparse.Namespace):
@@ -39,31 +31,17 @@ def _load(args: argparse.Namespace):
 
 def _method(name: str, args: argparse.Namespace) -> Callable[..., np.ndarray]:
     """`fn(model, images, target) -> maps (N, H, W)` for a command-line method name."""
-    from .. import attribution as a
+    from ..attribution.technique_maps import technique_map
 
     if name == "random":
         rng = np.random.default_rng(args.seed)
         return lambda model, images, target: rng.uniform(size=np.shape(images)[:3])
-    if name == "integrated-gradients":
-        return lambda model, images, target: np.abs(
-            a.integrated_gradients(model, images, target, steps=args.ig_steps).attributions
-        ).sum(axis=-1)
-    function = getattr(a, name.replace("-", "_"))
-    options: Dict[str, Any] = {}
-    if name in ("score-cam", "ablation-cam") and getattr(args, "channels", None) is not None:
-        options["channels"] = args.channels
-    if getattr(args, "layer", None) and name not in ("saliency",):
-        options["layer"] = args.layer
-    return lambda model, images, target: function(model, images, target, **options)
-
-
-def _cam(args: argparse.Namespace) -> int:
-    from ..images import overlay_heatmap
-
-    backbone, image = _load(args)
-    heatmap = _method(args.command, args)(backbone, image[None], args.class_index)[0]
-    write_png(args.out, overlay_heatmap(image, heatmap, alpha=args.alpha, colormap=args.colormap))
-    return 0
+    technique = get_technique(name)
+    given = {"layer": args.layer, "channels": args.channels, "steps": args.ig_steps}
+    options = {o.name: given[o.name] for o in technique.options if given.get(o.name) is not None}
+    if technique.name == "layer_cam" and "layer" in options:
+        options["layer"] = [options["layer"]]
+    return lambda model, images, target: technique_map(technique.name, model, images, target, **options)
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -79,10 +57,11 @@ def _faithfulness(args: argparse.Namespace) -> int:
     from ..attribution import deletion_insertion
     from ..errors import ParameterError
 
-    unknown = [m for m in args.methods if m not in FAITHFULNESS_METHODS]
+    choices = faithfulness_methods()
+    unknown = [m for m in args.methods if m not in choices]
     if unknown:
         raise ParameterError(
-            f"Unknown method {unknown[0]!r}; choose from {', '.join(FAITHFULNESS_METHODS)}. "
+            f"Unknown method {unknown[0]!r}; choose from {', '.join(choices)}. "
             f"Received: --methods {' '.join(args.methods)}"
         )
     backbone, image = _load(args)
@@ -101,44 +80,11 @@ def _faithfulness(args: argparse.Namespace) -> int:
     return 0
 
 
-def _image_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("image", help="image file")
-    parser.add_argument(
-        "--class", dest="class_index", type=int, default=None,
-        help="class index to explain (default: the predicted class)",
-    )
-    add_backbone_arguments(parser)
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the CAM subcommands and `faithfulness` to the command line."""
-    helps = {
-        "score-cam": "Score-CAM heatmap (channels weighted by masked-image scores)",
-        "layer-cam": "LayerCAM heatmap (--layer may be given several times to fuse layers)",
-        "eigen-cam": "Eigen-CAM heatmap (first principal component; class-agnostic)",
-        "hires-cam": "HiResCAM heatmap (gradient x activation, no averaging)",
-        "xgrad-cam": "XGrad-CAM heatmap",
-        "ablation-cam": "Ablation-CAM heatmap (score drop when each channel is zeroed)",
-    }
-    for command in CAM_COMMANDS:
-        parser = subparsers.add_parser(command, help=helps[command])
-        _image_arguments(parser)
-        parser.add_argument("--out", default=f"{command}.png", help=f"output PNG ({command}.png)")
-        if command == "layer-cam":
-            parser.add_argument("--layer", action="append", default=None,
-                                help="feature-map layer; repeat to fuse several")
-        else:
-            parser.add_argument("--layer", default=None, help="feature-map layer (backbone default)")
-        if command in ("score-cam", "ablation-cam"):
-            parser.add_argument("--channels", type=int, default=None,
-                                help="use only this many channels (default: all)")
-        parser.add_argument("--alpha", type=float, default=0.5, help="heatmap opacity (0.5)")
-        parser.add_argument("--colormap", default="jet", help="OpenCV colormap name (jet)")
-        parser.set_defaults(handler=_cam)
-
+    """Add `compare-cams` and `faithfulness` to the command line (each CAM's own command comes
+    from the registry, in `cli/attribution.py`)."""
     parser = subparsers.add_parser("compare-cams", help="every CAM method side by side, one PNG")
-    _image_arguments(parser)
-    parser.add_argument("--out", default="compare-cams.png", help="output PNG (compare-cams.png)")
+    add_image_arguments(parser, "compare-cams")
     parser.add_argument("--channels", type=int, default=None,
                         help="Score-CAM channels (default: all; e.g. 256 for speed)")
     parser.set_defaults(handler=_compare)
@@ -146,9 +92,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "faithfulness", help="deletion / insertion AUC table of several attribution methods"
     )
-    _image_arguments(parser)
+    add_image_arguments(parser, "faithfulness", out=False)
     parser.add_argument("--methods", nargs="+", default=["gradcam", "saliency", "random"],
-                        help=f"methods to compare: {', '.join(FAITHFULNESS_METHODS)}")
+                        help=f"methods to compare: {', '.join(faithfulness_methods())}")
     parser.add_argument("--steps", type=int, default=32, help="points per curve (32)")
     parser.add_argument("--patch", type=int, default=1, help="region side in pixels (1)")
     parser.add_argument("--score", default="probability", choices=["probability", "logit"], help="what the curves score: the class probability or its logit (default: probability)")

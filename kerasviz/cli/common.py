@@ -11,10 +11,10 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from ..backbones import BACKBONES, Backbone, load_backbone
 from ..errors import KerasvizError, LayerNotFoundError, WeightsUnavailableError
 
 __all__ = [
+    "BACKBONE_HELP",
     "IMAGE_HELP",
     "add_backbone_arguments",
     "add_out_argument",
@@ -23,6 +23,13 @@ __all__ = [
     "load_image_argument",
     "write_png",
 ]
+
+#: Help text of `--backbone` (the full list is in the error for an unknown name; naming it here
+#: would import TensorFlow for `--help`).
+BACKBONE_HELP = (
+    "a Keras Applications name (vgg16, resnet50, mobilenet_v2, efficientnet_b0, convnext_tiny, ...), "
+    "efficientnet_lite0 or vgg16_hed"
+)
 
 #: Help text of an image argument; every command reads images with `load_image_argument`.
 IMAGE_HELP = "image file, skimage:NAME for a bundled picture (e.g. skimage:chelsea), or painting:NAME (e.g. painting:starry_night)"
@@ -36,22 +43,25 @@ def add_backbone_arguments(parser: argparse.ArgumentParser, default: str = "effi
         default: Backbone used when none is named (Lite0's weights work offline).
     """
     parser.add_argument(
-        "--backbone", default=default, help=f"one of {', '.join(BACKBONES)} (default: {default})"
+        "--backbone", default=default,
+        help=f"{BACKBONE_HELP} (default: {default})",
     )
     parser.add_argument(
         "--weights", default="imagenet", help="'imagenet' (default), 'none', or a weights file"
     )
 
 
-def backbone_from_args(args: argparse.Namespace) -> Backbone:
+def backbone_from_args(args: argparse.Namespace) -> Any:
     """Load the backbone named by `--backbone` / `--weights`.
 
     Args:
         args: Parsed arguments from a parser given `add_backbone_arguments`.
 
     Returns:
-        The loaded Backbone.
+        The loaded `Backbone`.
     """
+    from ..backbones import load_backbone
+
     weights: Any = None if str(args.weights).lower() == "none" else args.weights
     return load_backbone(args.backbone, weights=weights)
 
@@ -69,11 +79,11 @@ def add_out_argument(
         parser: The subcommand's parser.
         default: Default output path, e.g. `"gradcam.png"`.
         help: Help text; default `"output PNG (default: DEFAULT)"`.
-        aliases: Extra spellings kept for compatibility, e.g. `("-o", "--output")` where a
-            command had them.
+        aliases: Extra spellings kept for compatibility, e.g. `"--output"` where a command had
+            it (`-o` is always accepted).
     """
     parser.add_argument(
-        *aliases,
+        *dict.fromkeys(("-o", *aliases)),
         "--out",
         dest="out",
         default=default,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from ..features import layer_names
 from .common import IMAGE_HELP, add_backbone_arguments, backbone_from_args, load_image_argument
+
+#: Section of `kerasviz --help` (a `kerasviz.registry.FAMILIES` name).
+FAMILY = "basics"
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -20,6 +22,8 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _layers(args: argparse.Namespace) -> int:
+    from ..features import layer_names
+
     backbone = backbone_from_args(args)
     for name in layer_names(backbone):
         print(name)

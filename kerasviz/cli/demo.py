@@ -7,6 +7,9 @@ import sys
 
 from .common import add_out_argument
 
+#: Section of `kerasviz --help` (a `kerasviz.registry.FAMILIES` name).
+FAMILY = "basics"
+
 
 def _demo(args: argparse.Namespace) -> int:
     from ..demo import run_demo

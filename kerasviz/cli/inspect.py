@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import List
 
-from .common import add_backbone_arguments, backbone_from_args, write_png
+from .common import IMAGE_HELP, add_backbone_arguments, add_out_argument, backbone_from_args, write_png
+
+#: Section of `kerasviz --help` (a `kerasviz.registry.FAMILIES` name).
+FAMILY = "inspect"
 
 
 def _filters(args: argparse.Namespace) -> int:
@@ -147,12 +150,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--layer", help="Conv2D / DepthwiseConv2D layer (default: the first, RGB)")
     parser.add_argument("--max-filters", type=int, default=8, help="filters shown (rows)")
     parser.add_argument("--max-channels", type=int, default=8, help="input channels per filter")
-    parser.add_argument("--out", default="filters.png", help="output PNG")
+    add_out_argument(parser, "filters.png")
     add_backbone_arguments(parser)
     parser.set_defaults(handler=_filters)
 
     parser = subparsers.add_parser("activations", help="draw one image's activation maps")
-    parser.add_argument("image", help="image file")
+    parser.add_argument("image", help=IMAGE_HELP)
     parser.add_argument("--layer", help="layer with a feature map (default: the Grad-CAM layer)")
     parser.add_argument(
         "--channels", type=int, nargs="*", help="channel indices (default: most active)"
@@ -160,7 +163,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-tiles", type=int, default=64, help="most maps drawn")
     parser.add_argument("--colormap", default="viridis", help="viridis, gray, jet, ...")
     parser.add_argument("--size", type=int, help="resize the image to SIZE x SIZE first")
-    parser.add_argument("--out", default="activations.png", help="output PNG")
+    add_out_argument(parser, "activations.png")
     add_backbone_arguments(parser)
     parser.set_defaults(handler=_activations)
 
@@ -172,7 +175,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--k", type=int, default=5, help="neighbours per query")
     parser.add_argument("--metric", default="cosine", help="feature-space metric")
     parser.add_argument("--thumb", type=int, default=64, help="tile size (pixel space uses it too)")
-    parser.add_argument("--out", default="neighbors.png", help="output PNG")
+    add_out_argument(parser, "neighbors.png")
     parser.set_defaults(handler=_neighbors)
 
     parser = subparsers.add_parser("embed", help="thumbnails placed by a 2-D map of their features")
@@ -181,7 +184,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--grid", action="store_true", help="snap thumbnails to a grid")
     parser.add_argument("--size", type=int, default=1024, help="canvas side in pixels")
     parser.add_argument("--thumb", type=int, default=48, help="thumbnail side in pixels")
-    parser.add_argument("--out", default="embedding.png", help="output PNG")
+    add_out_argument(parser, "embedding.png")
     parser.set_defaults(handler=_embed)
 
     parser = subparsers.add_parser("patches", help="the patches that excite one channel most")
@@ -190,6 +193,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--channel", type=int, required=True, help="channel index")
     parser.add_argument("--k", type=int, default=9, help="number of patches")
     parser.add_argument("--batch-size", type=int, default=32, help="images per forward pass")
-    parser.add_argument("--out", default="patches.png", help="output PNG")
+    add_out_argument(parser, "patches.png")
     add_backbone_arguments(parser)
     parser.set_defaults(handler=_patches)

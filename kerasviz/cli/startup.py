@@ -18,7 +18,7 @@ import os
 import sys
 from typing import Iterator, MutableMapping, Optional, Sequence
 
-__all__ = ["QUIET_ENVIRONMENT", "is_cli_process", "quiet_tensorflow_startup"]
+__all__ = ["QUIET_ENVIRONMENT", "is_cli_process", "quiet_stderr", "quiet_tensorflow_startup"]
 
 #: Environment defaults of the command line (a value the user set is never changed).
 QUIET_ENVIRONMENT = {
@@ -51,8 +51,12 @@ def is_cli_process(argv: Optional[Sequence[str]] = None, orig_argv: Optional[Seq
 
 
 @contextlib.contextmanager
-def _stderr_to_devnull() -> Iterator[None]:
-    """Point file descriptor 2 at /dev/null for the duration (C++ writes there directly)."""
+def quiet_stderr() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null for the duration (C++ writes there directly).
+
+    Yields:
+        Nothing; stderr is restored on exit, also when an exception propagates.
+    """
     try:
         sys.stderr.flush()
         saved = os.dup(2)
@@ -88,6 +92,6 @@ def quiet_tensorflow_startup(
         return False
     for name, value in QUIET_ENVIRONMENT.items():
         environ.setdefault(name, value)
-    with _stderr_to_devnull():
+    with quiet_stderr():
         import tensorflow  # noqa: F401 - imported here, quietly, once for the whole process
     return True

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..progress import progress_bar
 
-__all__ = ["Panel", "DemoContext", "PanelOutcome", "run_demo", "all_panels"]
+__all__ = ["Panel", "DemoContext", "PanelOutcome", "run_demo", "all_panels", "technique_panels"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,21 @@ class DemoContext:
         return self.cache[key]
 
 
+    def cat_and_espresso(self) -> np.ndarray:
+        """The two-object picture: chelsea left, coffee right, each squeezed to 224 x 112.
+
+        Returns:
+            float32 `(224, 224, 3)` pixels in `[0, 255]` (cached; do not modify in place).
+        """
+        from ..images import resize_image
+
+        if "cat_and_espresso" not in self.cache:
+            left = resize_image(self.image("chelsea", 224), (224, 112))
+            right = resize_image(self.image("coffee", 224), (224, 112))
+            self.cache["cat_and_espresso"] = np.concatenate([left, right], axis=1)
+        return self.cache["cat_and_espresso"]
+
+
 @dataclass
 class PanelOutcome:
     """What happened to one panel: its file, caption and time, or its error."""
@@ -101,17 +116,36 @@ class PanelOutcome:
     error: Optional[str] = None
 
 
-def all_panels() -> List[Panel]:
-    """Every panel of every family, in gallery order.
+def technique_panels() -> List[Panel]:
+    """The panel of each registered technique that names one (`kerasviz.registry`), in order.
 
     Returns:
-        The panels collected from this package's modules.
+        One `Panel` per technique with a `panel` entry; CAMs sit in the attribution section.
     """
-    panels: List[Panel] = []
+    from ..registry import TECHNIQUES, resolve
+
+    return [
+        Panel(t.name, t.panel[0], resolve(t.panel[1]),
+              family="attribution" if t.family == "cams" else t.family)
+        for t in TECHNIQUES
+        if t.panel is not None
+    ]
+
+
+def all_panels() -> List[Panel]:
+    """Every panel of every family, in gallery order (`kerasviz.registry.FAMILIES`).
+
+    Returns:
+        The technique panels, then the panels of this package's modules (`PANELS`), by family.
+    """
+    from ..registry import FAMILIES
+
+    panels = technique_panels()
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{__name__}.{info.name}")
         panels.extend(getattr(module, "PANELS", []))
-    return panels
+    rank = {family: index for index, family in enumerate(FAMILIES)}
+    return sorted(panels, key=lambda panel: rank.get(panel.family, len(rank)))
 
 
 def run_demo(
@@ -133,7 +167,7 @@ def run_demo(
         One `PanelOutcome` per panel, failures included (their `error` holds the traceback).
     """
     from ..images import save_image
-    from ..progress import set_progress, progress_enabled
+    from ..progress import progress_enabled, set_progress
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

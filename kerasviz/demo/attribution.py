@@ -11,17 +11,6 @@ from . import DemoContext, Panel
 CAT, ESPRESSO = 285, 967
 
 
-def _halves(ctx: DemoContext) -> np.ndarray:
-    """chelsea on the left, coffee on the right, each squeezed to 224 x 112."""
-    from ..images import resize_image
-
-    if "halves" not in ctx.cache:
-        left = resize_image(ctx.image("chelsea", 224), (224, 112))
-        right = resize_image(ctx.image("coffee", 224), (224, 112))
-        ctx.cache["halves"] = np.concatenate([left, right], axis=1)
-    return ctx.cache["halves"]
-
-
 def _visible(maps: np.ndarray) -> np.ndarray:
     """Pixel-gradient maps are a few bright pixels: clip each at its 99th percentile to show them."""
     top = np.percentile(maps.reshape(len(maps), -1), 99, axis=1).reshape(-1, 1, 1)
@@ -31,33 +20,33 @@ def _visible(maps: np.ndarray) -> np.ndarray:
 def _two_classes(ctx: DemoContext, maps: np.ndarray) -> np.ndarray:
     from ..images import image_grid, overlay_heatmap
 
-    image = _halves(ctx)
+    image = ctx.cat_and_espresso()
     tiles = [image, overlay_heatmap(image, maps[0]), overlay_heatmap(image, maps[1])]
     return image_grid(tiles, ncols=3, labels=["input", "Egyptian cat (285)", "espresso (967)"])
 
 
-def _render_gradcam(ctx: DemoContext) -> Tuple[np.ndarray, str]:
+def render_gradcam(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     from ..attribution import gradcam
 
-    image = _halves(ctx)
+    image = ctx.cat_and_espresso()
     maps = gradcam(ctx.backbone, np.stack([image, image]), [CAT, ESPRESSO])
     return _two_classes(ctx, maps), f"layer {ctx.backbone.gradcam_layer}, classes 285 / 967"
 
 
-def _render_gradcam_plus_plus(ctx: DemoContext) -> Tuple[np.ndarray, str]:
+def render_gradcam_plus_plus(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     from ..attribution import gradcam_plus_plus
 
-    image = _halves(ctx)
+    image = ctx.cat_and_espresso()
     maps = gradcam_plus_plus(ctx.backbone, np.stack([image, image]), [CAT, ESPRESSO])
     return _two_classes(ctx, maps), f"layer {ctx.backbone.gradcam_layer}, classes 285 / 967"
 
 
-def _render_occlusion(ctx: DemoContext) -> Tuple[np.ndarray, str]:
+def render_occlusion(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     from ..attribution import occlusion
     from ..images import normalize_map
 
     patch, stride = (56, 56) if ctx.quick else (32, 16)
-    image = _halves(ctx)
+    image = ctx.cat_and_espresso()
     drops = occlusion(
         ctx.backbone, np.stack([image, image]), [CAT, ESPRESSO], patch=patch, stride=stride
     )
@@ -65,11 +54,11 @@ def _render_occlusion(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     return _two_classes(ctx, normalize_map(np.maximum(drops, 0.0))), details
 
 
-def _render_saliency(ctx: DemoContext) -> Tuple[np.ndarray, str]:
+def render_saliency(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     from ..attribution import saliency
     from ..images import image_grid, overlay_heatmap
 
-    image = _halves(ctx)
+    image = ctx.cat_and_espresso()
     maps = _visible(saliency(ctx.backbone, np.stack([image, image]), [CAT, ESPRESSO]))
     tiles = [image, maps[0] * 255.0, maps[1] * 255.0]  # the paper's grey maps, white = salient
     tiles += [overlay_heatmap(image, maps[0]), overlay_heatmap(image, maps[1])]
@@ -78,11 +67,11 @@ def _render_saliency(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     return image_grid(tiles, ncols=5, labels=labels), details
 
 
-def _render_smoothgrad(ctx: DemoContext) -> Tuple[np.ndarray, str]:
+def render_smoothgrad(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     from ..attribution import smoothgrad
 
     samples = 8 if ctx.quick else 50
-    image = _halves(ctx)
+    image = ctx.cat_and_espresso()
     maps = smoothgrad(
         ctx.backbone, np.stack([image, image]), [CAT, ESPRESSO], samples=samples, seed=ctx.seed
     )
@@ -90,11 +79,11 @@ def _render_smoothgrad(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     return _two_classes(ctx, _visible(maps)), details
 
 
-def _render_integrated_gradients(ctx: DemoContext) -> Tuple[np.ndarray, str]:
+def render_integrated_gradients(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     from ..attribution import integrated_gradients
 
     steps = 8 if ctx.quick else 64
-    image = _halves(ctx)
+    image = ctx.cat_and_espresso()
     result = integrated_gradients(
         ctx.backbone, np.stack([image, image]), [CAT, ESPRESSO], steps=steps
     )
@@ -108,7 +97,7 @@ def _render_integrated_gradients(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     return _two_classes(ctx, maps), details
 
 
-def _render_guided_backprop(ctx: DemoContext) -> Tuple[np.ndarray, str]:
+def render_guided_backprop(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     """The lecture's figure: a few intermediate neurons, their top patches and guided backprop."""
     from ..attribution import gradient_image, guided_backprop
     from ..images import image_grid
@@ -159,10 +148,10 @@ def _render_guided_backprop_class(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     )
 
 
-def _render_gradient_x_input(ctx: DemoContext) -> Tuple[np.ndarray, str]:
+def render_gradient_x_input(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     from ..attribution import gradient_x_input
 
-    image = _halves(ctx)
+    image = ctx.cat_and_espresso()
     attributions = gradient_x_input(ctx.backbone, np.stack([image, image]), [CAT, ESPRESSO])
     maps = _visible(np.abs(attributions).sum(axis=-1))
     details = "|pixel x d logit / d pixel| summed over colours, clipped at the 99th percentile"
@@ -183,24 +172,11 @@ def _render_grabcut(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     return image_grid(tiles, ncols=4, labels=labels), "GrabCut seeded by Grad-CAM quantiles 0.3 / 0.7 / 0.95"
 
 
+#: Panels of more than one technique (each technique's own panel is named in `kerasviz.registry`).
 PANELS = [
-    Panel("gradcam", "Grad-CAM", _render_gradcam, family="attribution"),
-    Panel("gradcam_plus_plus", "Grad-CAM++", _render_gradcam_plus_plus, family="attribution"),
-    Panel("occlusion", "Occlusion sensitivity", _render_occlusion, family="attribution"),
-    Panel("saliency", "Saliency (vanilla gradients)", _render_saliency, family="attribution"),
-    Panel("smoothgrad", "SmoothGrad", _render_smoothgrad, family="attribution"),
-    Panel(
-        "integrated_gradients", "Integrated gradients", _render_integrated_gradients,
-        family="attribution",
-    ),
-    Panel(
-        "guided_backprop", "Guided backpropagation of intermediate neurons",
-        _render_guided_backprop, family="attribution",
-    ),
     Panel(
         "guided_backprop_class", "Guided backpropagation of a class",
         _render_guided_backprop_class, family="attribution",
     ),
-    Panel("gradient_x_input", "Gradient x input", _render_gradient_x_input, family="attribution"),
     Panel("grabcut", "Saliency to segmentation (GrabCut)", _render_grabcut, family="attribution"),
 ]

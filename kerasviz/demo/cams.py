@@ -9,22 +9,9 @@ import numpy as np
 
 from . import DemoContext, Panel
 
-__all__ = ["CAM_METHODS", "PANELS", "cat_and_espresso", "compare_cams_picture"]
+__all__ = ["PANELS", "compare_cams_picture"]
 
 CAT, ESPRESSO = 285, 967
-
-#: (label, attribution function name) in the order the panel shows them.
-CAM_METHODS = (
-    ("Grad-CAM", "gradcam"),
-    ("Grad-CAM++", "gradcam_plus_plus"),
-    ("HiResCAM", "hires_cam"),
-    ("XGrad-CAM", "xgrad_cam"),
-    ("LayerCAM", "layer_cam"),
-    ("Score-CAM", "score_cam"),
-    ("Ablation-CAM", "ablation_cam"),
-    ("Eigen-CAM", "eigen_cam"),
-)
-
 
 def compare_cams_picture(
     backbone: Any,
@@ -46,8 +33,11 @@ def compare_cams_picture(
     Returns:
         `(picture uint8 (H, W, 3), caption)`.
     """
-    from .. import attribution
+    from ..attribution.technique_maps import technique_map
     from ..images import image_grid, overlay_heatmap
+    from ..registry import get_technique, technique_names
+
+    cams = technique_names(family="cams")
 
     if targets is None:
         targets = [int(backbone.logits(image).argmax())]
@@ -59,39 +49,29 @@ def compare_cams_picture(
     for target in targets:
         tiles.append(image)
         labels.append(f"{names[target]} ({target})")
-        for label, name in CAM_METHODS:
+        for name in cams:
             options = {"layer": layer}
             if name == "score_cam":
                 options["channels"] = channels
-            heatmap = getattr(attribution, name)(backbone, image, target, **options)
+            heatmap = technique_map(name, backbone, image, target, **options)
             tiles.append(overlay_heatmap(image, heatmap))
             subsampled = name == "score_cam" and channels is not None
-            labels.append(f"{label} ({channels} ch)" if subsampled else label)
+            title = get_technique(name).title
+            labels.append(f"{title} ({channels} ch)" if subsampled else title)
     used = layer or backbone.gradcam_layer
     if channels is None:
         scored = "all channels"
     else:
         scored = f"the {channels} channels of largest spatial variance (subsampled)"
     caption = f"layer {used}; Score-CAM on {scored}; Eigen-CAM is class-agnostic"
-    return image_grid(tiles, ncols=len(CAM_METHODS) + 1, labels=labels), caption
-
-
-def cat_and_espresso(ctx: DemoContext) -> np.ndarray:
-    """chelsea on the left, coffee on the right, each squeezed to 224 x 112 (cached in `ctx`)."""
-    from ..images import resize_image
-
-    if "halves" not in ctx.cache:
-        left = resize_image(ctx.image("chelsea", 224), (224, 112))
-        right = resize_image(ctx.image("coffee", 224), (224, 112))
-        ctx.cache["halves"] = np.concatenate([left, right], axis=1)
-    return ctx.cache["halves"]
+    return image_grid(tiles, ncols=len(cams) + 1, labels=labels), caption
 
 
 def _render_cams(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     # Score-CAM scores one masked copy per channel: all 1280 of Lite0's cost ~100 s on 2 cores, so
     # the demo scores the 128 (quick: 32) channels of largest spatial variance; the caption says so.
     return compare_cams_picture(
-        ctx.backbone, cat_and_espresso(ctx), [CAT, ESPRESSO], channels=32 if ctx.quick else 128
+        ctx.backbone, ctx.cat_and_espresso(), [CAT, ESPRESSO], channels=32 if ctx.quick else 128
     )
 
 

@@ -17,6 +17,7 @@ Modules, along the data path:
 
 from .arrays import (
     Size,
+    UnitRangeWarning,
     as_image_batch,
     normalize_map,
     parse_size,
@@ -63,6 +64,7 @@ __all__ = [
     "list_image_files",
     "readable_image_files",
     "SkippedImageWarning",
+    "UnitRangeWarning",
     "ATTRIBUTION_VIEWS",
     "COLORMAPS",
     "NAMED_IMAGES",

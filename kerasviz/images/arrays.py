@@ -7,6 +7,7 @@ through Pillow (bicubic for images, bilinear for heatmaps).
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Optional, Tuple, Union
 
 import numpy as np
@@ -18,6 +19,7 @@ from ..errors import ImageError
 __all__ = [
     "RANGE_HINT",
     "Size",
+    "UnitRangeWarning",
     "as_image_batch",
     "as_maps",
     "composite_on_white",
@@ -27,10 +29,30 @@ __all__ = [
     "resize_image",
     "resize_map",
     "to_numpy",
+    "to_numpy_dtype",
     "to_uint8",
 ]
 
 Size = Union[int, Tuple[int, int]]
+
+class UnitRangeWarning(UserWarning):
+    """A float image has every value in `[0, 1]`, where kerasviz expects pixels in `[0, 255]`."""
+
+
+def to_numpy_dtype(images: Any) -> np.dtype:
+    """The element dtype of an image argument (an array, a tensor or a list of arrays).
+
+    Args:
+        images: What a technique was given.
+
+    Returns:
+        The NumPy dtype of its values.
+    """
+    if isinstance(images, (list, tuple)) and images:
+        return to_numpy_dtype(images[0])
+    dtype = getattr(images, "dtype", None)
+    return np.dtype(getattr(dtype, "as_numpy_dtype", dtype) or np.asarray(images).dtype)
+
 
 #: The hint every "values outside [0, 255]" message ends with.
 RANGE_HINT = "kerasviz takes pixel values in [0, 255]; if your image is in [0, 1], multiply by 255."
@@ -158,6 +180,10 @@ def as_image_batch(images: Any, *, name: str = "images") -> Tuple[np.ndarray, bo
         ImageError: wrong rank, not 3 channels, an empty batch, zero height or width, NaN or
             inf, values outside `[0, 255]`, a non-numeric dtype, or a list of images of
             different sizes.
+
+    Warns:
+        UnitRangeWarning: A float image whose values all lie in `[0, 1]` (it was probably
+            scaled for a network; kerasviz wants pixels in `[0, 255]`).
     """
     array = _stack_list(images, name) if isinstance(images, (list, tuple)) else to_numpy(images)
     received = f"Received: {name} with shape {array.shape} and dtype {array.dtype}"
@@ -194,6 +220,11 @@ def as_image_batch(images: Any, *, name: str = "images") -> Tuple[np.ndarray, bo
             f"`{name}` has values in [{low:g}, {high:g}], outside [0, 255]. {RANGE_HINT} "
             f"{received}"
         )
+    if 0.0 < high <= 1.0 and np.issubdtype(to_numpy_dtype(images), np.floating):
+        warnings.warn(UnitRangeWarning(
+            f"`{name}` is a float image with every value in [0, 1] (max {high:g}); the maps "
+            f"will be meaningless. {RANGE_HINT}"
+        ), stacklevel=3)
     return array, single
 
 
@@ -212,7 +243,7 @@ def resize_image(image: Any, size: Size) -> np.ndarray:
         A float32 array with the new height and width and the other dimensions unchanged.
 
     Raises:
-        ImageError: the image has an unusable rank, is empty or is not numeric.
+        ImageError: the image has an unusable rank, is empty, is not numeric, or holds NaN / inf.
         ParameterError: `size` is not a positive int or `(height, width)` pair.
     """
     target = parse_size(size)
@@ -224,6 +255,8 @@ def resize_image(image: Any, size: Size) -> np.ndarray:
         )
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
         raise ImageError(f"`resize_image` takes a numeric array. {received}")
+    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+        raise ImageError(f"`resize_image` was given NaN or inf values. {received}")
     if array.ndim == 4:
         return np.stack([resize_image(one, target) for one in array])
     height, width = target

@@ -33,7 +33,9 @@ def session_backbone(monkeypatch, lite0):
         ["smoothgrad", "--samples", "2", "--seed", "0"],
         ["integrated-gradients", "--steps", "2"],
         ["gradient-x-input"],
-        ["gradcam", "--plus-plus"],
+        ["gradcam"],
+        ["gradcam-plus-plus"],
+        ["hires-cam", "--layer", "top_activation"],
         ["occlusion", "--patch", "112", "--stride", "112"],
         ["guided-backprop"],
         ["grabcut"],
@@ -59,23 +61,42 @@ def test_errors_are_one_line(session_backbone, cat_png, tmp_path, capsys):
     assert len(err) == 2 and "out of range" in err[0] and "4-D" in err[1]
 
 
-def test_one_handler_per_subcommand_and_help_for_every_flag():
+def test_every_registered_technique_has_a_command_with_help_for_every_flag():
     import argparse
 
-    from kerasviz.cli.attribution import SUBCOMMANDS, register
+    from kerasviz.cli.attribution import HEATMAP_FAMILIES, register
+    from kerasviz.registry import TECHNIQUES
 
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(dest="command"))
-    handlers = {}
-    for command in SUBCOMMANDS:
-        args = parser.parse_args([command.name, "x.png"])
-        handlers[command.name] = args.handler
-        sub = parser._subparsers._group_actions[0].choices[command.name]
-        for action in sub._actions:
+    commands = parser._subparsers._group_actions[0].choices
+    techniques = [t for t in TECHNIQUES if t.family in HEATMAP_FAMILIES]
+    assert techniques and all(t.command in commands for t in techniques)
+    for technique in techniques:
+        args = parser.parse_args([technique.command, "x.png"])
+        assert args.out == f"{technique.command}.png" and callable(args.handler)
+        assert hasattr(args, "class_index") == technique.targeted  # no --class on Eigen-CAM
+        for option in technique.options:
+            assert option.flag in commands[technique.command].format_help()
+        for action in commands[technique.command]._actions:
             if not isinstance(action, argparse._HelpAction):
-                assert action.help, f"{command.name} {action.option_strings or action.dest}"
-        assert args.out == f"{command.name}.png"
-    assert len(set(handlers.values())) == len(SUBCOMMANDS)  # no shared switch on args.command
+                assert action.help, f"{technique.command} {action.option_strings or action.dest}"
+
+
+def test_registry_options_reach_the_technique(session_backbone, cat_png, tmp_path, monkeypatch):
+    import kerasviz.attribution.technique_maps as maps
+
+    seen = {}
+    real = maps.technique_map
+
+    def spy(name, model, images, target=None, **options):
+        seen.update(name=name, target=target, **options)
+        return real(name, model, images, target, **options)
+
+    monkeypatch.setattr(maps, "technique_map", spy)
+    out = tmp_path / "o.png"
+    assert main(["occlusion", str(cat_png), "--class", "3", "--patch", "56", "--stride", "56", "-o", str(out)]) == 0
+    assert seen == {"name": "occlusion", "target": 3, "patch": 56, "stride": 56} and out.exists()
 
 
 def test_heatmaps_are_drawn_at_the_input_resolution_and_aspect(session_backbone, tmp_path):

@@ -17,6 +17,7 @@ def test_imagenet_weights_offline_name_file_and_folder(monkeypatch, tmp_path):
     message = str(info.value)
     assert "vgg16_weights_tf_dim_ordering_tf_kernels.h5" in message
     assert str(tmp_path / "models") in message and "weights=None" in message
+    assert "(URL fetch failure: no network)" in message and "(Exception)" not in message
 
 
 @pytest.mark.parametrize("name, size, layer", [("vgg16", 224, "block5_conv3"), ("vgg19", 224, "block5_conv4"), ("inception_v3", 299, "mixed10")])

@@ -129,3 +129,25 @@ def test_normalize_map():
     assert normalize_map(np.zeros((3, 3))).shape == (3, 3)
     with pytest.raises(ImageError):
         normalize_map(np.array([[np.nan, 1.0]]))
+
+
+def test_float_images_in_unit_range_warn_and_nan_resize_is_refused():
+    import warnings
+
+    import pytest
+
+    from kerasviz.errors import ImageError
+    from kerasviz.images import UnitRangeWarning, as_image_batch, resize_image
+
+    scaled = np.random.default_rng(0).uniform(0, 1, (8, 8, 3)).astype("float32")
+    with pytest.warns(UnitRangeWarning, match="multiply by 255"):
+        as_image_batch(scaled)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        as_image_batch((scaled * 255).astype("uint8") // 255)  # a dark uint8 image: no warning
+        as_image_batch(np.zeros((8, 8, 3), np.float32))  # black: no warning
+        as_image_batch(scaled * 255)
+    broken = scaled.copy()
+    broken[1, 1, 1] = np.nan
+    with pytest.raises(ImageError, match="NaN"):
+        resize_image(broken, 4)

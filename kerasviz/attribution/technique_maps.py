@@ -1,0 +1,64 @@
+"""Any registered technique's result as one kind of array: a heatmap `(N, H, W)` in `[0, 1]`.
+
+The command line, the demo, the faithfulness table, `kv.evaluate` and the explorer call
+techniques by name through `technique_map`, so a technique added to `kerasviz.registry` works
+in each of them without a line of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from ..images import normalize_map
+from ..registry import get_technique
+from ..targets import TargetLike
+
+__all__ = ["as_heatmap", "technique_map"]
+
+
+def as_heatmap(result: Any, output: str) -> np.ndarray:
+    """Read a technique's result as heatmaps in `[0, 1]`.
+
+    Args:
+        result: What the technique returned (an array, or a result with `attributions`).
+        output: The technique's `output` kind (a key of `kerasviz.registry.OUTPUTS`).
+
+    Returns:
+        float32 heatmaps with the result's leading shape (`(N, H, W)` or `(H, W)`).
+    """
+    array = np.asarray(getattr(result, "attributions", result), np.float32)
+    if output == "attribution":  # signed per colour: magnitude summed over colours
+        return normalize_map(np.abs(array).sum(axis=-1))
+    if output in ("relevance", "probability_drop"):  # signed: the positive evidence
+        return normalize_map(np.maximum(array, 0.0))
+    return array
+
+
+def technique_map(
+    name: str, model: Any, images: Any, target: Optional[TargetLike] = None, **options: Any
+) -> np.ndarray:
+    """Run a registered technique by name and return its heatmaps in `[0, 1]`.
+
+    Args:
+        name: A technique of `kerasviz.registry` (Python or command spelling), e.g. `"gradcam"`.
+        model: A `Backbone` or `keras.Model` (a predictor for black-box techniques).
+        images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`.
+        target: Class index, one per image, or callable; ignored by class-agnostic techniques.
+        **options: The technique's keyword options (e.g. `layer=`, `samples=`).
+
+    Returns:
+        float32 `(N, H, W)` (or `(H, W)`) in `[0, 1]`.
+
+    Raises:
+        ParameterError: Unknown technique name.
+        KerasvizError: Whatever the technique raises for bad input.
+    """
+    technique = get_technique(name)
+    function = technique.load()
+    if technique.targeted:
+        result = function(model, images, target, **options)
+    else:
+        result = function(model, images, **options)
+    return as_heatmap(result, technique.output)
