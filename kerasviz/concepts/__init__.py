@@ -9,12 +9,16 @@ from .collect import (
     collect_activations,
     load_activations,
 )
+from .dff import DFFResult, concept_overlay, deep_feature_factorization
 from .explain_dataset import explain_dataset
 
 __all__ = [
     "CollectionResult",
+    "DFFResult",
     "activation_matrix",
     "collect_activations",
+    "concept_overlay",
+    "deep_feature_factorization",
     "explain_dataset",
     "load_activations",
 ]
