@@ -43,7 +43,7 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
     """
     from kerasviz import load_backbone
     from kerasviz.features import FeatureModel
-    from kerasviz.synthesis import channel, optimize
+    from kerasviz.synthesis import PLAIN, Execution, channel, optimize
 
     backbone = load_backbone("efficientnet_lite0")
     size, steps = (64, 16) if quick else (128, 32)
@@ -66,7 +66,7 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
 
     def engine():
         return optimize(
-            backbone, channel(LAYER, 5), images=start, steps=steps, steps_per_call=steps, transforms=None
+            backbone, channel(LAYER, 5), images=start, steps=steps, steps_per_call=steps, regularization=PLAIN
         ).images
 
     rows = []
@@ -79,7 +79,8 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
 
     def one_at_a_time():
         return [
-            optimize(backbone, channel(LAYER, c), size=small, steps=few, steps_per_call=few, seed=c).images
+            optimize(backbone, channel(LAYER, c), size=small, steps=few, steps_per_call=few,
+                     execution=Execution(seed=c)).images
             for c in range(n_channels)
         ]
 

@@ -3,17 +3,9 @@ with class / feature visualization, fooling and adversarial images, DeepDream an
 inversion built on them."""
 
 from .adversarial import FoolingReport, adversarial_example, fooling_image
+from .ascent_options import PLAIN, Ascent, Execution, Regularization
 from .deepdream import deep_dream
 from .inversion import invert_features
-from .optimize import OptimizeResult, optimize
-from .optimizers import Adam, GradientAscent, Optimizer
-from .paintings import PAINTINGS, load_painting
-from .patch_texture import quilt_texture
-from .style_transfer import style_transfer, style_transfer_losses
-from .texture import synthesize_texture
-from .parameterization import DecorrelatedImage, FourierImage, Parameterization, PixelImage
-from .transforms import Transforms
-from .visualize import visualize_class, visualize_feature
 from .objectives import (
     PIXELS,
     Objective,
@@ -33,6 +25,15 @@ from .objectives import (
     style,
     total_variation,
 )
+from .optimize import OptimizeResult, optimize
+from .optimizers import Adam, GradientAscent, Optimizer
+from .paintings import PAINTINGS, load_painting
+from .parameterization import DecorrelatedImage, FourierImage, Parameterization, PixelImage
+from .patch_texture import quilt_texture
+from .style_transfer import style_transfer, style_transfer_losses
+from .texture import synthesize_texture
+from .transforms import Transforms
+from .visualize import visualize_class, visualize_feature
 
 __all__ = [
     "PAINTINGS",
@@ -51,6 +52,10 @@ __all__ = [
     "optimize",
     "OptimizeResult",
     "Transforms",
+    "Ascent",
+    "Regularization",
+    "Execution",
+    "PLAIN",
     "Parameterization",
     "PixelImage",
     "DecorrelatedImage",

@@ -22,6 +22,7 @@ from ..errors import ModelError, ParameterError
 from ..features import FeatureModel
 from ..images import as_image_batch
 from ..targets import resolve_target
+from .ascent_options import PLAIN, Ascent, Execution
 from .objectives import class_score
 from .optimize import optimize
 from .parameterization import PixelImage
@@ -130,13 +131,11 @@ def fooling_image(
         class_score(goal, logits=False),
         param=PixelImage(batch),
         steps=max_steps,
-        step_size=step_size,
-        transforms=None,
         steps_per_call=steps_per_call,
-        until=lambda images: reached(images) | start,
-        input_shape=_input_shape(backbone, batch),
-        progress=progress,
-        desc="fooling image",
+        ascent=Ascent(step_size=step_size),
+        regularization=PLAIN,
+        execution=Execution(until=lambda images: reached(images) | start, input_shape=_input_shape(backbone, batch),
+                            progress=progress, desc="fooling image"),
     )
     images = np.where(start[:, None, None, None], batch, result.images)
     probabilities = _softmax(_logits(backbone, images))
@@ -219,13 +218,10 @@ def adversarial_example(
         objective,
         param=PixelImage(start, low=low, high=high),
         steps=steps,
-        step_size=step_size,
-        normalize_grad="sign",
-        transforms=None,
         steps_per_call=steps,
-        input_shape=_input_shape(backbone, batch),
-        progress=progress,
-        desc=method,
+        ascent=Ascent(step_size=step_size, normalize_grad="sign"),
+        regularization=PLAIN,
+        execution=Execution(input_shape=_input_shape(backbone, batch), progress=progress, desc=method),
     )
     adversarial = np.clip(result.images, low, high)
     return adversarial[0] if single else adversarial

@@ -17,8 +17,9 @@ from ..backbones import as_backbone
 from ..checks import check_int, check_number
 from ..errors import ParameterError
 from ..images import as_image_batch, resize_image, to_uint8
+from .ascent_options import MIN_SIZE, PLAIN, Ascent, Execution
 from .objectives import layer_l2
-from .optimize import MIN_SIZE, optimize
+from .optimize import optimize
 from .style_inputs import refuse_hidden_defaults
 
 __all__ = ["deep_dream"]
@@ -93,13 +94,10 @@ def deep_dream(
             objective,
             images=dream,
             steps=steps,
-            step_size=step_size,
-            transforms=None,
-            tile_size=tile_size,
-            seed=seed + k,
             steps_per_call=steps_per_call,
-            progress=progress,
-            desc=f"deep dream {k + 1}/{octaves}",
+            ascent=Ascent(step_size=step_size, tile_size=tile_size),
+            regularization=PLAIN,
+            execution=Execution(seed=seed + k, progress=progress, desc=f"deep dream {k + 1}/{octaves}"),
         ).images
         if k + 1 < len(shapes):
             # upscale, and add back the detail that shrinking the photo lost at the next size

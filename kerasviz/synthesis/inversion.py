@@ -13,8 +13,9 @@ from typing import Any, Optional
 import numpy as np
 
 from ..backbones import as_backbone
-from ..images import as_image_batch, to_uint8
 from ..checks import check_int, check_number
+from ..images import as_image_batch, to_uint8
+from .ascent_options import PLAIN, Ascent, Execution
 from .objectives import content, content_targets, layer_argument, total_variation
 from .optimize import optimize
 
@@ -76,12 +77,9 @@ def invert_features(
         param=param,
         size=batch.shape[1:3],
         steps=steps,
-        step_size=step_size,
-        optimizer="adam",
-        transforms=None,
-        seed=seed,
         steps_per_call=steps_per_call,
-        progress=progress,
-        desc=f"invert {layer}",
+        ascent=Ascent(optimizer="adam", step_size=step_size),
+        regularization=PLAIN,
+        execution=Execution(seed=seed, progress=progress, desc=f"invert {layer}"),
     )
     return to_uint8(result.images[0])

@@ -30,8 +30,7 @@ from __future__ import annotations
 
 from .activation_objectives import channel, class_score, layer_l2, neuron
 from .objective_inputs import PIXELS, layer_argument, objective_outputs, per_image_mean
-from .objective_type import Objective, objective
-from .objective_type import Check, ScoreFn  # noqa: F401  (importable from here, as before the split)
+from .objective_type import Check, Objective, ScoreFn, objective  # noqa: F401  (importable from here, as before the split)
 from .regularizers import l1, l2, total_variation
 from .style_losses import content, content_targets, gram_matrix, gram_targets, style
 

@@ -16,7 +16,7 @@ The engine **maximizes**: the loss it descends is `-objective` (the one sign fli
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Optional, Tuple, Union
 
 import numpy as np
 import tensorflow as tf
@@ -26,13 +26,14 @@ from ..checks import check_int, check_number
 from ..errors import ModelError, ParameterError
 from ..images import resize_image, to_uint8
 from ..progress import progress_bar
+from .ascent_options import Ascent, Execution, Regularization
 from .engine import bind, build_loop
+from .keywords import moved_fields, moved_keywords
 from .objectives import Objective
 from .parameterization import Parameterization, make_parameterization
 from .settings import MIN_SIZE, Settings, image_size
-from .transforms import Transforms
 
-__all__ = ["optimize", "OptimizeResult", "Settings", "Transforms", "MIN_SIZE", "image_size"]
+__all__ = ["optimize", "OptimizeResult", "MOVED", "RECORDS"]
 
 @dataclass
 class OptimizeResult:
@@ -70,6 +71,13 @@ def _octave_size(size: Tuple[int, int], scale: float, power: int) -> Tuple[int, 
     return tuple(max(1, int(round(s / scale**power))) for s in size)  # type: ignore[return-value]
 
 
+#: `optimize`'s option records by keyword.
+RECORDS = {"ascent": Ascent, "regularization": Regularization, "execution": Execution}
+#: Where the keywords `optimize` took before its option records went.
+MOVED = moved_fields(RECORDS)
+
+
+@moved_keywords(MOVED)
 def optimize(
     model: Any,
     objective: Objective,
@@ -79,24 +87,11 @@ def optimize(
     batch: Optional[int] = None,
     images: Any = None,
     steps: int = 128,
-    step_size: Optional[float] = None,
-    transforms: Optional[Transforms] = Transforms(),
     octaves: int = 1,
-    octave_scale: float = 1.4,
-    blur_every: int = 0,
-    blur_sigma: float = 0.5,
-    clip_percentile: float = 0.0,
-    contribution_percentile: float = 0.0,
-    normalize_grad: Union[bool, str] = True,
     steps_per_call: int = 16,
-    optimizer: Any = None,
-    tile_size: Optional[int] = None,
-    until: Optional[Callable[[np.ndarray], np.ndarray]] = None,
-    seed: Optional[int] = 0,
-    progress: Optional[bool] = None,
-    jit_compile: bool = False,
-    input_shape: Sequence[Optional[int]] = (None, None, 3),
-    desc: str = "optimize",
+    ascent: Ascent = Ascent(),
+    regularization: Regularization = Regularization(),
+    execution: Execution = Execution(),
 ) -> OptimizeResult:
     """Maximize an objective over images by compiled, regularized gradient ascent.
 
@@ -111,44 +106,22 @@ def optimize(
         images: Optional pixels `(N, H, W, 3)` / `(H, W, 3)` in `[0, 255]` to start from
             (their size is used; `size` is ignored).
         steps: Steps per octave (>= 1).
-        step_size: Step length: in pixel levels per step of mean |change| for `"pixel"` with
-            normalized gradients, or the learning rate in the parameterization's units.
-            Defaults to the optimizer's learning rate, else the parameterization's
-            `default_step_size` (1.0 for pixels, 0.05 otherwise).
-        transforms: Random jitter / zoom / rotation applied inside the tape each step, or `None`.
-        octaves: Number of scales (>= 1); octave k runs at `size / octave_scale^(octaves-1-k)`,
-            the image upscaled between octaves.
-        octave_scale: Size ratio between octaves (> 1).
-        blur_every: Blur the image every this many steps (0 = never).
-        blur_sigma: Standard deviation of that blur in pixels (> 0).
-        clip_percentile: Each step, set pixels whose distance from grey is below this
-            percentile (0..100) to grey (Yosinski et al.); 0 disables.
-        contribution_percentile: Each step, set pixels whose |(pixel - grey) · gradient| is below
-            this percentile to grey; 0 disables.
-        normalize_grad: `True`: divide each image's gradient by its mean absolute value;
-            `"sign"`: use its sign (FGSM / PGD); `False`: raw gradient.
-        steps_per_call: Steps per compiled call (the progress bar moves between calls).
-        optimizer: `None` / `"sgd"` (gradient ascent), `"adam"`, an `optimizers.Optimizer`, or a
-            `keras.optimizers.Adam` / `SGD` instance whose hyper-parameters (learning rate, betas / momentum, epsilon) the
-            compiled loop uses (its own variables are not touched).
-        tile_size: Score the image as a batch of tiles of this size after a random roll
-            (DeepDream on large images); `None` scores whole images. Only for objectives without
-            per-image indices.
-        until: Optional `until(images) -> (N,) bool`, called between compiled calls with the
-            current float pixels; images marked `True` stop changing, and the run ends when all
-            have stopped.
-        seed: Seed of the starting noise and of the random transforms.
-        progress: Show a progress bar (`None`: global setting).
-        jit_compile: Compile the loop with XLA.
-        input_shape: FeatureModel input shape; `(None, None, 3)` runs any image size. A model
-            with a fixed input size (Flatten -> Dense) gets images resized to it inside the step.
-        desc: Label of the progress bar.
+        octaves: Number of scales in [1, 16]; octave k runs at
+            `size / ascent.octave_scale^(octaves-1-k)`, the image upscaled between octaves.
+        steps_per_call: Steps per compiled call (the progress bar moves between calls), >= 1.
+        ascent: How the image climbs: `Ascent(optimizer, step_size, normalize_grad,
+            octave_scale, tile_size)`. Tiles only work for objectives without per-image indices.
+        regularization: What keeps it natural: `Regularization(transforms, blur_every,
+            blur_sigma, clip_percentile, contribution_percentile)`; `PLAIN` (no transforms) for
+            plain ascent.
+        execution: How it runs: `Execution(seed, until, progress, jit_compile, input_shape, desc)`.
 
     Returns:
         An `OptimizeResult` (images float32 `(N, H, W, 3)` in `[0, 255]`, per-step history).
 
     Raises:
-        ParameterError: An argument is out of range or of the wrong type.
+        ParameterError: An argument is out of range or of the wrong type (a keyword that moved
+            into a record says which record).
         LayerNotFoundError: The objective names an unknown layer.
         TargetError: A class index is out of range.
         ModelError: The model cannot run at the requested size.
@@ -160,35 +133,32 @@ def optimize(
             f"Received: objective of type {type(objective).__name__}"
         )
     backbone = as_backbone(model)
-    settings = Settings.validate(
-        steps=steps, octaves=octaves, octave_scale=octave_scale, blur_every=blur_every, blur_sigma=blur_sigma,
-        clip_percentile=clip_percentile, contribution_percentile=contribution_percentile,
-        normalize_grad=normalize_grad, steps_per_call=steps_per_call, optimizer=optimizer,
-        transforms=transforms, tile_size=tile_size, seed=seed, jit_compile=jit_compile,
-    )
-    if until is not None and not callable(until):
-        raise ParameterError(f"`until` must be callable or None. Received: until={until!r}")
-    if settings.tile_size is not None and objective.n_images is not None:
+    settings = Settings.validate(steps=steps, octaves=octaves, steps_per_call=steps_per_call, ascent=ascent,
+                                 regularization=regularization, execution=execution)
+    ascent, execution = settings.ascent, settings.execution
+    if ascent.tile_size is not None and objective.n_images is not None:
         raise ParameterError(
             f"Tiled optimization needs an objective without per-image indices. Received: objective={objective.name}"
         )
     param, sizes = _parameterization(param, images, size, batch, objective, settings)
     n_images = param.shape[0]
-    bound = bind(backbone, objective, input_shape)
-    rate = step_size if step_size is not None else settings.optimizer.learning_rate
+    bound = bind(backbone, objective, execution.input_shape)
+    rate = ascent.step_size if ascent.step_size is not None else ascent.optimizer.learning_rate
     rate = check_number(rate if rate is not None else param.default_step_size, "step_size", low=0.0, open_low=True)
-    loop = build_loop(bound, objective, param, settings.optimizer, settings.grad_mode, settings.transformed,
-                      settings.tile_size is not None, settings.jit_compile)
+    loop = build_loop(bound, objective, param, ascent.optimizer, ascent.grad_mode, settings.regularization.transformed,
+                      ascent.tile_size is not None, execution.jit_compile)
     numbers = settings.tensors(rate)
-    hyper = tf.constant(settings.optimizer.constants())
+    hyper = tf.constant(ascent.optimizer.constants())
     objective_values = tuple(tf.constant(v) for v in objective.values)
-    seed_tensor = tf.constant([settings.seed or 0, 0], tf.int32)
+    seed_tensor = tf.constant([execution.seed or 0, 0], tf.int32)
+    until = execution.until
 
     active = np.ones(n_images, np.float32)
     done_steps = np.zeros(n_images, np.int64)
     history = []
     t = 0
-    with progress_bar(total=settings.steps * settings.octaves, desc=desc, progress=progress, unit="step") as bar:
+    with progress_bar(total=settings.steps * settings.octaves, desc=execution.desc, progress=execution.progress,
+                      unit="step") as bar:
         for k, octave_size in enumerate(sizes):
             if k > 0:
                 param.assign_image(resize_image(param.image().numpy(), octave_size))
@@ -243,10 +213,11 @@ def _parameterization(param, images, size, batch, objective, settings: Settings)
     else:
         final_size = image_size(size)
         n_images = check_int(batch, "batch", low=1, high=4096) if batch is not None else (objective.n_images or 1)
-        start_size = _octave_size(final_size, settings.octave_scale, settings.octaves - 1)
-        param = make_parameterization(param, shape=(n_images,) + start_size, seed=settings.seed)
+        start_size = _octave_size(final_size, settings.ascent.octave_scale, settings.octaves - 1)
+        param = make_parameterization(param, shape=(n_images,) + start_size, seed=settings.execution.seed)
     objective.check_batch(n_images)
-    sizes = [_octave_size(final_size, settings.octave_scale, settings.octaves - 1 - k) for k in range(settings.octaves)]
+    scale = settings.ascent.octave_scale
+    sizes = [_octave_size(final_size, scale, settings.octaves - 1 - k) for k in range(settings.octaves)]
     if min(min(s) for s in sizes) < MIN_SIZE:
         raise ParameterError(
             f"The smallest octave would be {min(sizes)} pixels, below {MIN_SIZE}: use fewer octaves, a smaller "

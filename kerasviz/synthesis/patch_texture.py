@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from ..errors import ParameterError
-from ..images import parse_size, as_image_batch, to_uint8
+from ..images import as_image_batch, parse_size, to_uint8
 
 __all__ = ["quilt_texture"]
 

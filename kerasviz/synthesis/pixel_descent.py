@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..progress import progress_bar
+from .ascent_options import PLAIN, Ascent, Execution
 from .engine import bind, value_and_gradient
 from .objectives import Objective
 from .optimize import optimize
@@ -77,8 +78,9 @@ def minimize_pixels(
     if optimizer == "lbfgs":
         return _run_lbfgs(backbone, loss, start, steps, progress, desc)
     result = optimize(
-        backbone, -loss, images=start, steps=steps, step_size=learning_rate, transforms=None,
-        normalize_grad=False, optimizer="adam", seed=seed, progress=progress, desc=desc,
+        backbone, -loss, images=start, steps=steps, ascent=Ascent(optimizer="adam", step_size=learning_rate,
+                                                                  normalize_grad=False),
+        regularization=PLAIN, execution=Execution(seed=seed, progress=progress, desc=desc),
     )
     return result.images[0]
 

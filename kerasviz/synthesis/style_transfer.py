@@ -21,10 +21,10 @@ from ..backbones import as_backbone
 from ..checks import check_choice, check_int, check_number, check_side
 from ..errors import ParameterError
 from ..images import as_image_batch, to_uint8
+from . import style_inputs
 from .engine import bind
 from .objectives import Objective
 from .pixel_descent import minimize_pixels, noise_image
-from . import style_inputs
 from .style_inputs import layer_list, refuse_hidden_defaults, rescale_style, style_images
 from .style_losses import (
     FEATURE_TRANSFORMS,

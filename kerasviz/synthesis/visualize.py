@@ -9,6 +9,8 @@ channels are optimized together as one batch.
 
 from __future__ import annotations
 
+import inspect
+from dataclasses import replace
 from typing import Any, Sequence, Tuple, Union
 
 import numpy as np
@@ -16,9 +18,11 @@ import numpy as np
 from ..backbones import as_backbone
 from ..checks import check_int, check_number
 from ..errors import ParameterError
+from .ascent_options import Ascent, Execution
 from .engine import bind
+from .keywords import fold_flat_options
 from .objectives import Objective, channel, class_score, l2, neuron, total_variation
-from .optimize import optimize
+from .optimize import MOVED, RECORDS, optimize
 
 __all__ = ["visualize_class", "visualize_feature"]
 
@@ -54,7 +58,7 @@ def _run_batches(model, make_objective, indices, batch_size, options) -> np.ndar
 
 
 #: The engine defaults that class and feature visualization change (Olah et al.'s recipe).
-VISUALIZE_DEFAULTS = dict(size=128, steps=128, param="fourier", optimizer="adam", step_size=0.02, seed=0)
+VISUALIZE_DEFAULTS = dict(size=128, steps=128, param="fourier", ascent=Ascent(optimizer="adam", step_size=0.02))
 
 
 def visualize_class(
@@ -78,8 +82,10 @@ def visualize_class(
         l2_weight: Weight of the L2 pixel decay (>= 0).
         batch_size: Images optimized together.
         **options: Passed to `optimize`; defaults `size=128, steps=128, param="fourier",
-            optimizer="adam", step_size=0.02, seed=0` (e.g. `transforms=None`, `blur_every=4`,
-            `octaves=2`, `progress=False`).
+            ascent=Ascent(optimizer="adam", step_size=0.02)` (e.g. `octaves=2`,
+            `regularization=Regularization(blur_every=4)`, `execution=Execution(seed=1,
+            progress=False)`). A field of a record may also be passed flat (`seed=1`,
+            `progress=False`, `blur_every=4`): it replaces that field of the record.
 
     Returns:
         `uint8` `(H, W, 3)` for one class, `(N, H, W, 3)` for a sequence.
@@ -141,13 +147,17 @@ def visualize_feature(
 
 
 def _options(options: dict, desc: str) -> dict:
-    import inspect
-
     known = set(inspect.signature(optimize).parameters) - {"model", "objective", "batch"}
-    unknown = sorted(set(options) - known)
+    unknown = sorted(set(options) - known - set(MOVED))
     if unknown:
         raise ParameterError(
             f"Unknown options {unknown}; visualization takes tv_weight, l2_weight, batch_size and the "
-            f"options of `optimize`: {sorted(known)}. Received: {unknown}"
+            f"options of `optimize`: {sorted(known)} (or the fields of its records). Received: {unknown}"
         )
-    return {**VISUALIZE_DEFAULTS, "desc": desc, **options}
+    options = fold_flat_options(options, RECORDS, VISUALIZE_DEFAULTS)
+    execution = options.get("execution", Execution())
+    if not isinstance(execution, Execution):
+        raise ParameterError(f"`execution` must be an Execution(...). Received: execution={execution!r}")
+    if execution.desc == Execution().desc:  # label the bar with what is visualized
+        execution = replace(execution, desc=desc)
+    return {**VISUALIZE_DEFAULTS, **options, "execution": execution}

@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 
 from kerasviz.errors import LayerNotFoundError, ParameterError, TargetError
+from kerasviz.synthesis import Ascent, Execution, Regularization, Transforms
 from kerasviz.synthesis import objectives as ob
-from kerasviz.synthesis.optimize import Transforms, optimize
+from kerasviz.synthesis.ascent_options import PLAIN
+from kerasviz.synthesis.optimize import optimize
 from kerasviz.synthesis.parameterization import PixelImage
 
 LAYER = "block3b_add"
@@ -32,11 +34,9 @@ def test_one_trace_serves_other_numbers_sizes_and_settings(lite0):
         size=(40, 56),
         steps=5,
         steps_per_call=4,
-        step_size=3.0,
-        blur_every=2,
-        clip_percentile=10,
-        transforms=Transforms(jitter=2, scale=(1, 1.2), degrees=5),
-        seed=3,
+        ascent=Ascent(step_size=3.0),
+        regularization=Regularization(Transforms(jitter=2, scale=(1, 1.2), degrees=5), blur_every=2, clip_percentile=10),
+        execution=Execution(seed=3),
     )
     assert second.function is first.function
     assert second.function.experimental_get_tracing_count() == count == 1
@@ -45,21 +45,22 @@ def test_one_trace_serves_other_numbers_sizes_and_settings(lite0):
 
 @pytest.mark.parametrize("param", ["decorrelated", "fourier"])
 def test_other_parameterizations_with_adam(lite0, param):
-    result = optimize(lite0, ob.channel(LAYER, 3), param=param, optimizer="adam", **FAST)
+    result = optimize(lite0, ob.channel(LAYER, 3), param=param, ascent=Ascent(optimizer="adam"), **FAST)
     assert result.history[-1, 0] > result.history[0, 0]
     assert 0 <= result.images.min() and result.images.max() <= 255
 
 
 def test_keras_optimizer_hyperparameters_are_used(lite0):
-    adam = optimize(lite0, ob.channel(LAYER, 3), optimizer=keras.optimizers.Adam(0.05), param="fourier", **FAST)
-    same = optimize(lite0, ob.channel(LAYER, 3), optimizer="adam", step_size=0.05, param="fourier", **FAST)
+    adam = optimize(lite0, ob.channel(LAYER, 3), ascent=Ascent(keras.optimizers.Adam(0.05)), param="fourier", **FAST)
+    same = optimize(lite0, ob.channel(LAYER, 3), ascent=Ascent("adam", step_size=0.05), param="fourier", **FAST)
     np.testing.assert_allclose(adam.images, same.images, atol=1e-3)
 
 
 def test_octaves_upscale_and_tiles_run(lite0):
-    result = optimize(lite0, ob.layer_l2(LAYER), octaves=2, octave_scale=1.5, size=48, steps=4, steps_per_call=4)
+    result = optimize(lite0, ob.layer_l2(LAYER), octaves=2, ascent=Ascent(octave_scale=1.5), size=48, steps=4, steps_per_call=4)
     assert result.images.shape == (1, 48, 48, 3) and result.history.shape == (8, 1)
-    tiled = optimize(lite0, ob.layer_l2(LAYER), tile_size=32, transforms=None, size=(48, 64), steps=4)
+    tiled = optimize(lite0, ob.layer_l2(LAYER), ascent=Ascent(tile_size=32), regularization=PLAIN, size=(48, 64),
+                     steps=4)
     assert tiled.images.shape == (1, 48, 64, 3)
     assert tiled.history[-1, 0] > tiled.history[0, 0]
 
@@ -73,7 +74,8 @@ def test_start_images_bounds_and_until_freeze_finished_images(lite0, chelsea):
         calls.append(images.shape)
         return np.array([True, False])
 
-    result = optimize(lite0, ob.channel(LAYER, 1), param=param, steps=12, steps_per_call=4, until=until, transforms=None)
+    result = optimize(lite0, ob.channel(LAYER, 1), param=param, steps=12, steps_per_call=4,
+                      execution=Execution(until=until), regularization=PLAIN)
     np.testing.assert_array_equal(result.steps, [4, 12])
     assert calls[0] == (2, 64, 64, 3) and len(calls) == 3
     assert np.abs(result.images - start).max() <= 3.0 + 1e-3
@@ -83,7 +85,7 @@ def test_start_images_bounds_and_until_freeze_finished_images(lite0, chelsea):
 def test_sign_gradients_move_every_pixel_by_the_step(lite0, chelsea):
     start = chelsea[:64, :64]
     result = optimize(
-        lite0, ob.class_score(285), images=start, steps=1, step_size=1.0, normalize_grad="sign", transforms=None
+        lite0, ob.class_score(285), images=start, steps=1, ascent=Ascent(step_size=1.0, normalize_grad="sign"), regularization=PLAIN
     )
     change = np.abs(result.images[0] - start)
     inside = (start > 1) & (start < 254)
@@ -93,27 +95,51 @@ def test_sign_gradients_move_every_pixel_by_the_step(lite0, chelsea):
 @pytest.mark.parametrize(
     "kwargs, error",
     [
-        (dict(step_size=float("nan")), ParameterError),
-        (dict(step_size=0), ParameterError),
+        (dict(ascent=Ascent), ParameterError),
+        (dict(regularization="plain"), ParameterError),
+        (dict(execution=None), ParameterError),
         (dict(steps=0), ParameterError),
         (dict(size=8), ParameterError),
         (dict(size=(32, "a")), ParameterError),
         (dict(octaves=4, size=32), ParameterError),
-        (dict(octave_scale=1.0), ParameterError),
-        (dict(blur_sigma=-1.0), ParameterError),
-        (dict(clip_percentile=101), ParameterError),
-        (dict(normalize_grad="l2"), ParameterError),
-        (dict(optimizer="rmsprop"), ParameterError),
-        (dict(optimizer=keras.optimizers.RMSprop()), ParameterError),
-        (dict(transforms="default"), ParameterError),
         (dict(param="wavelet"), ParameterError),
-        (dict(until=3), ParameterError),
         (dict(batch=3), ParameterError),
     ],
 )
 def test_bad_arguments(lite0, kwargs, error):
     with pytest.raises(error):
         optimize(lite0, ob.channel(LAYER, [1, 2]), **{**dict(size=32, steps=1), **kwargs})
+
+
+@pytest.mark.parametrize(
+    "make, name",
+    [
+        (lambda: Ascent(step_size=float("nan")), "step_size"),
+        (lambda: Ascent(step_size=0), "step_size"),
+        (lambda: Ascent(octave_scale=1.0), "octave_scale"),
+        (lambda: Ascent(normalize_grad="l2"), "normalize_grad"),
+        (lambda: Ascent(optimizer="rmsprop"), "optimizer"),
+        (lambda: Ascent(optimizer=keras.optimizers.RMSprop()), "optimizer"),
+        (lambda: Ascent(tile_size=8), "tile_size"),
+        (lambda: Regularization(blur_sigma=-1.0), "blur_sigma"),
+        (lambda: Regularization(clip_percentile=101), "clip_percentile"),
+        (lambda: Regularization(transforms="default"), "transforms"),
+        (lambda: Regularization(blur_every=1.5), "blur_every"),
+        (lambda: Execution(until=3), "until"),
+        (lambda: Execution(seed=-1), "seed"),
+        (lambda: Execution(jit_compile="yes"), "jit_compile"),
+    ],
+)
+def test_option_records_check_their_fields(make, name):
+    with pytest.raises(ParameterError, match=name):
+        make()
+
+
+@pytest.mark.parametrize("old, record", [("step_size", "ascent=Ascent"), ("blur_every", "regularization=Regularization"),
+                                         ("transforms", "regularization=Regularization"), ("seed", "execution=Execution")])
+def test_moved_keywords_say_where_they_went(lite0, old, record):
+    with pytest.raises(ParameterError, match=f"`{old}` -> {record}"):
+        optimize(lite0, ob.channel(LAYER, 1), size=32, steps=1, **{old: None})
 
 
 def test_bad_objectives(lite0):
@@ -126,7 +152,7 @@ def test_bad_objectives(lite0):
     with pytest.raises(TargetError):
         optimize(lite0, ob.class_score(5000), size=32, steps=1)
     with pytest.raises(ParameterError):
-        optimize(lite0, ob.channel(LAYER, [1, 2]), size=32, steps=1, tile_size=16)
+        optimize(lite0, ob.channel(LAYER, [1, 2]), size=32, steps=1, ascent=Ascent(tile_size=16))
 
 
 def test_fixed_size_model_is_resized_inside_the_step():
@@ -136,10 +162,22 @@ def test_fixed_size_model_is_resized_inside_the_step():
     x = keras.layers.Conv2D(4, 3, name="conv")(inputs)
     x = keras.layers.Flatten()(x)
     model = keras.Model(inputs, keras.layers.Dense(3)(x))
-    result = optimize(model, ob.class_score(1), size=48, steps=8, seed=0, transforms=None)
+    result = optimize(model, ob.class_score(1), size=48, steps=8, regularization=PLAIN)
     assert result.images.shape == (1, 48, 48, 3)
     assert result.history[-1, 0] > result.history[0, 0]  # the class score rises
-    again = optimize(model, ob.class_score(2), size=64, steps=2, seed=1, transforms=None)
+    again = optimize(model, ob.class_score(2), size=64, steps=2, regularization=PLAIN, execution=Execution(seed=1))
     assert again.function is result.function and result.function.experimental_get_tracing_count() == 1
     result = optimize(model, ob.channel("conv", 1), size=48, steps=2)  # convolutional part runs at any size
     assert result.images.shape == (1, 48, 48, 3)
+
+
+def test_flat_fields_fold_into_their_records():
+    """What `visualize_class(..., seed=1, blur_every=4)` relies on: flat fields replace record fields."""
+    from kerasviz.synthesis.keywords import fold_flat_options
+    from kerasviz.synthesis.optimize import RECORDS
+
+    folded = fold_flat_options(dict(seed=1, blur_every=4, ascent=Ascent("adam"), steps=3), RECORDS, {})
+    assert folded["execution"] == Execution(seed=1) and folded["regularization"] == Regularization(blur_every=4)
+    assert folded["ascent"] == Ascent("adam") and folded["steps"] == 3
+    with pytest.raises(ParameterError, match="step_size"):
+        fold_flat_options(dict(step_size=-1.0), RECORDS, {})

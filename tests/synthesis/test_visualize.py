@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from kerasviz.errors import LayerNotFoundError, ParameterError, TargetError
+from kerasviz.synthesis import PLAIN, Ascent, Execution, Regularization
 from kerasviz.synthesis import objectives as ob
 from kerasviz.synthesis.visualize import visualize_class, visualize_feature
 
@@ -21,9 +22,9 @@ def test_class_visualizations_are_classified_as_their_class(lite0):
 
 @pytest.mark.slow
 def test_regularization_lowers_total_variation(lite0):
-    common = dict(size=64, steps=32, param="pixel", optimizer=None, step_size=1.0)
-    plain = visualize_class(lite0, 285, transforms=None, **common)
-    regular = visualize_class(lite0, 285, tv_weight=1.0, blur_every=4, **common)
+    common = dict(size=64, steps=32, param="pixel", ascent=Ascent(step_size=1.0))
+    plain = visualize_class(lite0, 285, regularization=PLAIN, **common)
+    regular = visualize_class(lite0, 285, tv_weight=1.0, regularization=Regularization(blur_every=4), **common)
     tv = ob.total_variation()
     # measured at 96 px / 48 steps: 0.0106 unregularized vs 0.00044 regularized (24x lower)
     assert tv.evaluate(lite0, regular)[0] < 0.25 * tv.evaluate(lite0, plain)[0]
@@ -49,7 +50,8 @@ def test_feature_visualization_batches_channels_and_each_prefers_its_own(lite0):
         (lambda m: visualize_class(m, -1, size=32, steps=1), TargetError),
         (lambda m: visualize_class(m, 1.5, size=32, steps=1), TargetError),
         (lambda m: visualize_class(m, 1, size=8, steps=1), ParameterError),
-        (lambda m: visualize_class(m, 1, size=32, steps=1, step_size=float("inf")), ParameterError),
+        (lambda m: visualize_class(m, 1, size=32, steps=1, step_size=float("inf")), ParameterError),  # flat field
+        (lambda m: visualize_class(m, 1, size=32, steps=1, steps_in_all=3), ParameterError),  # unknown
         (lambda m: visualize_class(m, 1, size=32, steps=1, tv_weight=-1), ParameterError),
         (lambda m: visualize_feature(m, "block3b_addx", 1, size=32, steps=1), LayerNotFoundError),
         (lambda m: visualize_feature(m, "block3b_add", 40, size=32, steps=1), ParameterError),
@@ -78,11 +80,11 @@ def test_feature_visualization_of_a_vit_token_layer(zoo_vit):
     its own channel's mean over the tokens well above a grey image's (once a raw
     `'do_blur' must be defined before the loop` from the compiled loop)."""
     layer, channels = "block1_add2", [2, 3]
-    images = visualize_feature(zoo_vit, layer, channels, size=32, steps=16, progress=False)
+    images = visualize_feature(zoo_vit, layer, channels, size=32, steps=16, execution=Execution(progress=False))
     assert images.shape == (2, 32, 32, 3) and images.dtype == np.uint8
     means = np.stack([ob.channel(layer, c).evaluate(zoo_vit, images) for c in channels], axis=1)  # (image, channel)
     grey = np.full((1, 32, 32, 3), 127.5, np.float32)
     baseline = np.array([ob.channel(layer, c).evaluate(zoo_vit, grey)[0] for c in channels])
     assert (np.diag(means) > baseline + 0.5).all(), (means, baseline)
-    neuron = visualize_feature(zoo_vit, layer, 1, size=32, steps=2, neuron_only=True, progress=False)
+    neuron = visualize_feature(zoo_vit, layer, 1, size=32, steps=2, neuron_only=True)
     assert neuron.shape == (32, 32, 3)
