@@ -8,7 +8,8 @@ on the same weights; `concept_relevance` conditions them on channels of a layer 
 from __future__ import annotations
 
 from .composites import COMPOSITES
+from .concept import concept_relevance
 from .lrp import lrp
 from .rules import RULE_NAMES
 
-__all__ = ["COMPOSITES", "RULE_NAMES", "lrp"]
+__all__ = ["COMPOSITES", "RULE_NAMES", "concept_relevance", "lrp"]

@@ -46,6 +46,7 @@ class RelevanceClone:
         self.softmax_out: List[int] = []
         self.concept_layer, self.mask = concept_layer, mask
         self.concept_tensor: Any = None
+        self.masked: Set[int] = set()
         self.rules_used: Dict[str, str] = {}
         self.count = 0
 
@@ -58,9 +59,18 @@ class RelevanceClone:
     def __call__(self, node: Any, *args: Any, **kwargs: Any) -> Any:
         out = self._relevance_node(node, args, kwargs)
         if self.concept_layer is not None and node.name == self.concept_layer:
-            out = RelevanceMask(name=f"lrp_concept_{node.name}")(out, self.mask)
-            self.concept_tensor = out
+            out = self._mask(out)
         return out
+
+    def _mask(self, out: Any) -> Any:
+        """Keep only the concept channels' relevance at `out` (a BatchNorm merged later keeps it)."""
+        self.count += 1
+        masked = RelevanceMask(name=f"lrp{self.count}_concept")(out, self.mask)
+        if id(out) in self.linear_out:
+            self.linear_out[id(masked)] = self.linear_out[id(out)]
+        self.masked.add(id(masked))
+        self.concept_tensor = masked
+        return masked
 
     def _relevance_node(self, node: Any, args: tuple, kwargs: dict) -> Any:
         layer, activation = node, getattr(node, "activation", None)
@@ -74,8 +84,9 @@ class RelevanceClone:
             if merged is not None and mergeable_batch_norm(node, len(tensors[0].shape)):
                 op, x, rule, nonnegative = merged
                 self.rules_used[node.name] = f"merged into {op.layer.name}"
-                return self._apply_linear(LinearOp(op.kind, op.layer, node), x, rule, nonnegative,
-                                          None, node)
+                out = self._apply_linear(LinearOp(op.kind, op.layer, node), x, rule, nonnegative,
+                                         None, node)
+                return self._mask(out) if id(tensors[0]) in self.masked else out
         kind = node_kind(node)
         if kind == "layer_norm" and not isinstance(node.axis, int) and len(node.axis) != 1:
             kind = None

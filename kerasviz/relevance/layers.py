@@ -114,8 +114,11 @@ class NodeRule(keras.layers.Layer):
         def node(*inputs):
             output = run(*inputs)
 
-            def backward(relevance):
-                return tuple(_node_relevance(rule, run, owner, inputs, output, relevance))
+            def backward(relevance, variables=None):
+                grads = tuple(_node_relevance(rule, run, owner, inputs, output, relevance))
+                if variables is None:
+                    return grads
+                return grads, [tf.zeros_like(v) for v in variables]  # relevance is not a weight gradient
 
             return output, backward
 
