@@ -109,3 +109,11 @@ def test_default_segments_and_mean_baseline(zoo_sequential):
     heatmap, values = lime(zoo_sequential, image, None, samples=30, return_segments=True)
     assert heatmap.shape == (32, 32) and len(values) >= 2
     assert set(np.unique(heatmap)) <= set(values.tolist())
+
+
+def test_default_segments_never_collapse_to_one():
+    from kerasviz.blackbox import default_segments
+
+    flat = np.full((20, 20, 3), 90.0, np.float32)
+    labels = default_segments(flat)
+    assert labels.shape == (20, 20) and labels.max() >= 1 and labels.min() == 0

@@ -111,3 +111,9 @@ def test_client_arguments():
         RestPredictClient("http://127.0.0.1:1", "m", timeout=0)
     with pytest.raises(ParameterError):
         PredictClient("127.0.0.1:1", "m", max_message_bytes=10)
+
+
+def test_timeout_is_a_predictor_error(small_served):
+    client = _grpc(small_served, timeout=1e-4, retries=0)
+    with pytest.raises(PredictorError, match="DEADLINE_EXCEEDED"):
+        rise(client, IMAGE, 0, masks=8)
