@@ -14,312 +14,110 @@ Adding a technique: write its module (and test), then add one `Technique(...)` e
 from __future__ import annotations
 
 import difflib
-import importlib
-from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 from .errors import ParameterError
+from .technique import FAMILIES, NEEDS, OUTPUTS, Option, Technique, resolve  # noqa: F401 - TODO drop once importers moved
 
-__all__ = [
-    "FAMILIES",
-    "NEEDS",
-    "OUTPUTS",
-    "Option",
-    "TECHNIQUES",
-    "Technique",
-    "get_technique",
-    "resolve",
-    "technique_names",
-]
-
-#: Families in the order of the README, `kerasviz --help` and the demo gallery.
-FAMILIES = (
-    "basics",
-    "inspect",
-    "attribution",
-    "cams",
-    "relevance",
-    "blackbox",
-    "metrics",
-    "concepts",
-    "synthesis",
-    "style",
-    "serving",
-)
-
-#: What a technique may need from a model.
-NEEDS = {
-    "class_scores": "a classifier head (logits); headless models are refused",
-    "layer": "a layer inside the model (subclassed models hide theirs)",
-    "gradients": "the model's gradients, in this process",
-    "attention": "keras.layers.MultiHeadAttention layers (a vision transformer)",
-    "queries": "only the model's outputs: works through a server",
-}
-
-#: What a technique's function returns.
-OUTPUTS = {
-    "heatmap": "float32 (N, H, W) in [0, 1]",
-    "attribution": "float32 (N, H, W, 3) signed, in score units",
-    "relevance": "float32 (N, H, W) signed, summing to the explained score",
-    "probability_drop": "float32 (N, H, W) signed drop of the class probability",
-}
-
-
-@dataclass(frozen=True)
-class Option:
-    """One keyword option of a technique, as the command line and the explorer offer it.
-
-    Attributes:
-        name: The function's keyword, e.g. `"samples"` (the flag is `--samples`).
-        type: `int`, `float` or `str`.
-        default: The value used when the option is not given.
-        help: One line for `--help` and the explorer.
-        choices: The allowed values, if a closed set.
-        repeat: The flag may be given several times (a list), e.g. LayerCAM's `--layer`.
-    """
-
-    name: str
-    type: type
-    default: Any
-    help: str
-    choices: Optional[Tuple[Any, ...]] = None
-    repeat: bool = False
-
-    @property
-    def flag(self) -> str:
-        """The command-line flag, e.g. `--ig-steps` for `ig_steps`."""
-        return "--" + self.name.replace("_", "-")
-
-
-@dataclass(frozen=True)
-class Technique:
-    """One technique: a public function and how every front end offers it.
-
-    Attributes:
-        name: The Python name (`kv.<name>`); the command is the name with hyphens.
-        title: The name people know, e.g. `"Grad-CAM++"` (labels, captions, tables).
-        function: `"module:function"`, imported on first use.
-        family: One of `FAMILIES`.
-        summary: One line for `--help`, the explorer and the README.
-        needs: Keys of `NEEDS`.
-        output: A key of `OUTPUTS`: how to read the function's result.
-        options: The options the command line and the explorer offer.
-        targeted: Takes a class `target` (`False`: class-agnostic, e.g. Eigen-CAM).
-        panel: `(title, "module:render")` of its demo panel, or `None`.
-        servable: `export_explainer` can compile it into a SavedModel.
-        noise_tunnel: A built-in method of `smoothgrad`.
-        faithfulness: Listed by `kerasviz faithfulness` and `kv.evaluate` by default.
-        own_command: A CLI module writes its command (e.g. guided backprop's gradient picture)
-            instead of the generic heatmap command.
-    """
-
-    name: str
-    title: str
-    function: str
-    family: str
-    summary: str
-    needs: Tuple[str, ...] = ("class_scores", "gradients")
-    output: str = "heatmap"
-    options: Tuple[Option, ...] = ()
-    targeted: bool = True
-    panel: Optional[Tuple[str, str]] = None
-    servable: bool = False
-    noise_tunnel: bool = False
-    faithfulness: bool = True
-    own_command: bool = False
-
-    @property
-    def command(self) -> str:
-        """The subcommand, e.g. `integrated-gradients`."""
-        return self.name.replace("_", "-")
-
-    def load(self) -> Callable[..., Any]:
-        """The technique's function (imports its module the first time).
-
-        Returns:
-            The public function.
-        """
-        return resolve(self.function)
-
-
-def resolve(path: str) -> Any:
-    """Import `"package.module:attribute"` and return the attribute.
-
-    Args:
-        path: A module path and an attribute name, separated by a colon.
-
-    Returns:
-        The attribute.
-    """
-    module, _, attribute = path.partition(":")
-    return getattr(importlib.import_module(module), attribute)
-
+__all__ = ["TECHNIQUES", "get_technique", "technique_names"]
 
 _LAYER = Option("layer", str, None, "feature-map layer (default: the backbone's Grad-CAM layer)")
-_CHANNELS = Option("channels", int, None, "use only this many channels (default: all)")
+_CHANNELS = Option("channels", int, None, "use only this many channels (default: all)", quick=4)
+_CAM = ("class_scores", "gradients", "layer")
 _A = "kerasviz.attribution"
 _DEMO = "kerasviz.demo.attribution"
 
+# fmt: off
 #: Every technique, in README / help / gallery order within its family.
 TECHNIQUES: Tuple[Technique, ...] = (
+    # attribution: gradients and perturbations
     Technique(
-        "saliency",
-        "Saliency",
-        f"{_A}.saliency:saliency",
-        "attribution",
+        "saliency", "Saliency", f"{_A}.saliency:saliency", "attribution",
         "vanilla gradient saliency map (Simonyan et al.)",
-        panel=("Saliency (vanilla gradients)", f"{_DEMO}:render_saliency"),
-        servable=True,
-        noise_tunnel=True,
+        panel=("Saliency (vanilla gradients)", f"{_DEMO}:render_saliency"), servable=True, noise_tunnel=True,
     ),
     Technique(
-        "smoothgrad",
-        "SmoothGrad",
-        f"{_A}.smoothgrad:smoothgrad",
-        "attribution",
+        "smoothgrad", "SmoothGrad", f"{_A}.smoothgrad:smoothgrad", "attribution",
         "SmoothGrad saliency map (noise-averaged gradients)",
         options=(
-            Option("samples", int, 50, "noisy copies"),
+            Option("samples", int, 50, "noisy copies", quick=2),
             Option("noise", float, 0.15, "noise standard deviation / value range"),
-            Option("seed", int, None, "noise seed"),
+            Option("seed", int, None, "noise seed", quick=0),
         ),
         panel=("SmoothGrad", f"{_DEMO}:render_smoothgrad"),
     ),
     Technique(
-        "integrated_gradients",
-        "Integrated gradients",
-        f"{_A}.integrated_gradients:integrated_gradients",
-        "attribution",
-        "integrated gradients (|attribution| summed over colours)",
-        output="attribution",
-        options=(Option("steps", int, 64, "path intervals"),),
-        panel=("Integrated gradients", f"{_DEMO}:render_integrated_gradients"),
-        servable=True,
-        noise_tunnel=True,
+        "integrated_gradients", "Integrated gradients", f"{_A}.integrated_gradients:integrated_gradients",
+        "attribution", "integrated gradients (|attribution| summed over colours)", output="attribution",
+        options=(Option("steps", int, 64, "path intervals", quick=2),),
+        panel=("Integrated gradients", f"{_DEMO}:render_integrated_gradients"), servable=True, noise_tunnel=True,
     ),
     Technique(
-        "gradient_x_input",
-        "Gradient x input",
-        f"{_A}.gradient_x_input:gradient_x_input",
-        "attribution",
-        "gradient x input (|attribution| summed over colours)",
-        output="attribution",
+        "gradient_x_input", "Gradient x input", f"{_A}.gradient_x_input:gradient_x_input", "attribution",
+        "gradient x input (|attribution| summed over colours)", output="attribution",
         panel=("Gradient x input", f"{_DEMO}:render_gradient_x_input"),
     ),
     Technique(
-        "occlusion",
-        "Occlusion",
-        f"{_A}.occlusion:occlusion",
-        "attribution",
-        "occlusion sensitivity (drop in class probability)",
-        needs=("class_scores",),
-        output="probability_drop",
+        "occlusion", "Occlusion", f"{_A}.occlusion:occlusion", "attribution",
+        "occlusion sensitivity (drop in class probability)", needs=("class_scores",), output="probability_drop",
         options=(
-            Option("patch", int, 32, "patch side in pixels"),
-            Option("stride", int, 16, "patch step in pixels"),
+            Option("patch", int, 32, "patch side in pixels", quick=16),
+            Option("stride", int, 16, "patch step in pixels", quick=16),
         ),
         panel=("Occlusion sensitivity", f"{_DEMO}:render_occlusion"),
     ),
     Technique(
-        "guided_backprop",
-        "Guided backprop",
-        f"{_A}.guided_backprop:guided_backprop",
-        "attribution",
-        "guided backpropagation picture (of a class, or of a layer's --channel)",
-        output="attribution",
-        own_command=True,
-        faithfulness=False,
-        noise_tunnel=True,
+        "guided_backprop", "Guided backprop", f"{_A}.guided_backprop:guided_backprop", "attribution",
+        "guided backpropagation picture (of a class, or of a layer's --channel)", needs=_CAM,
+        output="attribution", own_command=True, faithfulness=False, noise_tunnel=True,
         panel=("Guided backpropagation of intermediate neurons", f"{_DEMO}:render_guided_backprop"),
     ),
     Technique(
-        "attention_rollout",
-        "Attention rollout",
-        f"{_A}.attention_rollout:attention_rollout",
-        "attribution",
-        "attention rollout of a vision transformer (class-agnostic)",
-        needs=("attention", "layer"),
-        targeted=False,
-        faithfulness=False,
+        "attention_rollout", "Attention rollout", f"{_A}.attention_rollout:attention_rollout", "attribution",
+        "attention rollout of a vision transformer (class-agnostic)", needs=("attention", "layer"),
+        targeted=False, faithfulness=False,
         options=(Option("head_fusion", str, "mean", "how heads combine", ("mean", "max", "min")),),
     ),
+    # the CAM family
     Technique(
-        "gradcam",
-        "Grad-CAM",
-        f"{_A}.gradcam:gradcam",
-        "cams",
-        "Grad-CAM heatmap",
-        needs=("class_scores", "gradients", "layer"),
-        options=(_LAYER,),
-        panel=("Grad-CAM", f"{_DEMO}:render_gradcam"),
-        servable=True,
+        "gradcam", "Grad-CAM", f"{_A}.gradcam:gradcam", "cams", "Grad-CAM heatmap", needs=_CAM,
+        options=(_LAYER,), panel=("Grad-CAM", f"{_DEMO}:render_gradcam"), servable=True,
     ),
     Technique(
-        "gradcam_plus_plus",
-        "Grad-CAM++",
-        f"{_A}.gradcam:gradcam_plus_plus",
-        "cams",
-        "Grad-CAM++ heatmap (pixel-wise weighted positive gradients)",
-        needs=("class_scores", "gradients", "layer"),
-        options=(_LAYER,),
+        "gradcam_plus_plus", "Grad-CAM++", f"{_A}.gradcam:gradcam_plus_plus", "cams",
+        "Grad-CAM++ heatmap (pixel-wise weighted positive gradients)", needs=_CAM, options=(_LAYER,),
         panel=("Grad-CAM++", f"{_DEMO}:render_gradcam_plus_plus"),
     ),
     Technique(
-        "hires_cam",
-        "HiResCAM",
-        f"{_A}.gradient_cams:hires_cam",
-        "cams",
-        "HiResCAM heatmap (gradient x activation, no averaging)",
-        needs=("class_scores", "gradients", "layer"),
-        options=(_LAYER,),
+        "hires_cam", "HiResCAM", f"{_A}.gradient_cams:hires_cam", "cams",
+        "HiResCAM heatmap (gradient x activation, no averaging)", needs=_CAM, options=(_LAYER,),
     ),
     Technique(
-        "xgrad_cam",
-        "XGrad-CAM",
-        f"{_A}.gradient_cams:xgrad_cam",
-        "cams",
-        "XGrad-CAM heatmap",
-        needs=("class_scores", "gradients", "layer"),
-        options=(_LAYER,),
+        "xgrad_cam", "XGrad-CAM", f"{_A}.gradient_cams:xgrad_cam", "cams", "XGrad-CAM heatmap",
+        needs=_CAM, options=(_LAYER,),
     ),
     Technique(
-        "layer_cam",
-        "LayerCAM",
-        f"{_A}.layer_cam:layer_cam",
-        "cams",
-        "LayerCAM heatmap (--layer may be given several times to fuse layers)",
-        needs=("class_scores", "gradients", "layer"),
+        "layer_cam", "LayerCAM", f"{_A}.layer_cam:layer_cam", "cams",
+        "LayerCAM heatmap (--layer may be given several times to fuse layers)", needs=_CAM,
         options=(Option("layer", str, None, "feature-map layer; repeat to fuse several", repeat=True),),
     ),
     Technique(
-        "score_cam",
-        "Score-CAM",
-        f"{_A}.score_cam:score_cam",
-        "cams",
-        "Score-CAM heatmap (channels weighted by masked-image scores)",
-        needs=("class_scores", "layer"),
+        "score_cam", "Score-CAM", f"{_A}.score_cam:score_cam", "cams",
+        "Score-CAM heatmap (channels weighted by masked-image scores)", needs=("class_scores", "layer"),
         options=(_LAYER, _CHANNELS),
     ),
     Technique(
-        "ablation_cam",
-        "Ablation-CAM",
-        f"{_A}.ablation_cam:ablation_cam",
-        "cams",
-        "Ablation-CAM heatmap (score drop when each channel is zeroed)",
-        needs=("class_scores", "layer"),
+        "ablation_cam", "Ablation-CAM", f"{_A}.ablation_cam:ablation_cam", "cams",
+        "Ablation-CAM heatmap (score drop when each channel is zeroed)", needs=("class_scores", "layer"),
         options=(_LAYER, _CHANNELS),
     ),
     Technique(
-        "eigen_cam",
-        "Eigen-CAM",
-        f"{_A}.eigen_cam:eigen_cam",
-        "cams",
-        "Eigen-CAM heatmap (first principal component; class-agnostic)",
-        needs=("layer",),
-        options=(_LAYER,),
-        targeted=False,
+        "eigen_cam", "Eigen-CAM", f"{_A}.eigen_cam:eigen_cam", "cams",
+        "Eigen-CAM heatmap (first principal component; class-agnostic)", needs=("layer",),
+        options=(_LAYER,), targeted=False,
     ),
 )
+# fmt: on
 
 _BY_NAME: Dict[str, Technique] = {technique.name: technique for technique in TECHNIQUES}
 

@@ -8,7 +8,9 @@ TensorFlow / Keras traceback, a wrong shape, NaN) fails the cell.
   zoo of `tests/model_zoo.py` (Sequential, nested, headless, keras.ops, multi-output, subclassed,
   small ViT).
 - Techniques (`TECHNIQUES`): name -> `run(case)`, which calls the technique and asserts on its
-  result. To add a column, add one entry (and, where it must refuse, an `ALLOWED` entry).
+  result: the inspect and synthesis runners below, and every technique of `kerasviz.registry`
+  (its `quick` options, its `needs` decide where it must refuse), so a registered technique
+  joins the matrix with no line here.
 - The default run covers every technique on the zoo and `FAST_TECHNIQUES` on `FAST_FAMILIES`;
   the rest of the matrix is `@pytest.mark.slow` (`pytest -m slow tests/test_conformance.py`).
 - README compatibility table: `KERASVIZ_CONFORMANCE_TABLE=results.json python -m pytest -m "slow
@@ -41,6 +43,8 @@ from kerasviz.inspect import (
     max_activating_patches,
     receptive_field,
 )
+from kerasviz.registry import TECHNIQUES as REGISTERED
+from kerasviz.technique import Technique
 
 sys.path.insert(0, str(Path(__file__).parent))
 import model_zoo  # noqa: E402
@@ -205,82 +209,30 @@ def _picture(image: Any, shape: Tuple[int, ...]) -> None:
     assert image.dtype == np.uint8 and image.shape == shape, (image.dtype, image.shape)
 
 
-def run_saliency(case: Case) -> None:
-    """Vanilla gradient saliency for class 1: (N, H, W) in [0, 1]."""
-    _unit_maps(kv.saliency(case.model, case.images, 1), case)
+def _check_output(result: Any, output: str, case: Case) -> None:
+    """A registered technique's result, by its `output` kind (`kerasviz.technique.OUTPUTS`)."""
+    values = getattr(result, "attributions", result)
+    if output == "heatmap":
+        _unit_maps(values, case)
+    elif output == "attribution":
+        _pixel_attributions(values, case)
+    elif output == "probability_drop":
+        drops = _finite(values)
+        assert drops.shape == case.images.shape[:3] and np.abs(drops).max() <= 1
+    else:  # relevance: signed maps, any scale
+        assert _finite(values).shape == case.images.shape[:3], np.shape(values)
 
 
-def run_smoothgrad(case: Case) -> None:
-    """SmoothGrad (2 noisy samples): (N, H, W) in [0, 1]."""
-    _unit_maps(kv.smoothgrad(case.model, case.images, 1, samples=2, seed=0), case)
+def registered(technique: Technique) -> Callable[[Case], None]:
+    """The cell runner of a registry technique: class 1, its `quick` options, its output check."""
 
+    def run(case: Case) -> None:
+        options = {o.name: o.quick for o in technique.options if o.quick is not None}
+        arguments = (case.model, case.images, 1) if technique.targeted else (case.model, case.images)
+        _check_output(technique.load()(*arguments, **options), technique.output, case)
 
-def run_integrated_gradients(case: Case) -> None:
-    """Integrated gradients (2 path steps): attributions (N, H, W, 3)."""
-    result = kv.integrated_gradients(case.model, case.images, 1, steps=2)
-    _pixel_attributions(result.attributions, case)
-
-
-def run_gradient_x_input(case: Case) -> None:
-    """Gradient x input: (N, H, W, 3)."""
-    _pixel_attributions(kv.gradient_x_input(case.model, case.images, 1), case)
-
-
-def run_guided_backprop(case: Case) -> None:
-    """Guided backpropagation of class 1: (N, H, W, 3)."""
-    _pixel_attributions(kv.guided_backprop(case.model, case.images, 1), case)
-
-
-def run_occlusion(case: Case) -> None:
-    """Occlusion with half-image patches (3 x 3 positions): probability drops (N, H, W) in [-1, 1]."""
-    patch = case.images.shape[1] // 2
-    drops = _finite(kv.occlusion(case.model, case.images, 1, patch=patch, stride=patch // 2))
-    assert drops.shape == case.images.shape[:3] and np.abs(drops).max() <= 1
-
-
-def run_gradcam(case: Case) -> None:
-    """Grad-CAM for class 1 at the default layer: (N, H, W) in [0, 1]."""
-    _unit_maps(kv.gradcam(case.model, case.images, 1), case)
-
-
-def run_gradcam_plus_plus(case: Case) -> None:
-    """Grad-CAM++ for class 1 at the default layer."""
-    _unit_maps(kv.gradcam_plus_plus(case.model, case.images, 1), case)
-
-
-def run_score_cam(case: Case) -> None:
-    """Score-CAM on 4 channels of the default layer."""
-    _unit_maps(kv.score_cam(case.model, case.images, 1, channels=4), case)
-
-
-def run_layer_cam(case: Case) -> None:
-    """LayerCAM at the default layer."""
-    _unit_maps(kv.layer_cam(case.model, case.images, 1), case)
-
-
-def run_eigen_cam(case: Case) -> None:
-    """Eigen-CAM (first principal component of the default layer; no class needed)."""
-    _unit_maps(kv.eigen_cam(case.model, case.images), case)
-
-
-def run_hires_cam(case: Case) -> None:
-    """HiResCAM at the default layer."""
-    _unit_maps(kv.hires_cam(case.model, case.images, 1), case)
-
-
-def run_xgrad_cam(case: Case) -> None:
-    """XGrad-CAM at the default layer."""
-    _unit_maps(kv.xgrad_cam(case.model, case.images, 1), case)
-
-
-def run_ablation_cam(case: Case) -> None:
-    """Ablation-CAM on 4 channels of the default layer."""
-    _unit_maps(kv.ablation_cam(case.model, case.images, 1, channels=4), case)
-
-
-def run_attention_rollout(case: Case) -> None:
-    """Attention rollout (vision transformers only)."""
-    _unit_maps(kv.attention_rollout(case.model, case.images), case)
+    run.__doc__ = f"{technique.title} (registry), quick options: {technique.output} output."
+    return run
 
 
 # Synthesis: tiny settings (a few steps, small pictures) so every cell stays fast.
@@ -339,28 +291,18 @@ def run_synthesize_texture(case: Case) -> None:
     _picture(image, (side, side, 3))
 
 
-#: The columns, in the README's order. To add a technique, add one entry here.
+#: Registry techniques that explain an in-process model (black-box ones are tested on
+#: predictors in tests/blackbox).
+MATRIX_TECHNIQUES = [t for t in REGISTERED if "queries" not in t.needs]
+
+#: The columns, in the README's order: inspect, the registry's techniques, synthesis.
 TECHNIQUES: Dict[str, Callable[[Case], None]] = {
     "features": run_features,
     "activation_maps": run_activation_maps,
     "filters": run_filters,
     "patches": run_patches,
     "extract_features": run_extract_features,
-    "saliency": run_saliency,
-    "smoothgrad": run_smoothgrad,
-    "integrated_gradients": run_integrated_gradients,
-    "gradient_x_input": run_gradient_x_input,
-    "guided_backprop": run_guided_backprop,
-    "occlusion": run_occlusion,
-    "gradcam": run_gradcam,
-    "gradcam_plus_plus": run_gradcam_plus_plus,
-    "score_cam": run_score_cam,
-    "layer_cam": run_layer_cam,
-    "eigen_cam": run_eigen_cam,
-    "hires_cam": run_hires_cam,
-    "xgrad_cam": run_xgrad_cam,
-    "ablation_cam": run_ablation_cam,
-    "attention_rollout": run_attention_rollout,
+    **{technique.name: registered(technique) for technique in MATRIX_TECHNIQUES},
     "visualize_class": run_visualize_class,
     "visualize_feature": run_visualize_feature,
     "deep_dream": run_deep_dream,
@@ -370,22 +312,7 @@ TECHNIQUES: Dict[str, Callable[[Case], None]] = {
 }
 
 #: Techniques that score classes (they refuse a headless model: it has no classifier head).
-CLASS_SCORE = (
-    "saliency",
-    "smoothgrad",
-    "integrated_gradients",
-    "gradient_x_input",
-    "guided_backprop",
-    "occlusion",
-    "gradcam",
-    "gradcam_plus_plus",
-    "score_cam",
-    "layer_cam",
-    "hires_cam",
-    "xgrad_cam",
-    "ablation_cam",
-    "visualize_class",
-)
+CLASS_SCORE = (*(t.name for t in MATRIX_TECHNIQUES if "class_scores" in t.needs), "visualize_class")
 #: Techniques that need layers inside the model (they refuse a subclassed model, whose `call`
 #: hides them; the output-only techniques work on it).
 LAYERED = (
@@ -393,16 +320,7 @@ LAYERED = (
     "filters",
     "patches",
     "extract_features",
-    "guided_backprop",
-    "gradcam",
-    "gradcam_plus_plus",
-    "score_cam",
-    "layer_cam",
-    "eigen_cam",
-    "hires_cam",
-    "xgrad_cam",
-    "ablation_cam",
-    "attention_rollout",
+    *(t.name for t in MATRIX_TECHNIQUES if "layer" in t.needs),
     "visualize_feature",
     "deep_dream",
     "invert_features",
@@ -418,7 +336,9 @@ ALLOWED: Dict[Tuple[str, str], Tuple[Type[KerasvizError], str, str]] = {
     **{(t, "zoo_headless"): (ModelError, "headless", HEADLESS_WHY) for t in CLASS_SCORE},
     **{(t, "zoo_subclassed"): (ModelError, "subclassed", SUBCLASSED_WHY) for t in LAYERED},
     **{
-        ("attention_rollout", m): (ModelError, "MultiHeadAttention", ROLLOUT_WHY)
+        (t.name, m): (ModelError, "MultiHeadAttention", ROLLOUT_WHY)
+        for t in MATRIX_TECHNIQUES
+        if "attention" in t.needs
         for m in MODELS
         if m not in ("zoo_vit", "zoo_subclassed")
     },

@@ -149,3 +149,11 @@ def test_readme_runs_verbatim(tmp_path, monkeypatch):
                 process.kill()
     print("\n".join(ran))  # what ran and how long each took (pytest -s shows it)
     assert any(r.startswith("python") for r in ran) and any(r.startswith("kerasviz") for r in ran), ran
+
+
+def test_generated_tables_are_current():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import readme_tables
+
+    text = README.read_text()
+    assert readme_tables.render(text) == text, "README tables are stale: run `python scripts/readme_tables.py`"

@@ -9,7 +9,8 @@ import pytest
 
 import kerasviz
 from kerasviz.errors import ParameterError
-from kerasviz.registry import FAMILIES, NEEDS, OUTPUTS, TECHNIQUES, get_technique, resolve, technique_names
+from kerasviz.registry import TECHNIQUES, get_technique, technique_names
+from kerasviz.technique import FAMILIES, NEEDS, OUTPUTS, resolve
 
 
 @pytest.mark.parametrize("technique", TECHNIQUES, ids=lambda t: t.name)

@@ -14,13 +14,14 @@ import argparse
 import importlib
 import pkgutil
 import sys
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from ..errors import KerasvizError
 from ..progress import set_progress
-from ..registry import FAMILIES
+from ..registry import TECHNIQUES
+from ..technique import FAMILIES
 
-__all__ = ["command_order", "main", "build_parser"]
+__all__ = ["command_families", "command_order", "main", "build_parser"]
 
 
 def command_order(parser: argparse.ArgumentParser) -> List[str]:
@@ -35,6 +36,22 @@ def command_order(parser: argparse.ArgumentParser) -> List[str]:
     """
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     return [action.dest for action in subparsers._choices_actions]
+
+
+def command_families(parser: argparse.ArgumentParser) -> Dict[str, List[str]]:
+    """The subcommands by family (`kerasviz.technique.FAMILIES`), in `--help` order.
+
+    Args:
+        parser: A parser from `build_parser`.
+
+    Returns:
+        `{family: [command, ...]}` for the families that have commands.
+    """
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    families: Dict[str, List[str]] = {}
+    for name in command_order(parser):
+        families.setdefault(subparsers.choices[name].get_default("family"), []).append(name)
+    return families
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,8 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     modules = [importlib.import_module(f"{__name__}.{info.name}") for info in pkgutil.iter_modules(__path__)]
     modules = [module for module in modules if hasattr(module, "register")]
     rank = {family: index for index, family in enumerate(FAMILIES)}
+    technique_families = {t.command: t.family for t in TECHNIQUES}
     for module in sorted(modules, key=lambda m: (rank[m.FAMILY], m.__name__)):
+        known = set(subparsers.choices)
         module.register(subparsers)
+        for name in set(subparsers.choices) - known:
+            subparsers.choices[name].set_defaults(family=technique_families.get(name, module.FAMILY))
     return parser
 
 

@@ -12,7 +12,8 @@ from typing import Any, Dict, Tuple
 
 import numpy as np
 
-from ..registry import TECHNIQUES, Option, Technique, get_technique
+from ..registry import TECHNIQUES, get_technique
+from ..technique import Option, Technique
 from .common import IMAGE_HELP, add_backbone_arguments, add_out_argument, backbone_from_args, write_png
 
 __all__ = ["FAMILY", "HEATMAP_FAMILIES", "add_image_arguments", "register"]

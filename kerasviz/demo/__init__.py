@@ -122,7 +122,8 @@ def technique_panels() -> List[Panel]:
     Returns:
         One `Panel` per technique with a `panel` entry; CAMs sit in the attribution section.
     """
-    from ..registry import TECHNIQUES, resolve
+    from ..registry import TECHNIQUES
+    from ..technique import resolve
 
     return [
         Panel(t.name, t.panel[0], resolve(t.panel[1]),
@@ -138,7 +139,7 @@ def all_panels() -> List[Panel]:
     Returns:
         The technique panels, then the panels of this package's modules (`PANELS`), by family.
     """
-    from ..registry import FAMILIES
+    from ..technique import FAMILIES
 
     panels = technique_panels()
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
