@@ -11,21 +11,22 @@ A model retrained on shuffled labels (data randomization) can be compared in the
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any, Callable, List, NamedTuple, Optional, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
-import keras
 import numpy as np
-from scipy.stats import spearmanr
 
-from ..backbones import Backbone, as_backbone
+from ..backbones import as_backbone
 from ..checks import check_bool, check_choice, check_int, check_names, check_number
 from ..compiled import forward_logits
-from ..errors import ModelError
-from ..features import find_layer, layer_names
 from ..images import as_image_batch, colorize_map, image_grid, normalize_map, resize_map
+from ..metrics.deletion import attribution_maps
+from ..metrics.model_randomisation import (
+    randomised_models,
+    rank_correlation,
+    weight_layers,
+)
 from ..targets import resolve_target
-from .metrics import attribution_maps
 
 __all__ = ["RandomizationCheck", "cascade_picture", "randomization_check", "rank_correlation"]
 
@@ -48,78 +49,18 @@ class RandomizationCheck(NamedTuple):
             randomization), or `None` when none was given.
     """
 
-    layers: List[str]
+    layers: list[str]
     correlations: np.ndarray
     original: np.ndarray
     randomized: np.ndarray
     passed: bool
     threshold: float
-    data_correlations: Optional[np.ndarray]
+    data_correlations: np.ndarray | None
 
-    def first_below(self) -> Optional[str]:
+    def first_below(self) -> str | None:
         """The first layer after which the mean correlation is below the threshold (or `None`)."""
         below = np.flatnonzero(self.correlations.mean(axis=1) < self.threshold)
         return self.layers[int(below[0])] if len(below) else None
-
-
-def rank_correlation(first: Any, second: Any) -> np.ndarray:
-    """Spearman rank correlation of paired maps, one value per pair.
-
-    Args:
-        first: `(N, H, W)` or `(H, W)` maps.
-        second: Maps of the same shape.
-
-    Returns:
-        float64 `(N,)` correlations in `[-1, 1]`; a pair with a constant map gives 0.
-    """
-    a, b = np.asarray(first, np.float64), np.asarray(second, np.float64)
-    a, b = a.reshape(-1, a.shape[-2] * a.shape[-1]), b.reshape(-1, b.shape[-2] * b.shape[-1])
-    values = np.zeros(len(a))
-    for i, (x, y) in enumerate(zip(a, b)):
-        if np.ptp(x) > 0 and np.ptp(y) > 0:
-            values[i] = spearmanr(x, y)[0]
-    return values
-
-
-def _clone(model: Any) -> Backbone:
-    """A Backbone on a weight-for-weight copy of the model (new variables, same values)."""
-    backbone = as_backbone(model)
-    source = model if isinstance(model, keras.Model) else backbone.model
-    try:
-        clone = keras.models.clone_model(source, recursive=True)
-        clone.set_weights(source.get_weights())
-    except Exception as error:  # a custom layer without get_config / from_config
-        raise ModelError(
-            "randomization_check works on a copy of the model made with keras.models.clone_model, "
-            "which failed; give every custom layer get_config() (and register it). Received: "
-            f"{type(error).__name__}: {error}"
-        ) from error
-    if isinstance(model, keras.Model):
-        return as_backbone(clone)
-    return dataclasses.replace(backbone, model=clone)
-
-
-def _weight_layers(model: keras.Model) -> List[str]:
-    """Names of leaf layers that own weights, output side first."""
-    names = []
-    for name in layer_names(model):
-        layer = find_layer(model, name)
-        if layer.weights and not isinstance(layer, keras.Model):
-            names.append(name)
-    return names[::-1]
-
-
-def _randomize(layer: keras.layers.Layer, rng: np.random.Generator) -> None:
-    """Re-draw a layer's kernels from a normal of the same spread; shuffle its vectors (biases,
-    batch-norm statistics keep valid values, e.g. positive variances)."""
-    weights = []
-    for w in layer.get_weights():
-        if w.ndim > 1:
-            spread = float(w.std()) or 0.05
-            weights.append(rng.normal(0.0, spread, w.shape).astype(w.dtype))
-        else:
-            weights.append(rng.permutation(w.ravel()).reshape(w.shape).astype(w.dtype))
-    layer.set_weights(weights)
 
 
 def randomization_check(
@@ -128,7 +69,7 @@ def randomization_check(
     method: Callable[..., Any],
     target: Any = None,
     *,
-    layers: Optional[Sequence[str]] = None,
+    layers: Sequence[str] | None = None,
     mode: str = "cascade",
     retrained: Any = None,
     threshold: float = 0.5,
@@ -190,28 +131,19 @@ def randomization_check(
             result = resize_map(result, batch.shape[1:3])
         return np.abs(result) if absolute else result
 
-    clone = _clone(model)
-    if layers is None:
-        names = _weight_layers(clone.model)
+    original = maps_of(original_backbone)
+    if layers is None:  # output side first in both modes
+        names = weight_layers(original_backbone.model)[::-1]
     else:
         names = list(check_names(layers, "layers"))
-        for name in names:
-            if not find_layer(clone.model, name).weights:
-                raise ModelError(
-                    f"Layer {name!r} has no weights to randomize; pick layers with weights. "
-                    f"Received: layers={list(names)}"
-                )
-    original = maps_of(original_backbone)
-    saved = clone.model.get_weights()
-    rng = np.random.default_rng(seed)
-    randomized, correlations = [], []
-    for name in names:
-        if mode == "independent":
-            clone.model.set_weights(saved)
-        _randomize(find_layer(clone.model, name), rng)
+    order = "top_down" if mode == "cascade" else "independent"
+    randomized, correlations, done = [], [], []
+    for name, clone in randomised_models(model, order=order, layers=names, seed=seed):
         maps = maps_of(clone)
+        done.append(name)
         randomized.append(maps)
         correlations.append(rank_correlation(original, maps))
+    names = done
     correlations_array = np.array(correlations).reshape(len(names), len(batch))
     data = None if retrained is None else rank_correlation(original, maps_of(as_backbone(retrained)))
     passed = bool(len(names)) and bool(correlations_array.mean(axis=1).min() < threshold)
