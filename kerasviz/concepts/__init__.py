@@ -11,14 +11,18 @@ from .collect import (
 )
 from .dff import DFFResult, concept_overlay, deep_feature_factorization
 from .explain_dataset import explain_dataset
+from .tcav import TCAVResult, concept_activation_vector, tcav
 
 __all__ = [
     "CollectionResult",
     "DFFResult",
+    "TCAVResult",
     "activation_matrix",
     "collect_activations",
+    "concept_activation_vector",
     "concept_overlay",
     "deep_feature_factorization",
     "explain_dataset",
     "load_activations",
+    "tcav",
 ]
