@@ -16,9 +16,8 @@ from keras import ops
 
 from ..compiled import cached
 from ..errors import ModelError, ParameterError
-from ..features import find_layer, opaque_models
-from ..graph import Tracer
-from ..graph_tracing import single_input_shape
+from ..graph_nodes import find_layer, opaque_models
+from ..graph_tracing import Tracer, single_input_shape
 from ..model_outputs import select_output
 from .canonizers import LinearOp, is_linear_layer, linear_ops, mergeable_batch_norm
 from .composites import Composite, rules_key
@@ -215,8 +214,9 @@ class RelevanceClone:
             self.raw.add(id(out))
         name = activation_name(getattr(node, "activation", None))
         op_name = type(node).__name__.lower().replace("_", "")
-        if rule == "pass" and (name in RELU_NAMES or op_name in RELU_NAMES
-                               or isinstance(node, keras.layers.ReLU)):
+        plain_relu = isinstance(node, keras.layers.ReLU) and not float(node.negative_slope) and float(
+            node.threshold) >= 0
+        if rule == "pass" and (name in RELU_NAMES or op_name in RELU_NAMES or plain_relu):
             self.nonnegative.add(id(out))
         if rule == "pass" and (name in _GATING or op_name in _GATING):
             self.gating.add(id(out))

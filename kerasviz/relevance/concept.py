@@ -12,9 +12,9 @@ from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
-from ..attribution.core import prepare_inputs, squeeze
+from ..attribution.inputs import prepare_inputs, squeeze
 from ..errors import ParameterError
-from ..features import find_layer
+from ..graph_nodes import find_layer
 from ..targets import TargetLike
 from .clone import relevance_model
 from .composites import RulesLike

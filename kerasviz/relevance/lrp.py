@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ..attribution.core import AttributionInputs, prepare_inputs, squeeze, target_indices
+from ..attribution.inputs import AttributionInputs, prepare_inputs, squeeze, target_indices
 from ..checks import check_int, check_number
 from ..compiled import batch_slices, cached
 from ..errors import ParameterError, TargetError

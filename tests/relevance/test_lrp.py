@@ -214,9 +214,14 @@ def test_vit_refused_with_the_layer_named():
     import model_zoo
 
     images = np.zeros((1, 32, 32, 3), np.float32)
+    vit = model_zoo.small_vit()
     with pytest.raises(ModelError, match="class_token") as error:
-        lrp(model_zoo.small_vit(), images, 0)
+        lrp(vit, images, 0)
     assert isinstance(error.value, KerasvizError)
+    # with rules for the two custom token layers, the attention layer is the one refused
+    rules = {"class_token": "gradient", "position_embedding": "norm"}
+    with pytest.raises(ModelError, match="block0_attention"):
+        lrp(vit, images, 0, rules=rules)
 
 
 def test_concept_relevance_splits_the_map(twin_models):
