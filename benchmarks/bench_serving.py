@@ -25,7 +25,9 @@ import tensorflow as tf
 from benchmarks.common import format_table, ratio_row
 from kerasviz.faststyle import build_transform_net, export_style_model
 from kerasviz.images import to_uint8
-from kerasviz.serving import RestStyleClient, ServingServer, StyleClient
+from kerasviz.serving import ModelConfigOptions, RestStyleClient, ServingServer, StyleClient
+
+NO_POLLING = ModelConfigOptions(file_system_poll_wait_seconds=0)
 
 SIZE = 256  # one image per request
 CONCURRENCY = (1, 4, 16)
@@ -125,7 +127,7 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
         def direct() -> np.ndarray:
             return to_uint8(direct_fn(images=tf.constant(image[None].astype(np.float32)))["stylized"].numpy())
 
-        server = ServingServer("style", folder, file_system_poll_wait_seconds=0)
+        server = ServingServer("style", folder, model_config=NO_POLLING)
         grpc_port, rest_port = server.start()
         clients = {
             "gRPC StyleClient": StyleClient(f"127.0.0.1:{grpc_port}", "style"),
@@ -167,7 +169,7 @@ if __name__ == "__main__":
     if "--overhead" in sys.argv:  # only the concurrency-1 overhead rows, width 16
         base = Path(tempfile.mkdtemp(prefix="kerasviz-bench-serving-"))
         export_style_model(build_transform_net(1, width=16), base, version=1)
-        with ServingServer("style", base, file_system_poll_wait_seconds=0) as overhead_server:
+        with ServingServer("style", base, model_config=NO_POLLING) as overhead_server:
             rows = overhead(base, overhead_server.grpc_port, overhead_server.rest_port, repeats=60)
         shutil.rmtree(base, ignore_errors=True)
         print(format_table(rows))

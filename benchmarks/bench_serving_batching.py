@@ -14,13 +14,13 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 
 from benchmarks.common import format_table, ratio_row
 from kerasviz.faststyle import build_transform_net, export_style_model
-from kerasviz.serving import ServingServer, StyleClient
+from kerasviz.serving import ModelConfigOptions, OperationsOptions, ServingServer, StyleClient
 
 CONCURRENCY = 16
 # No allowed_batch_sizes: padding a batch up to an allowed size only pays on accelerators; on CPU
@@ -31,9 +31,10 @@ PARAMETERS = (
 )
 
 
-def _requests_per_s(folder: Path, size: int, requests: int, **server_options: Any) -> Dict[str, float]:
+def _requests_per_s(folder: Path, size: int, requests: int, operations: Optional[OperationsOptions] = None) -> Dict[str, float]:
     image = np.random.default_rng(0).integers(0, 256, (size, size, 3)).astype(np.uint8)
-    with ServingServer("style", folder, file_system_poll_wait_seconds=0, rest_api_port=None, **server_options) as server:
+    no_polling = ModelConfigOptions(file_system_poll_wait_seconds=0)
+    with ServingServer("style", folder, rest_api_port=None, model_config=no_polling, operations=operations) as server:
         with StyleClient(f"127.0.0.1:{server.grpc_port}", "style", signature="serving_default") as client:
             with ThreadPoolExecutor(CONCURRENCY) as pool:
                 list(pool.map(lambda _: client.stylize(image, timeout=300), range(CONCURRENCY)))  # warm-up
@@ -63,7 +64,7 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
             requests = 64 if quick else 256
             plain = _requests_per_s(folder / "model", size, requests)
             batched = _requests_per_s(
-                folder / "model", size, requests, enable_batching=True, batching_parameters_file=str(params)
+                folder / "model", size, requests, OperationsOptions(enable_batching=True, batching_parameters_file=str(params))
             )
             row = ratio_row(
                 f"serve {size}² at concurrency {CONCURRENCY}", "no batching", "--enable_batching",

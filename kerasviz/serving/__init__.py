@@ -1,8 +1,19 @@
 """Serving: an embedded server speaking TF Serving's gRPC and REST APIs, and clients for both."""
 
 from .client import RestStyleClient, StyleClient
-from .explainer import export_explainer
 from .errors import ServingError
+from .explainer import export_explainer
+from .options import LimitOptions, ModelConfigOptions, OperationsOptions, SecurityOptions
 from .server import ServingServer
 
-__all__ = ["RestStyleClient", "ServingError", "ServingServer", "StyleClient", "export_explainer"]
+__all__ = [
+    "LimitOptions",
+    "ModelConfigOptions",
+    "OperationsOptions",
+    "RestStyleClient",
+    "SecurityOptions",
+    "ServingError",
+    "ServingServer",
+    "StyleClient",
+    "export_explainer",
+]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
@@ -23,11 +24,16 @@ import grpc
 from .errors import ServingError
 from .servable import Servable, first_line
 from .versioned_export import WARMUP_FILE
-from .versions import MAX_VERSION, VersionPolicy, VersionStatus, fingerprint, list_versions
+from .versions import MAX_VERSION, VersionPolicy, VersionStatus, fingerprint, last_change, list_versions
 
 __all__ = ["Servable", "VersionStatus", "VersionPolicy", "ModelManager", "WARMUP_FILE", "list_versions", "MAX_VERSION"]
 
 _log = logging.getLogger(__name__)
+#: A new version folder is loaded only once nothing in it changed for this long: a version copied
+#: in place (not renamed in) is not loaded half-copied, e.g. before its warm-up file is complete.
+SETTLE_SECONDS = 0.5
+#: Longest `start()` waits for a version folder that is still changing.
+MAX_START_WAIT_SECONDS = 30.0
 
 
 class ModelManager:
@@ -64,8 +70,9 @@ class ModelManager:
         self.on_available: Optional[Callable[[], None]] = None  # called after each change
 
     def start(self) -> None:
-        """Load the wanted versions now, then keep polling in a daemon thread."""
-        self.poll_once()
+        """Load the wanted versions now (waiting for folders still being copied, up to
+        `MAX_START_WAIT_SECONDS`), then keep polling in a daemon thread."""
+        self.poll_once(wait=True)
         if self.poll_wait_seconds > 0:
             self._thread = threading.Thread(target=self._poll, name=f"kerasviz-poll-{self.name}", daemon=True)
             self._thread.start()
@@ -94,10 +101,15 @@ class ModelManager:
         self.labels = dict(labels)
         self.poll_once()
 
-    def poll_once(self) -> List[int]:
+    def poll_once(self, wait: bool = False) -> List[int]:
         """Load the versions the policy wants that are not loaded yet; unload those it no longer wants.
 
-        Failed versions are retried only when their files changed since the failure.
+        Failed versions are retried only when their files changed since the failure. A version
+        folder that changed within the last `SETTLE_SECONDS` (still being copied) is left for the
+        next poll, and the policy picks among the others meanwhile.
+
+        Args:
+            wait: Wait (up to `MAX_START_WAIT_SECONDS`) for changing folders instead of leaving them.
 
         Returns:
             The versions newly swapped in.
@@ -107,14 +119,16 @@ class ModelManager:
             for version in [v for v in self._failed if v in on_disk]:
                 if fingerprint(self.base_path / str(version)) != self._failed[version]:
                     del self._failed[version]  # the files changed: worth another try
-            loaded = []
-            while True:  # a failed version drops out of the candidates and the policy picks again
-                wanted = self.policy.select([v for v in on_disk if v not in self._failed])
+            loaded, changing = [], set()
+            while True:  # a failed or changing version drops out of the candidates; the policy picks again
+                wanted = self.policy.select([v for v in on_disk if v not in self._failed and v not in changing])
                 todo = [v for v in wanted if v not in self._served]
                 if not todo:
                     break
                 for version in todo:
-                    if self._load(version):
+                    if not self._settled(self.base_path / str(version), wait):
+                        changing.add(version)
+                    elif self._load(version):
                         loaded.append(version)
             wanted = set(wanted)
             with self._lock:
@@ -128,6 +142,19 @@ class ModelManager:
         if (loaded or dropped) and self.on_available is not None:
             self.on_available()
         return loaded
+
+    @staticmethod
+    def _settled(folder: Path, wait: bool) -> bool:
+        """Whether nothing in `folder` changed for `SETTLE_SECONDS` (waiting for it with `wait`)."""
+        deadline = time.monotonic() + (MAX_START_WAIT_SECONDS if wait else 0.0)
+        while True:
+            quiet = time.time() - last_change(folder)
+            if quiet >= SETTLE_SECONDS or quiet < -60.0:  # far in the future: a skewed clock, cannot tell
+                return True
+            pause = SETTLE_SECONDS - max(quiet, 0.0)
+            if time.monotonic() + pause > deadline:
+                return False
+            time.sleep(pause)
 
     def _load(self, version: int) -> bool:
         folder = self.base_path / str(version)

@@ -24,8 +24,9 @@ from aiohttp import web
 
 from .errors import ServingError, code_from_http
 from .metrics import Metrics
-from .rest_json import format_predict_outputs, metadata_json, parse_predict_body, status_json
 from .models import MAX_VERSION, ModelManager, Servable
+from .rest_headers import header_deadline_middleware
+from .rest_json import format_predict_outputs, metadata_json, parse_predict_body, status_json
 from .servable import Call
 
 __all__ = ["make_app", "RestOptions", "DEADLINE_HEADER", "parse_predict_body", "format_predict_outputs"]
@@ -88,6 +89,8 @@ class RestOptions:
         max_body_bytes: Largest request body (413 beyond) and response (RESOURCE_EXHAUSTED).
         auth_token: If set, every request needs `Authorization: Bearer <token>` (else 401).
         body_timeout_seconds: Time a client has to send its whole body (408 after).
+        header_timeout_seconds: Time a client has to send a request's headers (408 and the
+            connection closed after; applied by `RestLoop`).
         timeout_ms: Default deadline of a predict request (504 after; 0 = none); a request may
             ask for less with the `X-Request-Timeout-Ms` header.
         metrics_path: Path of the Prometheus metrics (None = not served).
@@ -97,6 +100,7 @@ class RestOptions:
     max_body_bytes: int = 16 * 1024 * 1024
     auth_token: Optional[str] = None
     body_timeout_seconds: float = 30.0
+    header_timeout_seconds: float = 30.0
     timeout_ms: int = 30_000
     metrics_path: Optional[str] = None
 
@@ -232,7 +236,7 @@ def make_app(
     async def prometheus(request: web.Request) -> web.Response:
         return web.Response(body=metrics.text(), content_type="text/plain", charset="utf-8")
 
-    app = web.Application(middlewares=[guard], client_max_size=max_bytes)
+    app = web.Application(middlewares=[header_deadline_middleware, guard], client_max_size=max_bytes)
     if options.metrics_path is not None and metrics is not None:
         app.router.add_get(options.metrics_path, prometheus)
     app.router.add_get("/v1/models/{tail:.+}", get)

@@ -17,6 +17,7 @@ from typing import Optional
 from aiohttp import web
 
 from ..errors import ParameterError
+from .rest_headers import HeaderDeadlineSite
 
 __all__ = ["RestLoop"]
 
@@ -27,15 +28,23 @@ _SETTLE_SECONDS = 5.0  # beyond the grace period, for the loop itself to wind do
 class RestLoop:
     """An aiohttp application served on its own daemon thread and event loop."""
 
-    def __init__(self, app: web.Application, sock: socket.socket, ssl_context: Optional[ssl.SSLContext]) -> None:
+    def __init__(
+        self,
+        app: web.Application,
+        sock: socket.socket,
+        ssl_context: Optional[ssl.SSLContext],
+        header_timeout_seconds: float = 30.0,
+    ) -> None:
         """Keep what `start` needs; nothing runs yet.
 
         Args:
-            app: The aiohttp application.
+            app: The aiohttp application (with `header_deadline_middleware`).
             sock: A bound, listening TCP socket (its port is the REST port).
             ssl_context: TLS for HTTPS, or None for plain HTTP.
+            header_timeout_seconds: Time a request's headers may take (408 and closed after), > 0.
         """
         self._app, self._sock, self._ssl = app, sock, ssl_context
+        self._header_timeout = header_timeout_seconds
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._runner: Optional[web.AppRunner] = None
         self._thread: Optional[threading.Thread] = None
@@ -55,7 +64,7 @@ class RestLoop:
         async def serve() -> None:
             self._runner = web.AppRunner(self._app, access_log=None)
             await self._runner.setup()
-            await web.SockSite(self._runner, self._sock, ssl_context=self._ssl).start()
+            await HeaderDeadlineSite(self._runner, self._sock, self._header_timeout, ssl_context=self._ssl).start()
 
         def run() -> None:
             asyncio.set_event_loop(self._loop)

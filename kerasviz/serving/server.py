@@ -19,7 +19,6 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
 
-from ..checks import check_bool, check_int, check_number
 from ..errors import ParameterError
 from .batching import BatchScheduler
 from .config import read_batching_parameters, read_monitoring_config
@@ -28,16 +27,15 @@ from .grpc_service import ModelServicer, PredictionServicer, TokenInterceptor
 from .metrics import Metrics
 from .model_set import ModelSet
 from .models import ModelManager
+from .options import LimitOptions, ModelConfigOptions, OperationsOptions, SecurityOptions, check_record
 from .rest import RestOptions, make_app
 from .rest_loop import RestLoop
 from .server_options import (
-    add_grpc_port,
-    bind_rest_socket,
     AUTH_TOKEN_ENV,
     DEFAULT_MAX_MESSAGE_BYTES,
-    check_limits,
+    add_grpc_port,
+    bind_rest_socket,
     check_port,
-    check_tls_files,
     model_specs,
     read_file_bytes,
     server_ssl_context,
@@ -55,8 +53,8 @@ class ServingServer:
     """An embedded TF Serving: gRPC `PredictionService` / `ModelService` / health, and the REST API.
 
     Give either `model_name` and `model_base_path` (one model, newest version) or
-    `model_config_file` (TF Serving's `model_config_list`: several models, version policies,
-    version labels).
+    `model_config=ModelConfigOptions(model_config_file=...)` (TF Serving's `model_config_list`:
+    several models, version policies, version labels).
 
     Args:
         model_name: The name clients ask for.
@@ -65,29 +63,14 @@ class ServingServer:
         host: Interface to listen on (default loopback only).
         port: gRPC port (0 = a free port).
         rest_api_port: REST port (0 = a free port, None = no REST).
-        ssl_cert: PEM server certificate; with `ssl_key`, both APIs use TLS.
-        ssl_key: PEM private key of `ssl_cert`.
-        ssl_client_ca: PEM CA bundle; if given, clients must present a certificate it signed (mTLS).
-        auth_token: Bearer token required on every call (gRPC `authorization` metadata, REST
-            `Authorization` header); defaults to `$KERASVIZ_SERVING_TOKEN` when set.
-        file_system_poll_wait_seconds: Seconds between scans for new versions (0 = no polling).
-        max_concurrent_requests: Requests handled at once per API; more get RESOURCE_EXHAUSTED / 429.
-        max_message_bytes: Largest request and response (gRPC message, REST body).
-        grace_seconds: Default time `stop()` lets running requests finish.
-        model_config_file: TF Serving `ModelServerConfig` text file (instead of name / base path).
-        model_config_file_poll_wait_seconds: Seconds between re-reads of `model_config_file`
-            (0 = read once).
-        enable_batching: Merge same-shaped requests into one model call (server-side batching).
-        batching_parameters_file: TF Serving `BatchingParameters` text file (default TF Serving's
-            defaults); used with `enable_batching`.
-        monitoring_config_file: TF Serving `MonitoringConfig` text file; `prometheus_config {
-            enable: true }` serves Prometheus metrics on the REST port.
-        rest_api_timeout_in_ms: Default REST predict deadline (504 after; 0 = none).
-        rest_body_timeout_seconds: Time a REST client has to send its whole body (408 after).
+        security: TLS files and the bearer token (`SecurityOptions`; default none).
+        limits: Concurrency, message size, grace period and REST timeouts (`LimitOptions`).
+        model_config: Model config file and polling periods (`ModelConfigOptions`).
+        operations: Server-side batching and Prometheus monitoring (`OperationsOptions`).
 
     Raises:
         ParameterError: a missing base path, half a TLS key pair, unreadable PEM or config files,
-            bad ports or limits.
+            bad ports or limits, an option record of the wrong type.
     """
 
     def __init__(
@@ -98,50 +81,39 @@ class ServingServer:
         host: str = "127.0.0.1",
         port: int = 0,
         rest_api_port: Optional[int] = 0,
-        ssl_cert: Optional[str] = None,
-        ssl_key: Optional[str] = None,
-        ssl_client_ca: Optional[str] = None,
-        auth_token: Optional[str] = None,
-        file_system_poll_wait_seconds: float = 1.0,
-        max_concurrent_requests: int = 64,
-        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
-        grace_seconds: float = 5.0,
-        model_config_file: Optional[str] = None,
-        model_config_file_poll_wait_seconds: float = 0.0,
-        enable_batching: bool = False,
-        batching_parameters_file: Optional[str] = None,
-        monitoring_config_file: Optional[str] = None,
-        rest_api_timeout_in_ms: int = 30_000,
-        rest_body_timeout_seconds: float = 30.0,
+        security: Optional[SecurityOptions] = None,
+        limits: Optional[LimitOptions] = None,
+        model_config: Optional[ModelConfigOptions] = None,
+        operations: Optional[OperationsOptions] = None,
     ) -> None:
-        specs = model_specs(model_name, model_base_path, model_config_file)
-        check_number(model_config_file_poll_wait_seconds, "model_config_file_poll_wait_seconds", low=0)
-        check_bool(enable_batching, "enable_batching")
-        check_int(rest_api_timeout_in_ms, "rest_api_timeout_in_ms", low=0)
-        check_number(rest_body_timeout_seconds, "rest_body_timeout_seconds", low=0, open_low=True)
-        batching = read_batching_parameters(batching_parameters_file) if enable_batching else None
-        metrics_path = read_monitoring_config(monitoring_config_file)
+        security = check_record(security, SecurityOptions, "security")
+        limits = check_record(limits, LimitOptions, "limits")
+        model_config = check_record(model_config, ModelConfigOptions, "model_config")
+        operations = check_record(operations, OperationsOptions, "operations")
+        specs = model_specs(model_name, model_base_path, model_config.model_config_file)
+        batching = read_batching_parameters(operations.batching_parameters_file) if operations.enable_batching else None
+        metrics_path = read_monitoring_config(operations.monitoring_config_file)
         check_port(port, "port")
         check_port(rest_api_port, "rest_api_port")
-        check_tls_files(ssl_cert, ssl_key, ssl_client_ca)
-        check_limits(max_concurrent_requests, max_message_bytes, file_system_poll_wait_seconds, grace_seconds)
-        auth_token = token_or_env(auth_token)
         self.host = host
         self._ports = (port, rest_api_port)
-        self._cert, self._key, self._client_ca = read_file_bytes(ssl_cert, "ssl_cert"), read_file_bytes(ssl_key, "ssl_key"), read_file_bytes(ssl_client_ca, "ssl_client_ca")
-        self._cert_paths = (ssl_cert, ssl_key, ssl_client_ca)
-        self._token = auth_token
-        self._max_concurrent = max_concurrent_requests
-        self._max_bytes = max_message_bytes
-        self.grace_seconds = grace_seconds
+        self._cert_paths = (security.ssl_cert, security.ssl_key, security.ssl_client_ca)
+        self._cert, self._key, self._client_ca = (
+            read_file_bytes(path, name) for path, name in zip(self._cert_paths, ("ssl_cert", "ssl_key", "ssl_client_ca"))
+        )
+        self._token = token_or_env(security.auth_token)
+        self.limits = limits
+        self.grace_seconds = limits.grace_seconds
         self.models = ModelSet(
-            specs, file_system_poll_wait_seconds, model_config_file, model_config_file_poll_wait_seconds
+            specs,
+            model_config.file_system_poll_wait_seconds,
+            model_config.model_config_file,
+            model_config.model_config_file_poll_wait_seconds,
         )
         self._batching = batching
         self.batcher: Optional[BatchScheduler] = None
         self.metrics = Metrics(self.models)
         self._metrics_path = metrics_path
-        self._rest_timeouts = (rest_api_timeout_in_ms, rest_body_timeout_seconds)
         self.grpc_port: Optional[int] = None
         self.rest_port: Optional[int] = None
         self._grpc: Optional[grpc.Server] = None
@@ -171,13 +143,13 @@ class ServingServer:
         rest_socket = bind_rest_socket(self.host, self._ports[1]) if self._ports[1] is not None else None
         if rest_socket is not None:
             self.rest_port = rest_socket.getsockname()[1]
-        workers = min(self._max_concurrent, 32)
+        workers = min(self.limits.max_concurrent_requests, 32)
         self._executor = futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kerasviz-rest")
         if self._batching is not None:
             self.batcher = BatchScheduler(self._batching, self.metrics.observe_queuing)
         try:
             self.models.start()
-            self._start_grpc(self._max_concurrent)  # one thread per predict slot, plus spares
+            self._start_grpc(self.limits.max_concurrent_requests)  # one thread per predict slot, plus spares
             if rest_socket is not None:
                 self._start_rest(rest_socket)
         except BaseException:
@@ -204,8 +176,8 @@ class ServingServer:
 
     def _start_grpc(self, workers: int) -> None:
         options = [
-            ("grpc.max_receive_message_length", self._max_bytes),
-            ("grpc.max_send_message_length", self._max_bytes),
+            ("grpc.max_receive_message_length", self.limits.max_message_bytes),
+            ("grpc.max_send_message_length", self.limits.max_message_bytes),
             ("grpc.so_reuseport", 0),
         ]
         interceptors = [TokenInterceptor(self._token)] if self._token else []
@@ -215,9 +187,9 @@ class ServingServer:
             futures.ThreadPoolExecutor(max_workers=workers + _SPARE_GRPC_THREADS, thread_name_prefix="kerasviz-grpc"),
             interceptors=interceptors,
             options=options,
-            maximum_concurrent_rpcs=self._max_concurrent + 4 * _SPARE_GRPC_THREADS,
+            maximum_concurrent_rpcs=self.limits.max_concurrent_requests + 4 * _SPARE_GRPC_THREADS,
         )
-        predictions = PredictionServicer(self.models, self.batcher, self.metrics, self._max_concurrent)
+        predictions = PredictionServicer(self.models, self.batcher, self.metrics, self.limits.max_concurrent_requests)
         prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(predictions, server)
         model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(self.models), server)
         self._health = health.HealthServicer()
@@ -228,15 +200,16 @@ class ServingServer:
 
     def _start_rest(self, sock: socket.socket) -> None:
         options = RestOptions(
-            max_concurrent_requests=self._max_concurrent,
-            max_body_bytes=self._max_bytes,
+            max_concurrent_requests=self.limits.max_concurrent_requests,
+            max_body_bytes=self.limits.max_message_bytes,
             auth_token=self._token,
-            timeout_ms=self._rest_timeouts[0],
-            body_timeout_seconds=self._rest_timeouts[1],
+            timeout_ms=self.limits.rest_api_timeout_in_ms,
+            body_timeout_seconds=self.limits.rest_body_timeout_seconds,
+            header_timeout_seconds=self.limits.rest_header_timeout_seconds,
             metrics_path=self._metrics_path,
         )
         app = make_app(self.models, self._executor, options, self.batcher, self.metrics)
-        self._rest = RestLoop(app, sock, server_ssl_context(*self._cert_paths))
+        self._rest = RestLoop(app, sock, server_ssl_context(*self._cert_paths), self.limits.rest_header_timeout_seconds)
         self._rest.start()
 
     def stop(self, grace: Optional[float] = None) -> None:

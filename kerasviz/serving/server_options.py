@@ -93,20 +93,17 @@ def check_tls_files(ssl_cert: Optional[str], ssl_key: Optional[str], ssl_client_
         raise ParameterError(f"`ssl_client_ca` needs `ssl_cert` and `ssl_key`. Received: ssl_client_ca={ssl_client_ca!r}")
 
 
-def check_limits(max_concurrent_requests: Any, max_message_bytes: Any, poll_seconds: Any, grace_seconds: Any) -> None:
-    """Check the request limits (positive ints) and the poll / grace periods (>= 0).
+def check_limits(max_concurrent_requests: Any, max_message_bytes: Any, grace_seconds: Any) -> None:
+    """Check the request limits (positive ints) and the shutdown grace period (>= 0).
 
     Raises:
         ParameterError: A value out of range.
     """
     for name, value in (("max_concurrent_requests", max_concurrent_requests), ("max_message_bytes", max_message_bytes)):
-        if not isinstance(value, int) or value < 1:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ParameterError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
-    if not poll_seconds >= 0 or not grace_seconds >= 0:
-        raise ParameterError(
-            "`file_system_poll_wait_seconds` and `grace_seconds` must be >= 0. Received: "
-            f"file_system_poll_wait_seconds={poll_seconds!r}, grace_seconds={grace_seconds!r}"
-        )
+    if not isinstance(grace_seconds, (int, float)) or not grace_seconds >= 0:
+        raise ParameterError(f"`grace_seconds` must be a number >= 0. Received: grace_seconds={grace_seconds!r}")
 
 
 def token_or_env(auth_token: Optional[str]) -> Optional[str]:

@@ -11,7 +11,15 @@ from typing import List, Sequence, Tuple
 
 import grpc
 
-__all__ = ["MAX_VERSION", "VersionPolicy", "VersionStatus", "fingerprint", "inside_base", "list_versions"]
+__all__ = [
+    "MAX_VERSION",
+    "VersionPolicy",
+    "VersionStatus",
+    "fingerprint",
+    "inside_base",
+    "last_change",
+    "list_versions",
+]
 
 MAX_VERSION = 2**63 - 1  # versions are int64 in TF Serving's protos
 #: Files a fingerprint looks at, at most.
@@ -71,6 +79,29 @@ def fingerprint(folder: Path) -> Tuple[Tuple[str, int, int], ...]:
             if len(entries) >= MAX_FINGERPRINT_FILES:
                 return tuple(sorted(entries))
     return tuple(sorted(entries))
+
+
+def last_change(folder: Path) -> float:
+    """When anything in a version folder last changed: the newest status-change time (`st_ctime`)
+    of the folder, its sub-folders and files. A copy that keeps the original modification times
+    (`cp -a`, `rsync -a`) still moves the change times, so a copy in progress looks recent.
+
+    Args:
+        folder: A version folder.
+
+    Returns:
+        Seconds since the epoch (`time.time()` scale); 0.0 when nothing can be read.
+    """
+    newest = 0.0
+    for count, (root, _, files) in enumerate(os.walk(folder)):
+        for path in [root, *(os.path.join(root, name) for name in files)]:
+            try:
+                newest = max(newest, os.stat(path).st_ctime)
+            except OSError:
+                continue
+        if count >= MAX_FINGERPRINT_FILES:
+            break
+    return newest
 
 
 @dataclass

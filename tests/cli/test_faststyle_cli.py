@@ -117,11 +117,11 @@ def _write_clip(path, frames=7):
 
 def test_stylize_video_through_the_server(keras_file, tmp_path, capsys):
     from kerasviz.faststyle.video import read_video
-    from kerasviz.serving import ServingServer
+    from kerasviz.serving import ModelConfigOptions, ServingServer
 
     path, net = keras_file
     export_style_model(net, tmp_path / "models")
-    server = ServingServer("style", tmp_path / "models", file_system_poll_wait_seconds=0)
+    server = ServingServer("style", tmp_path / "models", model_config=ModelConfigOptions(file_system_poll_wait_seconds=0))
     grpc_port, rest_port = server.start()
     try:
         source = _write_clip(tmp_path / "in.mp4")

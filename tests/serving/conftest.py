@@ -13,6 +13,8 @@ import pytest
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
+from kerasviz.serving.options import LimitOptions, SecurityOptions
+
 MODEL = "style"
 
 
@@ -74,10 +76,11 @@ def multi_base(tmp_path_factory) -> Path:
 
 
 def start_server(base: Path, **kwargs):
-    """A started ServingServer on free loopback ports (stop it when done)."""
-    from kerasviz.serving import ServingServer
+    """A started ServingServer on free loopback ports (stop it when done); no version polling
+    unless `model_config` says otherwise."""
+    from kerasviz.serving import ModelConfigOptions, ServingServer
 
-    kwargs.setdefault("file_system_poll_wait_seconds", 0)
+    kwargs.setdefault("model_config", ModelConfigOptions(file_system_poll_wait_seconds=0))
     server = ServingServer(MODEL, base, **kwargs)
     server.start()
     return server
@@ -206,7 +209,7 @@ TOKEN = "test-token-7f3a"
 @pytest.fixture(scope="session")
 def token_server(single_base):
     """A server requiring the bearer token `TOKEN` on both APIs."""
-    server = start_server(single_base, auth_token=TOKEN)
+    server = start_server(single_base, security=SecurityOptions(auth_token=TOKEN))
     yield server
     server.stop(grace=0)
 
@@ -214,7 +217,7 @@ def token_server(single_base):
 @pytest.fixture(scope="session")
 def tight_server(single_base):
     """A server that handles one request at a time per API (for overload tests)."""
-    server = start_server(single_base, max_concurrent_requests=1)
+    server = start_server(single_base, limits=LimitOptions(max_concurrent_requests=1))
     yield server
     server.stop(grace=0)
 

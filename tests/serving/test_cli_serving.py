@@ -101,3 +101,22 @@ def test_serve_tf_serving_flags_are_wired(tmp_path, single_base, capsys):
     monitoring.write_text("prometheus_config { enable: yes please }")
     assert main(["serve", "--model_config_file", str(config), "--monitoring_config_file", str(monitoring)]) == 2
     assert "monitoring_config_file" in capsys.readouterr().err
+
+
+def test_serve_flags_keep_tf_serving_spelling_and_accept_hyphens():
+    """`--model_name` (tensorflow_model_server's spelling) and `--model-name` both work."""
+    import argparse
+
+    from kerasviz.cli.serving import register
+
+    parser = argparse.ArgumentParser()
+    subparsers = parser.add_subparsers()
+    register(subparsers)
+    underscored = parser.parse_args(["serve", "--model_name", "m", "--model_base_path", "/p", "--rest_api_port", "0",
+                                     "--rest_header_timeout_seconds", "2"])
+    hyphenated = parser.parse_args(["serve", "--model-name", "m", "--model-base-path", "/p", "--rest-api-port", "0",
+                                    "--rest-header-timeout-seconds", "2"])
+    assert vars(underscored) == vars(hyphenated)
+    assert (underscored.model_name, underscored.model_base_path, underscored.rest_api_port) == ("m", "/p", 0)
+    assert underscored.rest_header_timeout_seconds == 2.0
+    assert "--model_name" in subparsers.choices["serve"].format_help()

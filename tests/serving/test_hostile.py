@@ -17,6 +17,7 @@ import tensorflow as tf
 from tensorflow_serving.apis import get_model_status_pb2, model_service_pb2_grpc, predict_pb2, prediction_service_pb2_grpc
 
 from kerasviz.serving.models import list_versions
+from kerasviz.serving.options import LimitOptions, ModelConfigOptions
 from kerasviz.serving.servable import Servable
 
 MODEL = "style"
@@ -113,7 +114,7 @@ def test_version_folders_beyond_int64_or_outside_the_base_are_ignored(tmp_path, 
 def test_slow_bodies_neither_starve_nor_hang(single_base, start, http):
     """More slow senders than slots: predict, status and metadata still answer; a body that does not
     arrive in time gets 408 and its connection is closed."""
-    server = start(single_base, max_concurrent_requests=2, rest_body_timeout_seconds=1.0)
+    server = start(single_base, limits=LimitOptions(max_concurrent_requests=2, rest_body_timeout_seconds=1.0))
     url = f"http://127.0.0.1:{server.rest_port}/v1/models/style"
     slow = []
     try:
@@ -129,6 +130,45 @@ def test_slow_bodies_neither_starve_nor_hang(single_base, start, http):
     finally:
         for sock in slow:
             sock.close()
+        server.stop(grace=0)
+
+
+def test_slow_headers_get_408_and_are_closed(single_base, start, http):
+    """Before: a client dribbling header lines was never timed out (only bodies were)."""
+    server = start(single_base, limits=LimitOptions(rest_header_timeout_seconds=1.0))
+    url = f"http://127.0.0.1:{server.rest_port}/v1/models/style"
+    dribbler = socket.create_connection(("127.0.0.1", server.rest_port), timeout=10)
+    silent = socket.create_connection(("127.0.0.1", server.rest_port), timeout=10)
+    stop = threading.Event()
+
+    def dribble():
+        dribbler.sendall(b"POST /v1/models/style:predict HTTP/1.1\r\nHost: x\r\n")
+        for i in range(40):  # one header line every 0.2 s: 8 s of headers unless cut off
+            if stop.wait(0.2):
+                return
+            try:
+                dribbler.sendall(b"X-Slow-%d: y\r\n" % i)
+            except OSError:
+                return
+
+    thread = threading.Thread(target=dribble, daemon=True)
+    try:
+        started = time.monotonic()
+        thread.start()
+        answer = dribbler.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:100]
+        assert time.monotonic() - started < 5
+        assert silent.recv(4096).startswith(b"HTTP/1.1 408")  # a connection that sends nothing too
+        assert http(url)[0] == 200  # prompt clients are served meanwhile
+        with socket.create_connection(("127.0.0.1", server.rest_port), timeout=10) as kept:
+            for _ in range(2):  # a kept-alive connection idle for longer than the limit stays usable
+                kept.sendall(b"GET /v1/models/style HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert kept.recv(4096).startswith(b"HTTP/1.1 200")
+                time.sleep(1.5)
+    finally:
+        stop.set()
+        dribbler.close()
+        silent.close()
         server.stop(grace=0)
 
 
@@ -196,7 +236,7 @@ def test_failed_version_is_retried_when_its_files_change(tmp_path, single_base, 
     shutil.copytree(single_base / "1", tmp_path / "1")
     (tmp_path / "2").mkdir()
     shutil.copy(single_base / "1" / "saved_model.pb", tmp_path / "2" / "saved_model.pb")  # no variables yet
-    server = start(tmp_path, file_system_poll_wait_seconds=0.1)
+    server = start(tmp_path, model_config=ModelConfigOptions(file_system_poll_wait_seconds=0.1))
     try:
         assert _wait_for(lambda: 2 in _status(server.grpc_port) and _status(server.grpc_port)[2].state == get_model_status_pb2.ModelVersionStatus.END)
         assert grpc_predict(server.grpc_port, {"images": IMAGES}).model_spec.version.value == 1
@@ -207,7 +247,7 @@ def test_failed_version_is_retried_when_its_files_change(tmp_path, single_base, 
 
 
 def test_rest_deadline_answers_504(single_base, start, http, monkeypatch):
-    server = start(single_base, rest_api_timeout_in_ms=300)
+    server = start(single_base, limits=LimitOptions(rest_api_timeout_in_ms=300))
     url = f"http://127.0.0.1:{server.rest_port}/v1/models/style:predict"
     counter = _CountingRun(monkeypatch)
     try:
@@ -224,7 +264,7 @@ def test_rest_deadline_answers_504(single_base, start, http, monkeypatch):
 
 
 def test_rest_response_is_capped_by_max_message_bytes(single_base, start, http):
-    server = start(single_base, max_message_bytes=150_000)
+    server = start(single_base, limits=LimitOptions(max_message_bytes=150_000))
     try:
         pixels = np.random.default_rng(0).integers(0, 256, (1, 64, 64, 3)).tolist()  # ~50 KB of JSON in, ~250 KB out
         code, reply = http(f"http://127.0.0.1:{server.rest_port}/v1/models/style:predict", {"instances": pixels})
@@ -246,6 +286,40 @@ def test_corrupt_warmup_file_is_data_loss(tmp_path, single_base, start):
     try:
         status = _status(server.grpc_port)[2]
         assert status.status.error_code == grpc.StatusCode.DATA_LOSS.value[0], status
+    finally:
+        server.stop(grace=0)
+
+
+def test_version_copied_in_place_is_loaded_only_once_the_copy_is_complete(tmp_path, single_base, start, caplog):
+    """Before: a version folder with saved_model.pb and variables, its warm-up file still being
+    copied, was loaded at the next poll (un-warmed, or failing on the half-written file)."""
+    import logging
+
+    shutil.copytree(single_base / "1", tmp_path / "1")
+    server = start(tmp_path, model_config=ModelConfigOptions(file_system_poll_wait_seconds=0.05))
+    try:
+        caplog.set_level(logging.INFO, logger="kerasviz.serving.models")
+        target = tmp_path / "2"
+        target.mkdir()
+        shutil.copy2(single_base / "1" / "saved_model.pb", target)  # keeps the old mtime, as cp -a does
+        shutil.copytree(single_base / "1" / "variables", target / "variables")
+        warmup = (single_base / "1" / "assets.extra" / "tf_serving_warmup_requests").read_bytes()
+        (target / "assets.extra").mkdir()
+        seen_during_copy = set()
+        with open(target / "assets.extra" / "tf_serving_warmup_requests", "wb") as copy:
+            step = len(warmup) // 30 + 1
+            for start_byte in range(0, len(warmup), step):  # a copy going on for ~3 s, 0.1 s per chunk
+                copy.write(warmup[start_byte : start_byte + step])
+                copy.flush()
+                time.sleep(0.1)
+                seen_during_copy |= {s.version for s in server.manager.statuses()}
+        assert seen_during_copy == {1}, "version 2 was picked up while it was still being copied"
+        deadline = time.monotonic() + 30
+        while 2 not in server.manager.served_versions() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.manager.served_versions() == [2]
+        loads = [r.getMessage() for r in caplog.records if "version 2" in r.getMessage()]
+        assert loads == ["serving style version 2 (2 warm-up records)"], loads
     finally:
         server.stop(grace=0)
 

@@ -16,6 +16,9 @@ from tensorflow_serving.apis import get_model_status_pb2, model_service_pb2_grpc
 
 from kerasviz.serving import RestStyleClient, ServingError
 from kerasviz.serving.models import list_versions
+from kerasviz.serving.options import ModelConfigOptions
+
+POLL = ModelConfigOptions(file_system_poll_wait_seconds=0.1)
 
 MODEL = "style"
 IMAGES = np.random.default_rng(4).uniform(0, 255, (1, 64, 64, 3)).astype(np.float32)
@@ -73,7 +76,7 @@ def test_new_version_under_load(tmp_path, single_base, grpc_predict, start):
     800 requests), so the swap always happens under load however slow loading is.
     """
     shutil.copytree(single_base / "1", tmp_path / "1")
-    server = start(tmp_path, file_system_poll_wait_seconds=0.1)
+    server = start(tmp_path, model_config=POLL)
     rest = RestStyleClient(f"http://127.0.0.1:{server.rest_port}", MODEL, retries=0)
     tickets = itertools.count()
     versions, failures = [], []
@@ -115,7 +118,7 @@ def test_broken_versions_are_reported(tmp_path, single_base, broken_version, grp
     """A version that fails to load, or whose warm-up fails, is END with an error in GetModelStatus
     while the previous version keeps serving; a later good version is swapped in."""
     shutil.copytree(single_base / "1", tmp_path / "1")
-    server = start(tmp_path, file_system_poll_wait_seconds=0.1)
+    server = start(tmp_path, model_config=POLL)
     try:
         broken_version(tmp_path, 2, "garbage", single_base / "1")
         assert _wait_for(lambda: _state(server.grpc_port, 2) == get_model_status_pb2.ModelVersionStatus.END)
@@ -140,7 +143,7 @@ def test_broken_versions_are_reported(tmp_path, single_base, broken_version, grp
 
 def test_no_version_yet(tmp_path, single_base, grpc_predict, start):
     """An empty base path serves nothing (NOT_FOUND) until a version appears."""
-    server = start(tmp_path, file_system_poll_wait_seconds=0.1)
+    server = start(tmp_path, model_config=POLL)
     try:
         with pytest.raises(grpc.RpcError) as caught:
             grpc_predict(server.grpc_port, {"images": IMAGES})

@@ -14,9 +14,10 @@ import pytest
 import tensorflow as tf
 
 from kerasviz.errors import ParameterError
-from kerasviz.serving import ServingServer
+from kerasviz.serving import ModelConfigOptions, OperationsOptions, ServingServer
 from kerasviz.serving.config import read_batching_parameters, read_model_config
 
+NO_POLLING = ModelConfigOptions(file_system_poll_wait_seconds=0)
 IMAGES = np.random.default_rng(6).uniform(0, 255, (1, 16, 16, 3)).astype(np.float32)
 
 
@@ -54,8 +55,8 @@ def test_model_config_file_policies_labels_and_reload(tmp_path, three_versions, 
         ("style", three_versions, "specific { versions: 1 versions: 3 }", {"stable": 1, "canary": 3}),
         ("multi", multi_base, "all {}", {}),
     ])
-    server = ServingServer(model_config_file=path, file_system_poll_wait_seconds=0,
-                           model_config_file_poll_wait_seconds=0.1, rest_api_port=0, port=0)
+    config = ModelConfigOptions(model_config_file=path, file_system_poll_wait_seconds=0, model_config_file_poll_wait_seconds=0.1)
+    server = ServingServer(model_config=config, rest_api_port=0, port=0)
     server.start()
     try:
         assert sorted(server.models) == ["multi", "style"]
@@ -103,7 +104,7 @@ def test_config_files_are_validated(tmp_path, single_base):
     with pytest.raises(ParameterError, match="allowed_batch_sizes"):
         read_batching_parameters(str(batching))
     with pytest.raises(ParameterError):
-        ServingServer("style", single_base, model_config_file=str(bad))
+        ServingServer("style", single_base, model_config=ModelConfigOptions(model_config_file=str(bad)))
 
 
 def test_server_side_batching_merges_same_shaped_requests(tmp_path, single_base, grpc_predict, direct):
@@ -112,8 +113,8 @@ def test_server_side_batching_merges_same_shaped_requests(tmp_path, single_base,
         "max_batch_size { value: 8 }\nbatch_timeout_micros { value: 200000 }\nmax_enqueued_batches { value: 4 }\n"
         "num_batch_threads { value: 1 }\nallowed_batch_sizes: 4\nallowed_batch_sizes: 8\n"
     )
-    server = ServingServer("style", single_base, rest_api_port=None, file_system_poll_wait_seconds=0,
-                           enable_batching=True, batching_parameters_file=str(params))
+    server = ServingServer("style", single_base, rest_api_port=None, model_config=NO_POLLING,
+                           operations=OperationsOptions(enable_batching=True, batching_parameters_file=str(params)))
     server.start()
     try:
         rng = np.random.default_rng(0)
@@ -140,8 +141,8 @@ def test_one_bad_request_in_a_batch_fails_alone(tmp_path, single_base, grpc_pred
     """Before: a junk image in `stylize_bytes` failed every request batched with it."""
     params = tmp_path / "batching.txt"
     params.write_text("max_batch_size { value: 4 }\nbatch_timeout_micros { value: 500000 }\nnum_batch_threads { value: 1 }\n")
-    server = ServingServer("style", single_base, rest_api_port=None, file_system_poll_wait_seconds=0,
-                           enable_batching=True, batching_parameters_file=str(params))
+    server = ServingServer("style", single_base, rest_api_port=None, model_config=NO_POLLING,
+                           operations=OperationsOptions(enable_batching=True, batching_parameters_file=str(params)))
     server.start()
     try:
         pngs = [tf.io.encode_png(np.full((12, 12, 3), 40 * i, np.uint8)).numpy() for i in range(3)]
@@ -172,7 +173,8 @@ def test_one_bad_request_in_a_batch_fails_alone(tmp_path, single_base, grpc_pred
 def test_prometheus_metrics_with_tf_serving_names(tmp_path, single_base, grpc_predict, http):
     monitoring = tmp_path / "monitoring.config"
     monitoring.write_text("prometheus_config { enable: true }\n")
-    server = ServingServer("style", single_base, file_system_poll_wait_seconds=0, monitoring_config_file=str(monitoring))
+    server = ServingServer("style", single_base, model_config=NO_POLLING,
+                           operations=OperationsOptions(monitoring_config_file=str(monitoring)))
     server.start()
     try:
         grpc_predict(server.grpc_port, {"images": IMAGES})
@@ -190,7 +192,7 @@ def test_prometheus_metrics_with_tf_serving_names(tmp_path, single_base, grpc_pr
         assert ':tensorflow:serving:runtime_latency_count{API="predict",model_name="style",runtime="TF2"} 1.0' in text
     finally:
         server.stop(grace=0)
-    plain = ServingServer("style", single_base, file_system_poll_wait_seconds=0)
+    plain = ServingServer("style", single_base, model_config=NO_POLLING)
     plain.start()
     try:
         assert http(f"http://127.0.0.1:{plain.rest_port}/monitoring/prometheus/metrics")[0] == 404

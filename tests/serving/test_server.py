@@ -14,9 +14,18 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from PIL import Image
 
 from kerasviz.errors import ParameterError
-from kerasviz.serving import RestStyleClient, ServingServer, StyleClient
+from kerasviz.serving import (
+    LimitOptions,
+    ModelConfigOptions,
+    OperationsOptions,
+    RestStyleClient,
+    SecurityOptions,
+    ServingServer,
+    StyleClient,
+)
 
 MODEL = "style"
+NO_POLLING = ModelConfigOptions(file_system_poll_wait_seconds=0)
 RNG = np.random.default_rng(0)
 IMAGES = RNG.integers(0, 256, (2, 32, 32, 3)).astype(np.float32)
 WEIGHTS = np.array([[1.0, 0.0, 0.0], [0.2, 0.3, 0.5]], np.float32)
@@ -103,8 +112,8 @@ def test_status_metadata_and_health(server, http):
 
 def test_tls(single_base, tls_files):
     """With TLS, plaintext clients cannot connect and clients trusting the test CA can (gRPC and REST)."""
-    server = ServingServer(MODEL, single_base, ssl_cert=str(tls_files["server.pem"]), ssl_key=str(tls_files["server.key"]),
-                           file_system_poll_wait_seconds=0)
+    security = SecurityOptions(ssl_cert=str(tls_files["server.pem"]), ssl_key=str(tls_files["server.key"]))
+    server = ServingServer(MODEL, single_base, security=security, model_config=NO_POLLING)
     server.start()
     try:
         ca = tls_files["ca.pem"].read_bytes()
@@ -127,8 +136,10 @@ def test_tls(single_base, tls_files):
 
 def test_mutual_tls(single_base, tls_files):
     """With a client CA, a TLS client without a client certificate is refused; one with it is served."""
-    server = ServingServer(MODEL, single_base, ssl_cert=str(tls_files["server.pem"]), ssl_key=str(tls_files["server.key"]),
-                           ssl_client_ca=str(tls_files["ca.pem"]), rest_api_port=None, file_system_poll_wait_seconds=0)
+    security = SecurityOptions(
+        ssl_cert=str(tls_files["server.pem"]), ssl_key=str(tls_files["server.key"]), ssl_client_ca=str(tls_files["ca.pem"])
+    )
+    server = ServingServer(MODEL, single_base, security=security, rest_api_port=None, model_config=NO_POLLING)
     server.start()
     try:
         ca = tls_files["ca.pem"].read_bytes()
@@ -153,13 +164,14 @@ def test_mutual_tls(single_base, tls_files):
         (dict(model_name="a/b"), "model_name"),
         (dict(port=70000), "port"),
         (dict(rest_api_port=-1), "rest_api_port"),
-        (dict(ssl_cert="cert.pem"), "ssl_cert"),
-        (dict(ssl_client_ca="ca.pem"), "ssl_client_ca"),
-        (dict(ssl_cert="/nonexistent.pem", ssl_key="/nonexistent.key"), "ssl_cert"),
-        (dict(max_concurrent_requests=0), "max_concurrent_requests"),
-        (dict(max_message_bytes=0), "max_message_bytes"),
-        (dict(file_system_poll_wait_seconds=-1.0), "file_system_poll_wait_seconds"),
-        (dict(auth_token="  "), "auth_token"),
+        (dict(security=SecurityOptions(ssl_cert="/nonexistent.pem", ssl_key="/nonexistent.key")), "ssl_cert"),
+        (dict(security=SecurityOptions(auth_token="  ")), "auth_token"),
+        (dict(limits={"max_concurrent_requests": 1}), "limits"),
+        (dict(security=LimitOptions()), "security"),
+        (dict(model_config=ModelConfigOptions(model_config_file="/nonexistent.config"), model_name=None,
+              model_base_path=None), "model_config_file"),
+        (dict(operations=OperationsOptions(enable_batching=True, batching_parameters_file="/nonexistent.txt")),
+         "batching_parameters_file"),
     ],
 )
 def test_bad_arguments(single_base, kwargs, match):
@@ -170,7 +182,38 @@ def test_bad_arguments(single_base, kwargs, match):
         ServingServer(arguments.pop("model_name"), arguments.pop("model_base_path"), **arguments)
 
 
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: SecurityOptions(ssl_cert="cert.pem"), "ssl_cert"),
+        (lambda: SecurityOptions(ssl_client_ca="ca.pem"), "ssl_client_ca"),
+        (lambda: SecurityOptions(ssl_cert=3, ssl_key="k"), "ssl_cert"),
+        (lambda: LimitOptions(max_concurrent_requests=0), "max_concurrent_requests"),
+        (lambda: LimitOptions(max_message_bytes=0), "max_message_bytes"),
+        (lambda: LimitOptions(grace_seconds=-1), "grace_seconds"),
+        (lambda: LimitOptions(rest_api_timeout_in_ms=-1), "rest_api_timeout_in_ms"),
+        (lambda: LimitOptions(rest_body_timeout_seconds=0), "rest_body_timeout_seconds"),
+        (lambda: LimitOptions(rest_header_timeout_seconds=0), "rest_header_timeout_seconds"),
+        (lambda: ModelConfigOptions(file_system_poll_wait_seconds=-1.0), "file_system_poll_wait_seconds"),
+        (lambda: ModelConfigOptions(model_config_file_poll_wait_seconds=-1.0), "model_config_file_poll_wait_seconds"),
+        (lambda: OperationsOptions(enable_batching="yes"), "enable_batching"),
+    ],
+)
+def test_bad_option_records(make, match):
+    """Each option record checks its fields when it is made, naming the bad one."""
+    with pytest.raises(ParameterError, match=match):
+        make()
+
+
+def test_no_public_signature_over_twelve_parameters():
+    import inspect
+
+    for function in (ServingServer.__init__, SecurityOptions, LimitOptions, ModelConfigOptions, OperationsOptions):
+        parameters = [p for p in inspect.signature(function).parameters if p != "self"]
+        assert len(parameters) <= 12, (function, parameters)
+
+
 def test_port_in_use(server, single_base):
     """A taken port is a ParameterError, not a crash."""
     with pytest.raises(ParameterError, match="port"):
-        ServingServer(MODEL, single_base, port=0, rest_api_port=server.rest_port, file_system_poll_wait_seconds=0).start()
+        ServingServer(MODEL, single_base, port=0, rest_api_port=server.rest_port, model_config=NO_POLLING).start()
