@@ -1,6 +1,7 @@
 """Serving subcommands: `serve` (the embedded TF Serving, flags spelled as `tensorflow_model_server`
-spells them, `--model_name`; the hyphenated `--model-name` is accepted too). `stylize --server` (images and videos sent to TF Serving or `kerasviz serve`) lives
-with the rest of `stylize` in `cli/faststyle.py`."""
+spells them, `--model_name`; the hyphenated `--model-name` is accepted too). `stylize --server`
+(images and videos sent to TF Serving or `kerasviz serve`) lives with the rest of `stylize` in
+`cli/faststyle.py`."""
 
 from __future__ import annotations
 
@@ -93,17 +94,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _flag(parser, "--ssl_key", default=None, help="PEM key of --ssl_cert")
     _flag(parser, "--ssl_client_ca", default=None, help="PEM CA of client certificates (mutual TLS)")
     _flag(parser, "--auth_token", default=None, help="require this bearer token (default $KERASVIZ_SERVING_TOKEN)")
-    _flag(parser, "--file_system_poll_wait_seconds", type=float, default=1.0, help="seconds between scans for new versions (default 1; 0 = none)")
+    _flag(parser, "--file_system_poll_wait_seconds", type=float, default=1.0,
+          help="seconds between scans for new versions (default 1; 0 = none)")
     _flag(parser, "--max_concurrent_requests", type=int, default=64, help="requests at once per API; more get RESOURCE_EXHAUSTED / 429")
     _flag(parser, "--max_message_bytes", type=int, default=16 * 1024 * 1024, help="largest request / response (default 16 MiB)")
-    _flag(parser, "--model_config_file", default=None, help="TF Serving model config (text ModelServerConfig: several models, version policies, labels); instead of --model_name/--model_base_path")
-    _flag(parser, "--model_config_file_poll_wait_seconds", type=float, default=0.0, help="seconds between re-reads of --model_config_file (default 0 = read once)")
-    _flag(parser, "--enable_batching", type=_flag_bool, nargs="?", const=True, default=False, help="merge same-shaped requests into one model call")
+    _flag(parser, "--model_config_file", default=None,
+          help="TF Serving model config (text ModelServerConfig: several models, version policies, labels); "
+          "instead of --model_name/--model_base_path")
+    _flag(parser, "--model_config_file_poll_wait_seconds", type=float, default=0.0,
+          help="seconds between re-reads of --model_config_file (default 0 = read once)")
+    _flag(parser, "--enable_batching", type=_flag_bool, nargs="?", const=True, default=False,
+          help="merge same-shaped requests into one model call")
     _flag(parser, "--batching_parameters_file", default=None, help="TF Serving BatchingParameters text file (with --enable_batching)")
-    _flag(parser, "--monitoring_config_file", default=None, help="TF Serving MonitoringConfig text file; prometheus_config { enable: true } serves /monitoring/prometheus/metrics")
+    _flag(parser, "--monitoring_config_file", default=None,
+          help="TF Serving MonitoringConfig text file; prometheus_config { enable: true } serves /monitoring/prometheus/metrics")
     _flag(parser, "--rest_api_timeout_in_ms", type=int, default=30000, help="REST predict deadline (default 30000; 504 after; 0 = none)")
-    _flag(parser, "--rest_body_timeout_seconds", type=float, default=30.0, help="seconds a REST client has to send its body (default 30; 408 after)")
-    _flag(parser, "--rest_header_timeout_seconds", type=float, default=30.0, help="seconds a REST client has to send a request's headers (default 30; 408 and closed after)")
+    _flag(parser, "--rest_body_timeout_seconds", type=float, default=30.0,
+          help="seconds a REST client has to send its body (default 30; 408 after)")
+    _flag(parser, "--rest_header_timeout_seconds", type=float, default=30.0,
+          help="seconds a REST client has to send a request's headers (default 30; 408 and closed after)")
     parser.set_defaults(handler=_serve)
 
 

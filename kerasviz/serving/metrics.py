@@ -5,8 +5,9 @@ Names, labels and units follow `tensorflow_model_server`:
 
 - `:tensorflow:serving:request_count{model_name, status}`: requests handled ("OK" or the error
   code name); requests naming a model that is not served count under `model_name="__unknown__"`
-  (`UNKNOWN_MODEL`), so clients cannot grow the page by inventing names. Written with TF Serving's exact name (the Prometheus client library would append
-  `_total` to a counter, so it is exposed as an untyped sample of the library's counter value);
+  (`UNKNOWN_MODEL`), so clients cannot grow the page by inventing names. Written with TF
+  Serving's exact name (the Prometheus client library would append `_total` to a counter, so it
+  is exposed as an untyped sample of the library's counter value);
 - `:tensorflow:serving:request_latency{model_name, API, entrypoint}`: histogram of the whole
   request in microseconds (`API` = predict / metadata / status, `entrypoint` = GRPC / REST);
 - `:tensorflow:serving:runtime_latency{model_name, API, runtime}`: histogram of the model run

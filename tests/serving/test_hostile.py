@@ -238,7 +238,8 @@ def test_failed_version_is_retried_when_its_files_change(tmp_path, single_base, 
     shutil.copy(single_base / "1" / "saved_model.pb", tmp_path / "2" / "saved_model.pb")  # no variables yet
     server = start(tmp_path, model_config=ModelConfigOptions(file_system_poll_wait_seconds=0.1))
     try:
-        assert _wait_for(lambda: 2 in _status(server.grpc_port) and _status(server.grpc_port)[2].state == get_model_status_pb2.ModelVersionStatus.END)
+        ended = get_model_status_pb2.ModelVersionStatus.END
+        assert _wait_for(lambda: 2 in _status(server.grpc_port) and _status(server.grpc_port)[2].state == ended)
         assert grpc_predict(server.grpc_port, {"images": IMAGES}).model_spec.version.value == 1
         shutil.copytree(single_base / "1", tmp_path / "2", dirs_exist_ok=True)  # the copy completes
         assert _wait_for(lambda: grpc_predict(server.grpc_port, {"images": IMAGES}).model_spec.version.value == 2)
