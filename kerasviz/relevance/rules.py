@@ -109,7 +109,32 @@ def _alpha_beta(apply, x, kernel, bias, relevance, alpha, beta, nonnegative) -> 
     return result
 
 
+def _gamma_nonnegative(apply, x, kernel, bias, relevance, output, gamma) -> tf.Tensor:
+    """Zennit's Gamma for `x >= 0`, with one extra convolution instead of two.
+
+    With `p = apply(x, W+, 0)` and `z` the output: Zennit's positive-output term is
+    `z + gamma (p + b+)`, its negative-output term `z + gamma (z - b - p + b-)`, and the
+    relevance `x * [W^T (gA + (1 + gamma) gB) + gamma W+^T (gA - gB)]` (the same algebra).
+    """
+    zero = tf.zeros_like(bias)
+    positive_kernel = _positive(kernel)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        plain = apply(x, kernel, zero)  # only its gradient is used
+        p = apply(x, positive_kernel, zero)
+    up = output + gamma * (p + _positive(bias))
+    down = output + gamma * (output - bias - p + _negative(bias))
+    g_up = tf.cast(output > 0.0, output.dtype) * relevance / stabilize(up, STABILIZER)
+    g_down = tf.cast(output < 0.0, output.dtype) * relevance / stabilize(down, STABILIZER)
+    grads = tape.gradient(
+        [plain, p], x, output_gradients=[g_up + (1.0 + gamma) * g_down, gamma * (g_up - g_down)]
+    )
+    return x * grads
+
+
 def _gamma(apply, x, kernel, bias, relevance, output, gamma, nonnegative) -> tf.Tensor:
+    if nonnegative:
+        return _gamma_nonnegative(apply, x, kernel, bias, relevance, output, gamma)
     up = (kernel + gamma * _positive(kernel), bias + gamma * _positive(bias))
     down = (kernel + gamma * _negative(kernel), bias + gamma * _negative(bias))
     positive_out = tf.cast(output > 0.0, output.dtype)
