@@ -10,6 +10,15 @@ from __future__ import annotations
 from .composites import COMPOSITES
 from .concept import concept_relevance
 from .lrp import lrp
+from .pictures import relevance_panel, relevance_picture, render_lrp_panel
 from .rules import RULE_NAMES
 
-__all__ = ["COMPOSITES", "RULE_NAMES", "concept_relevance", "lrp"]
+__all__ = [
+    "COMPOSITES",
+    "RULE_NAMES",
+    "concept_relevance",
+    "lrp",
+    "relevance_panel",
+    "relevance_picture",
+    "render_lrp_panel",
+]

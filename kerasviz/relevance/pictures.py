@@ -8,7 +8,7 @@ two signs are comparable. Over an image, the colour covers the photo in proporti
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -17,7 +17,7 @@ from ..errors import ImageError
 from ..images import as_image_batch, image_grid, overlay_heatmap
 from ..images.arrays import resize_map
 
-__all__ = ["relevance_colors", "relevance_panel", "relevance_picture"]
+__all__ = ["relevance_colors", "relevance_panel", "relevance_picture", "render_lrp_panel"]
 
 _BLUE = np.array([0.0, 0.0, 255.0], np.float32)
 _RED = np.array([255.0, 0.0, 0.0], np.float32)
@@ -132,3 +132,26 @@ def relevance_panel(
                 tiles.append(relevance_picture(lrp(backbone, image, target, composite=composite), image))
                 labels.append(f"LRP {composite}")
     return image_grid(tiles, ncols=2 + len(composites), labels=labels)
+
+
+def render_lrp_panel(ctx: Any) -> Tuple[np.ndarray, str]:
+    """The demo gallery's LRP panel: `relevance_panel` on Lite0 (and ImageNet VGG16 when its
+    weights are cached offline), chelsea (class 285) and coffee (967), beside Grad-CAM.
+
+    Args:
+        ctx: The demo's `DemoContext` (its `backbone`, `image(name)`).
+
+    Returns:
+        `(picture, caption details)`.
+    """
+    from ..backbones import load_backbone
+    from ..backbones.applications import keras_models_dir
+
+    models: Dict[str, Any] = {"Lite0": ctx.backbone}
+    note = "VGG16 ImageNet weights not cached: Lite0 only"
+    if (keras_models_dir() / "vgg16_weights_tf_dim_ordering_tf_kernels.h5").exists():  # offline
+        models["VGG16"] = load_backbone("vgg16")
+        note = "VGG16 and Lite0 (ImageNet weights)"
+    images = {"chelsea": ctx.image("chelsea"), "coffee": ctx.image("coffee")}
+    picture = relevance_panel(models, images, {"chelsea": 285, "coffee": 967})
+    return picture, f"{note}; relevance from the class logit, red > 0 > blue, 99.5th-percentile scale"
