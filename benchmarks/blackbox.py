@@ -151,13 +151,9 @@ def server_rows(lite0: Any, image: np.ndarray, masks: int) -> List[Dict[str, Any
     limit = 64 * 1024 * 1024
     with tempfile.TemporaryDirectory() as folder:
         export_classifier(lite0, folder)
-        if hasattr(serving, "ModelConfigOptions"):
-            server = serving.ServingServer("lite0", folder, rest_api_port=None,
-                                           model_config=serving.ModelConfigOptions(file_system_poll_wait_seconds=0),
-                                           limits=serving.LimitOptions(max_message_bytes=limit))
-        else:
-            server = serving.ServingServer("lite0", folder, rest_api_port=None, file_system_poll_wait_seconds=0,
-                                           max_message_bytes=limit)
+        server = serving.ServingServer("lite0", folder, rest_api_port=None,
+                                       model_config=serving.ModelConfigOptions(file_system_poll_wait_seconds=0),
+                                       limits=serving.LimitOptions(max_message_bytes=limit))
         server.start()
         try:
             client = PredictClient(f"127.0.0.1:{server.grpc_port}", "lite0", max_message_bytes=limit, timeout=120)

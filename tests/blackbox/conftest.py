@@ -70,12 +70,25 @@ def small_classifier():
 @pytest.fixture(scope="session")
 def small_served(small_classifier, tmp_path_factory):
     """`small_classifier` exported with `export_classifier` and served on loopback."""
-    from kerasviz.serving import ModelConfigOptions, ServingServer
     from kerasviz.serving.classifier_export import export_classifier
 
     base = tmp_path_factory.mktemp("small_classifier")
     export_classifier(small_classifier, base)
-    server = ServingServer("small", base, model_config=ModelConfigOptions(file_system_poll_wait_seconds=0))
-    server.start()
+    server = start_server("small", base)
     yield server
     server.stop(grace=0)
+
+
+def start_server(name: str, base: Path):
+    """A started embedded server on free loopback ports, without version polling."""
+    from kerasviz.serving import ModelConfigOptions, ServingServer
+
+    server = ServingServer(name, base, model_config=ModelConfigOptions(file_system_poll_wait_seconds=0))
+    server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def start_blackbox_server():
+    """`start(name, base)` -> a started embedded server (the test stops it)."""
+    return start_server
