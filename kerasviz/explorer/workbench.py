@@ -10,7 +10,7 @@ import numpy as np
 from ..attribution.technique_maps import technique_map
 from ..checks import check_int, check_number
 from ..errors import ParameterError, TargetError
-from ..features import layer_names
+from ..graph_nodes import layer_names
 from ..images import COLORMAPS, colorize_map, gradient_image, overlay_heatmap, resize_map
 from ..registry import get_technique
 from .catalog import parse_options, technique_catalog

@@ -165,6 +165,7 @@ function fillLayers(layers) {
 // ---- images -------------------------------------------------------------------------------------
 async function useImage(request) {
   setStatus("Decoding the image…");
+  document.body.dataset.busy = "image";
   try {
     const answer = await api("/api/images", request);
     state.imageId = answer.image_id;
@@ -177,6 +178,9 @@ async function useImage(request) {
   } catch (error) {
     setStatus(`Error: ${error.message}`, true);
     return false;
+  } finally {
+    document.body.dataset.busy = "";
+    document.body.dataset.imageId = state.imageId || "";
   }
 }
 
@@ -324,7 +328,7 @@ async function openNeuron(layer, channel) {
     setStatus(`Neuron ${channel}: guided backprop…`);
     const guided = await api("/api/neuron", { method: "POST", json: { image_id: state.imageId, layer, channel, view: "guided_backprop" } });
     $("neuron-guided").src = guided.url;
-    setStatus(`Neuron ${channel}: feature visualization and top patches run in the background.`);
+    setStatus(`Neuron ${channel} of ${layer}: feature visualization and top patches run in the background.`);
   } catch (error) {
     setStatus(`Error: ${error.message}`, true);
   }
@@ -347,23 +351,30 @@ async function startJob(kind, layer, channel) {
       if (now.state === "done") {
         const picture = await api(`/api/jobs/${job.id}/result`);
         $(kind === "feature" ? "neuron-feature" : "neuron-patches").src = picture.url;
-        setStatus(`${kind === "feature" ? "Feature visualization" : "Top patches"} ready (${now.seconds} s).`);
+        jobStatus(kind, `ready in ${now.seconds} s`);
         break;
       }
-      if (now.state === "error") { setStatus(`Error: ${now.message}`, true); break; }
-      if (now.state === "cancelled") { setStatus(`${kind} cancelled.`); break; }
-      setStatus(`${now.message} (${Math.round(100 * now.progress)}%)`);
+      if (now.state === "error") { jobStatus(kind, `error: ${now.message}`, true); break; }
+      if (now.state === "cancelled") { jobStatus(kind, "cancelled"); break; }
+      jobStatus(kind, `${now.message} (${Math.round(100 * now.progress)}%)`);
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   } catch (error) {
-    setStatus(`Error: ${error.message}`, true);
+    jobStatus(kind, `error: ${error.message}`, true);
   }
   bar.hidden = true; cancel.hidden = true;
 }
 
+// Long jobs report under their picture, so the main status line keeps the user's last action.
+function jobStatus(kind, text, isError = false) {
+  const node = $(`${kind}-status`);
+  node.textContent = text;
+  node.classList.toggle("error-text", isError);
+}
+
 async function cancelJob(kind) {
   const id = state.jobs[kind];
-  if (id) await api(`/api/jobs/${id}`, { method: "DELETE" }).catch((error) => setStatus(`Error: ${error.message}`, true));
+  if (id) await api(`/api/jobs/${id}`, { method: "DELETE" }).catch((error) => jobStatus(kind, `error: ${error.message}`, true));
 }
 
 // ---- webcam -------------------------------------------------------------------------------------
