@@ -3,6 +3,8 @@ batch attribution, Deep Feature Factorization, TCAV, activation atlases and CRAF
 
 from __future__ import annotations
 
+from .atlas import AtlasResult, activation_atlas
+from .atlas_page import write_atlas_page
 from .collect import (
     CollectionResult,
     activation_matrix,
@@ -14,6 +16,9 @@ from .explain_dataset import explain_dataset
 from .tcav import TCAVResult, concept_activation_vector, tcav
 
 __all__ = [
+    "AtlasResult",
+    "activation_atlas",
+    "write_atlas_page",
     "CollectionResult",
     "DFFResult",
     "TCAVResult",
