@@ -31,7 +31,8 @@ __version__ = "0.1.0"
 #: Modules whose listed names are public.
 _NAMED = {
     "kerasviz.backbones": ("Backbone", "PixelPreprocessing", "imagenet_class_names", "load_backbone"),
-    "kerasviz.features": ("FeatureModel", "layer_names"),
+    "kerasviz.features": ("FeatureModel",),
+    "kerasviz.graph_nodes": ("layer_names",),
     "kerasviz.images": (
         "as_image_batch", "colorize_map", "image_grid", "load_image", "normalize_map",
         "overlay_heatmap", "resize_image", "resize_map", "sample_image", "save_image", "to_uint8",

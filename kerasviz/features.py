@@ -17,29 +17,14 @@ import keras
 
 from .compiled import cached
 from .errors import ModelError
-from .graph import (
-    OutputKey,
-    Tracer,
-    find_layer,
-    is_graph_model,
-    layer_names,
-    opaque_models,
-    output_names,
-    select_output,
-    trace_graph,
-    trace_model,
-)
+from .graph import OutputKey
+from .graph_nodes import find_layer
+from .graph_tracing import Tracer, trace_graph
+from .model_outputs import select_output
 
 __all__ = [
     "FeatureModel",
     "LOGITS",
-    "find_layer",
-    "is_graph_model",
-    "layer_names",
-    "opaque_models",
-    "output_names",
-    "select_output",
-    "trace_model",
 ]
 
 #: Key of the pre-softmax output in a FeatureModel's result.

@@ -19,24 +19,13 @@ This module is the one place to import graph helpers from; they live in
 
 from __future__ import annotations
 
-from .graph_nodes import find_layer, is_graph_model, layer_names, nodes_by_name, opaque_models
-from .graph_tracing import Tracer, single_input_shape, trace_graph, trace_model
-from .model_outputs import output_names, select_output
-
 # Type aliases for annotations, importable from here as before (not in `__all__`).
-from .graph_tracing import LayerCall  # noqa: F401
-from .model_outputs import OutputKey  # noqa: F401
+from .graph_tracing import (
+    LayerCall,  # noqa: F401
+)
+from .model_outputs import (
+    OutputKey,  # noqa: F401
+)
 
 __all__ = [
-    "Tracer",
-    "find_layer",
-    "is_graph_model",
-    "layer_names",
-    "nodes_by_name",
-    "opaque_models",
-    "select_output",
-    "single_input_shape",
-    "trace_graph",
-    "trace_model",
-    "output_names",
 ]

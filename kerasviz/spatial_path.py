@@ -10,7 +10,8 @@ from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tu
 
 import keras
 
-from .graph import LayerCall, Tracer, single_input_shape
+from .graph import LayerCall
+from .graph_tracing import Tracer, single_input_shape
 
 __all__ = ["SpatialTrace", "is_global_reduction", "spatial_taps", "tensors_in"]
 

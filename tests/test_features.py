@@ -146,7 +146,7 @@ def _op_names(model):
 
 
 def test_operation_nodes_are_listed_found_and_addressable(op_model):
-    from kerasviz.features import find_layer
+    from kerasviz.graph_nodes import find_layer
 
     ops = _op_names(op_model)
     assert ops, "the model should contain operation nodes"
@@ -177,7 +177,7 @@ def test_backbone_defaults_on_operation_node_models_are_addressable(op_model):
 
 def test_trace_model_call_layer_sees_operation_nodes(op_model):
     """The hook guided backprop uses: every leaf node, operation nodes included, goes through it."""
-    from kerasviz.features import trace_model
+    from kerasviz.graph_tracing import trace_model
 
     seen = []
 

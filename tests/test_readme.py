@@ -25,7 +25,6 @@ import urllib.request
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 

@@ -20,7 +20,8 @@ import tensorflow as tf
 from ..checks import check_optional_int
 from ..compiled import cached
 from ..errors import ModelError
-from ..features import FeatureModel, trace_model
+from ..features import FeatureModel
+from ..graph_tracing import trace_model
 from ..targets import Target, TargetLike
 from .cam_maps import ALL_CHANNELS, cam_inputs, channel_signature, scored_channel_maps
 from .cam_surface import documented_cam

@@ -23,8 +23,8 @@ from ..backbones import as_backbone
 from ..checks import check_choice, check_int
 from ..compiled import batch_slices, cached
 from ..errors import ModelError
-from ..features import opaque_models
-from ..graph import Tracer
+from ..graph_nodes import opaque_models
+from ..graph_tracing import Tracer
 from ..images import as_image_batch, normalize_map, resize_map
 from ..tokens import token_grid as find_token_grid
 from .inputs import squeeze

@@ -33,8 +33,6 @@ from .pictures import (
 __all__ = [
     "AttributionCallback",
     "AttributionPNGCallback",
-    "attribution_pictures",
-    "write_image_summary",
 ]
 
 class _PictureCallback(keras.callbacks.Callback):

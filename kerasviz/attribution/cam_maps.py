@@ -15,12 +15,11 @@ import tensorflow as tf
 
 from ..checks import check_int
 from ..errors import ModelError
-from ..features import opaque_models
+from ..graph_nodes import opaque_models
 from ..images import resize_map
 from ..progress import progress_bar
 from ..targets import TargetLike
-from .core import prepare_inputs, scale_to_unit, squeeze, target_indices
-from .inputs import AttributionInputs
+from .inputs import AttributionInputs, prepare_inputs, scale_to_unit, squeeze, target_indices
 from .layer_gradients import feature_gradients
 
 __all__ = [

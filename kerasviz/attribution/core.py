@@ -30,26 +30,16 @@ from ..targets import Target, target_scores
 from ..tokens import TokenGrid, tokens_to_maps
 from .inputs import (
     AttributionInputs,
-    prepare_inputs,
-    scale_to_unit,
-    squeeze,
-    sum_by_image,
     target_indices,
 )
 
 __all__ = [
-    "AttributionInputs",
     "ScoreGradient",
     "batched_gradients",
     "pixel_gradients",
     "pixel_signature",
-    "prepare_inputs",
     "reduce_to_scores",
-    "scale_to_unit",
     "score_gradient",
-    "squeeze",
-    "sum_by_image",
-    "target_indices",
 ]
 
 

@@ -23,7 +23,7 @@ from ..targets import TargetLike, resolve_target
 from ..tokens import token_grid, tokens_to_maps
 from .cam_maps import resolve_layer
 from .cam_surface import documented_cam
-from .core import squeeze
+from .inputs import squeeze
 from .layer_gradients import map_layer_tokens
 
 __all__ = ["activation_function", "activation_shape", "eigen_cam", "first_component"]

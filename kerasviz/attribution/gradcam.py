@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from .cam_maps import Combine, resolve_layer
+from .cam_maps import Combine
 from .cam_surface import gradient_cam_function
 
 __all__ = [
@@ -21,7 +21,6 @@ __all__ = [
     "gradcam_plus_plus",
     "gradcam_plus_plus_weights",
     "gradcam_weights",
-    "resolve_layer",
 ]
 
 

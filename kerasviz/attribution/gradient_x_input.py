@@ -13,11 +13,8 @@ import numpy as np
 
 from ..checks import check_int
 from ..targets import TargetLike
-from .core import (
-    pixel_gradients,
-    prepare_inputs,
-    squeeze,
-)
+from .core import pixel_gradients
+from .inputs import prepare_inputs, squeeze
 
 __all__ = ["gradient_x_input"]
 

@@ -16,15 +16,9 @@ from ..checks import check_int
 from ..errors import ParameterError
 from ..images import as_image_batch
 from ..targets import Target, TargetLike
-from .core import (
-    AttributionInputs,
-    batched_gradients,
-    prepare_inputs,
-    score_gradient,
-    squeeze,
-    target_indices,
-)
+from .core import batched_gradients, score_gradient
 from .guided_clone import guided_model, warn_unguided
+from .inputs import AttributionInputs, prepare_inputs, squeeze, target_indices
 from .translations import average_back, translated_copies
 
 __all__ = ["guided_attributions", "guided_backprop"]

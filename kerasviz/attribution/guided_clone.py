@@ -17,7 +17,8 @@ import tensorflow as tf
 
 from ..compiled import cached
 from ..errors import ModelError
-from ..features import find_layer, opaque_models, trace_model
+from ..graph_nodes import find_layer, opaque_models
+from ..graph_tracing import trace_model
 
 __all__ = ["GuidedModel", "GuidedReLUGradient", "guided_model", "warn_unguided"]
 

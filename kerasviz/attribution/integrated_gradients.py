@@ -13,13 +13,8 @@ from ..errors import ParameterError
 from ..images import as_image_batch
 from ..progress import progress_bar
 from ..targets import TargetLike
-from .core import (
-    AttributionInputs,
-    prepare_inputs,
-    score_gradient,
-    sum_by_image,
-    target_indices,
-)
+from .core import score_gradient
+from .inputs import AttributionInputs, prepare_inputs, sum_by_image, target_indices
 
 __all__ = ["IntegratedGradients", "integrate", "integrated_gradients", "path_weights"]
 

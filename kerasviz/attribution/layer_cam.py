@@ -16,7 +16,7 @@ from ..images import resize_map
 from ..targets import TargetLike
 from .cam_maps import gradient_coarse_maps, resolve_layer
 from .cam_surface import documented_cam
-from .core import prepare_inputs, scale_to_unit, squeeze
+from .inputs import prepare_inputs, scale_to_unit, squeeze
 
 __all__ = ["layer_cam", "layer_cam_contributions"]
 

@@ -18,7 +18,8 @@ from ..compiled import batch_slices, cached
 from ..errors import ParameterError
 from ..progress import progress_bar
 from ..targets import TargetLike
-from .core import prepare_inputs, reduce_to_scores, squeeze, target_indices
+from .core import reduce_to_scores
+from .inputs import prepare_inputs, squeeze, target_indices
 
 __all__ = ["occlusion"]
 

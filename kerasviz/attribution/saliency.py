@@ -8,13 +8,8 @@ import numpy as np
 
 from ..checks import check_int
 from ..targets import TargetLike
-from .core import (
-    AttributionInputs,
-    pixel_gradients,
-    prepare_inputs,
-    scale_to_unit,
-    squeeze,
-)
+from .core import pixel_gradients
+from .inputs import AttributionInputs, prepare_inputs, scale_to_unit, squeeze
 
 __all__ = ["saliency", "saliency_attributions"]
 

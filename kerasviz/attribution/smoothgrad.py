@@ -19,15 +19,9 @@ from ..errors import ParameterError
 from ..progress import progress_bar
 from ..registry import technique_names
 from ..targets import TargetLike
-from .core import (
-    AttributionInputs,
-    prepare_inputs,
-    scale_to_unit,
-    squeeze,
-    sum_by_image,
-)
 from .guided_backprop import guided_attributions
 from .guided_clone import guided_model, warn_unguided
+from .inputs import AttributionInputs, prepare_inputs, scale_to_unit, squeeze, sum_by_image
 from .integrated_gradients import integrate
 from .saliency import saliency_attributions
 

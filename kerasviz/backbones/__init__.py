@@ -10,8 +10,10 @@ import keras
 from ..checks import check_bool
 from ..errors import ModelError
 from .applications import APPLICATIONS, build_application, keras_models_dir
-from .backbone import Backbone, as_backbone, imagenet_class_names
+from .backbone import Backbone
+from .class_scores import imagenet_class_names
 from .preprocessing import PixelPreprocessing
+from .wrapper_cache import as_backbone
 
 __all__ = [
     "Backbone",

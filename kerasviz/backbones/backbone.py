@@ -15,11 +15,10 @@ import numpy as np
 from ..errors import ModelError
 from ..features import FeatureModel
 from .building import Preprocess, backbone_fields, classifier_from_model
-from .class_scores import imagenet_class_names, softmax_probabilities, top_classes
+from .class_scores import softmax_probabilities, top_classes
 from .defaults import is_classifier_output
-from .wrapper_cache import as_backbone
 
-__all__ = ["Backbone", "as_backbone", "imagenet_class_names"]
+__all__ = ["Backbone"]
 
 
 @dataclass

@@ -13,7 +13,8 @@ from typing import Any, Callable, Dict, Optional, Sequence, Union
 import keras
 
 from ..errors import ModelError, ParameterError
-from ..features import is_graph_model, trace_model
+from ..graph_nodes import is_graph_model
+from ..graph_tracing import trace_model
 from ..model_outputs import OutputKey
 from .defaults import default_layers, functional_wrapper, is_classifier_output
 from .preprocessing import PixelPreprocessing

@@ -10,8 +10,9 @@ import numpy as np
 
 from ..compiled import cached
 from ..errors import ModelError
-from ..features import LOGITS, is_graph_model, trace_model
-from ..graph import nodes_by_name
+from ..features import LOGITS
+from ..graph_nodes import is_graph_model, nodes_by_name
+from ..graph_tracing import trace_model
 from ..spatial_path import SpatialTrace, spatial_taps, tensors_in
 from ..tokens import MAX_SKIP_TOKENS
 

@@ -29,7 +29,6 @@ __all__ = [
     "PREPROCESS_MEAN",
     "PREPROCESS_STD",
     "efficientnet_lite0",
-    "read_torch_checkpoint",
 ]
 
 # Normalization the checkpoint expects: (x - 127.5) / 127.5, i.e. [0, 255] -> [-1, 1]. Chosen by

@@ -22,7 +22,7 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _layers(args: argparse.Namespace) -> int:
-    from ..features import layer_names
+    from ..graph_nodes import layer_names
 
     backbone = backbone_from_args(args)
     for name in layer_names(backbone):

@@ -74,7 +74,7 @@ def _query_rows(queries: List[str], sources: List[str]) -> List[int]:
 
 def _check_folder(folder: str) -> None:
     """Fail on a missing or empty folder before the (slow) model load."""
-    from ..inspect.sources import list_image_files
+    from ..images.folders import list_image_files
 
     list_image_files(folder)
 

@@ -16,7 +16,6 @@ Modules, along the data path:
 """
 
 from .arrays import (
-    Size,
     UnitRangeWarning,
     as_image_batch,
     normalize_map,
@@ -29,10 +28,9 @@ from .folders import SkippedImageWarning, list_image_files, readable_image_files
 from .grid import image_grid
 from .io import (
     NAMED_IMAGE_PREFIX,
-    PAINTING_PREFIX,
     NAMED_IMAGES,
+    PAINTING_PREFIX,
     SAMPLE_IMAGES,
-    ImageSource,
     load_image,
     sample_image,
     save_image,

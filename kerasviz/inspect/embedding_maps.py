@@ -13,7 +13,6 @@ import numpy as np
 from ..checks import check_choice, check_int, check_number
 from ..errors import ParameterError
 from ..images import as_image_batch, resize_image, to_uint8
-
 from .neighbors import as_features
 
 __all__ = ["EMBEDDING_METHODS", "embed_2d", "embedding_plot"]

@@ -15,20 +15,12 @@ from typing import Any, List, Optional, Tuple, Union
 import numpy as np
 
 from ..backbones import as_backbone
-from ..features import find_layer
+from ..graph_nodes import find_layer
 from .layer_outputs import layer_function, penultimate_layer
 from .sources import SourceId, check_batch_size, image_batches
-from .embedding_maps import EMBEDDING_METHODS, embed_2d, embedding_plot
-from .neighbors import as_features, nearest_neighbors, neighbors_grid
 
 __all__ = [
     "extract_features",
-    "as_features",
-    "nearest_neighbors",
-    "neighbors_grid",
-    "embed_2d",
-    "embedding_plot",
-    "EMBEDDING_METHODS",
 ]
 
 _DEFAULT_IMAGE_SIZE = (224, 224)

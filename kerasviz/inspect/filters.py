@@ -15,7 +15,7 @@ import numpy as np
 from ..backbones import PixelPreprocessing, as_backbone
 from ..checks import check_int
 from ..errors import ModelError
-from ..features import find_layer, layer_names, opaque_models
+from ..graph_nodes import find_layer, layer_names, opaque_models
 from ..images import image_grid, normalize_map
 
 __all__ = ["first_layer_filters", "layer_filters"]

@@ -20,7 +20,9 @@ import tensorflow as tf
 from ..backbones import Backbone
 from ..compiled import cached
 from ..errors import ModelError
-from ..features import FeatureModel, find_layer, opaque_models, trace_model
+from ..features import FeatureModel
+from ..graph_nodes import find_layer, opaque_models
+from ..graph_tracing import trace_model
 from ..tokens import TokenGrid, is_token_shape, token_grid, tokens_to_maps
 
 __all__ = ["LayerFunction", "layer_function", "layer_map", "penultimate_layer", "spatial_layer"]

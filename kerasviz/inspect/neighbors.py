@@ -13,7 +13,6 @@ from ..checks import check_int
 from ..errors import ParameterError
 from ..images import as_image_batch, image_grid
 
-
 __all__ = ["as_features", "nearest_neighbors", "neighbors_grid"]
 
 

@@ -32,8 +32,8 @@ import keras
 from ..backbones import as_backbone
 from ..errors import ModelError, ParameterError
 from ..features import FeatureModel
-from ..spatial_path import spatial_taps
 from ..images import parse_size
+from ..spatial_path import spatial_taps
 from .layer_outputs import spatial_layer
 
 __all__ = ["ReceptiveField", "receptive_field"]

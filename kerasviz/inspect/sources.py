@@ -19,11 +19,10 @@ from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..errors import ImageError, ParameterError
 from ..checks import check_int
-from ..images import parse_size, as_image_batch, load_image
+from ..errors import ImageError, ParameterError
+from ..images import as_image_batch, load_image, parse_size
 from ..images.folders import (
-    SkippedImageWarning,
     list_image_files,
     no_readable_image_error,
     warn_skipped,
@@ -31,10 +30,8 @@ from ..images.folders import (
 from ..progress import progress_bar
 
 __all__ = [
-    "SkippedImageWarning",
     "ImageBatch",
     "image_batches",
-    "list_image_files",
     "check_batch_size",
 ]
 

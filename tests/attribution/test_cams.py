@@ -17,9 +17,9 @@ from kerasviz.attribution import (
     xgrad_cam,
 )
 from kerasviz.attribution.ablation_cam import ablation_cam_function
-from kerasviz.attribution.core import scale_to_unit
-from kerasviz.attribution.layer_gradients import feature_gradient_function
 from kerasviz.attribution.eigen_cam import activation_function, first_component
+from kerasviz.attribution.inputs import scale_to_unit
+from kerasviz.attribution.layer_gradients import feature_gradient_function
 from kerasviz.attribution.score_cam import score_cam_function
 from kerasviz.compiled import forward_logits
 from kerasviz.errors import LayerNotFoundError, ModelError, ParameterError, TargetError

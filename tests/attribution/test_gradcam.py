@@ -7,7 +7,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from kerasviz.attribution import gradcam, gradcam_plus_plus
-from kerasviz.attribution.core import scale_to_unit
+from kerasviz.attribution.inputs import scale_to_unit
 from kerasviz.attribution.layer_gradients import feature_gradient_function
 from kerasviz.errors import ImageError, LayerNotFoundError, ModelError, TargetError
 from kerasviz.targets import resolve_target

@@ -23,8 +23,8 @@ from kerasviz.attribution import (
     smoothgrad,
 )
 from kerasviz.attribution.core import score_gradient
-from kerasviz.attribution.layer_gradients import feature_gradient_function
 from kerasviz.attribution.guided_clone import guided_model
+from kerasviz.attribution.layer_gradients import feature_gradient_function
 from kerasviz.compiled import cached
 from kerasviz.errors import ModelError, ParameterError
 from kerasviz.targets import resolve_target

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import kerasviz as kv
-from kerasviz.backbones import as_backbone
 from kerasviz import FeatureModel, ModelError
+from kerasviz.backbones import as_backbone
 from kerasviz.images import sample_image
 
 

@@ -140,7 +140,7 @@ def _without_se(model):
     """The same network with every squeeze-excitation gate removed from the graph."""
     import keras
 
-    from kerasviz.features import trace_model
+    from kerasviz.graph_tracing import trace_model
 
     def skip_gate(node, *args, **kwargs):
         if node.name.endswith("se_excite"):
