@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import time
 from pathlib import Path
 
 import keras
@@ -220,6 +221,22 @@ def tight_server(single_base):
     server = start_server(single_base, limits=LimitOptions(max_concurrent_requests=1))
     yield server
     server.stop(grace=0)
+
+
+def wait_until(condition, seconds: float = 30.0) -> bool:
+    """Poll `condition()` every 0.05 s until it is true (True) or `seconds` pass (False)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture(scope="session")
+def wait_for():
+    """`wait_for(condition, seconds=30.0)` -> whether `condition()` became true in time."""
+    return wait_until
 
 
 @pytest.fixture(scope="session")

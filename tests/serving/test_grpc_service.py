@@ -107,7 +107,8 @@ def test_metadata_and_status(server):
         reply.metadata["signature_def"].Unpack(signatures)
         assert "serving_default" in signatures.signature_def and len(signatures.signature_def) == 2
         request.metadata_field[:] = ["graph"]
-        assert _code(lambda: prediction_service_pb2_grpc.PredictionServiceStub(channel).GetModelMetadata(request, timeout=5)).code() == grpc.StatusCode.INVALID_ARGUMENT
+        stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+        assert _code(lambda: stub.GetModelMetadata(request, timeout=5)).code() == grpc.StatusCode.INVALID_ARGUMENT
 
         models = model_service_pb2_grpc.ModelServiceStub(channel)
         status_request = get_model_status_pb2.GetModelStatusRequest()

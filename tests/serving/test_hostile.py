@@ -33,14 +33,6 @@ def _png_bomb(width, height):
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
 
 
-def _wait_for(condition, seconds=30.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
 
 def _status(port, version=None):
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
@@ -188,7 +180,7 @@ def test_cancelled_grpc_call_stops_between_images(server, monkeypatch):
     assert counter.calls <= 2, f"{counter.calls} of 30 images ran after the cancel"
 
 
-def test_closed_rest_connection_stops_between_images(server, monkeypatch):
+def test_closed_rest_connection_stops_between_images(server, monkeypatch, wait_for):
     import base64
     import json
 
@@ -199,7 +191,7 @@ def test_closed_rest_connection_stops_between_images(server, monkeypatch):
     sock.sendall(b"POST /v1/models/style:predict HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
     assert counter.started.wait(10)
     sock.close()
-    assert _wait_for(lambda: False, 0.3) is False  # let the server notice the close
+    assert wait_for(lambda: False, 0.3) is False  # let the server notice the close
     counter.release.set()
     assert counter.finished.wait(10)
     assert counter.calls <= 2, f"{counter.calls} of 30 images ran after the client left"
@@ -231,7 +223,7 @@ def test_missing_model_name_is_invalid_argument(server):
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
-def test_failed_version_is_retried_when_its_files_change(tmp_path, single_base, grpc_predict, start):
+def test_failed_version_is_retried_when_its_files_change(tmp_path, single_base, grpc_predict, start, wait_for):
     """A version seen half-copied fails; once the copy completes it is loaded on a later poll."""
     shutil.copytree(single_base / "1", tmp_path / "1")
     (tmp_path / "2").mkdir()
@@ -239,10 +231,10 @@ def test_failed_version_is_retried_when_its_files_change(tmp_path, single_base, 
     server = start(tmp_path, model_config=ModelConfigOptions(file_system_poll_wait_seconds=0.1))
     try:
         ended = get_model_status_pb2.ModelVersionStatus.END
-        assert _wait_for(lambda: 2 in _status(server.grpc_port) and _status(server.grpc_port)[2].state == ended)
+        assert wait_for(lambda: 2 in _status(server.grpc_port) and _status(server.grpc_port)[2].state == ended)
         assert grpc_predict(server.grpc_port, {"images": IMAGES}).model_spec.version.value == 1
         shutil.copytree(single_base / "1", tmp_path / "2", dirs_exist_ok=True)  # the copy completes
-        assert _wait_for(lambda: grpc_predict(server.grpc_port, {"images": IMAGES}).model_spec.version.value == 2)
+        assert wait_for(lambda: grpc_predict(server.grpc_port, {"images": IMAGES}).model_spec.version.value == 2)
     finally:
         server.stop(grace=0)
 

@@ -47,14 +47,6 @@ def _state(port, version):
     return None if status is None else status.state
 
 
-def _wait_for(condition, seconds=30.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
-
 
 def test_list_versions_ignores_partial_folders(tmp_path):
     """Only numeric folders with a saved_model.pb count (temporary and half-written ones do not)."""
@@ -114,26 +106,26 @@ def test_new_version_under_load(tmp_path, single_base, grpc_predict, start):
         server.stop(grace=1)
 
 
-def test_broken_versions_are_reported(tmp_path, single_base, broken_version, grpc_predict, start):
+def test_broken_versions_are_reported(tmp_path, single_base, broken_version, grpc_predict, start, wait_for):
     """A version that fails to load, or whose warm-up fails, is END with an error in GetModelStatus
     while the previous version keeps serving; a later good version is swapped in."""
     shutil.copytree(single_base / "1", tmp_path / "1")
     server = start(tmp_path, model_config=POLL)
     try:
         broken_version(tmp_path, 2, "garbage", single_base / "1")
-        assert _wait_for(lambda: _state(server.grpc_port, 2) == get_model_status_pb2.ModelVersionStatus.END)
+        assert wait_for(lambda: _state(server.grpc_port, 2) == get_model_status_pb2.ModelVersionStatus.END)
         broken = _statuses(server.grpc_port)[2]
         assert broken.status.error_code != grpc.StatusCode.OK.value[0] and "load" in broken.status.error_message
         assert grpc_predict(server.grpc_port, {"images": IMAGES}).model_spec.version.value == 1
 
         broken_version(tmp_path, 3, "warmup", single_base / "1")
-        assert _wait_for(lambda: _state(server.grpc_port, 3) == get_model_status_pb2.ModelVersionStatus.END)
+        assert wait_for(lambda: _state(server.grpc_port, 3) == get_model_status_pb2.ModelVersionStatus.END)
         assert "warm-up" in _statuses(server.grpc_port)[3].status.error_message
         assert grpc_predict(server.grpc_port, {"images": IMAGES}).model_spec.version.value == 1
         assert _statuses(server.grpc_port)[1].state == get_model_status_pb2.ModelVersionStatus.AVAILABLE
 
         _drop_copy(single_base / "1", tmp_path, 4)
-        assert _wait_for(lambda: grpc_predict(server.grpc_port, {"images": IMAGES}).model_spec.version.value == 4)
+        assert wait_for(lambda: grpc_predict(server.grpc_port, {"images": IMAGES}).model_spec.version.value == 4)
         with pytest.raises(grpc.RpcError) as caught:
             grpc_predict(server.grpc_port, {"images": IMAGES}, version=1)
         assert caught.value.code() == grpc.StatusCode.NOT_FOUND
@@ -141,7 +133,7 @@ def test_broken_versions_are_reported(tmp_path, single_base, broken_version, grp
         server.stop(grace=1)
 
 
-def test_no_version_yet(tmp_path, single_base, grpc_predict, start):
+def test_no_version_yet(tmp_path, single_base, grpc_predict, start, wait_for):
     """An empty base path serves nothing (NOT_FOUND) until a version appears."""
     server = start(tmp_path, model_config=POLL)
     try:
@@ -152,7 +144,7 @@ def test_no_version_yet(tmp_path, single_base, grpc_predict, start):
             _statuses(server.grpc_port)
         assert caught.value.code() == grpc.StatusCode.NOT_FOUND
         _drop_copy(single_base / "1", tmp_path, 1)
-        assert _wait_for(lambda: _state(server.grpc_port, 1) == get_model_status_pb2.ModelVersionStatus.AVAILABLE)
+        assert wait_for(lambda: _state(server.grpc_port, 1) == get_model_status_pb2.ModelVersionStatus.AVAILABLE)
         assert tf.make_ndarray(grpc_predict(server.grpc_port, {"images": IMAGES}).outputs["stylized"]).shape == IMAGES.shape
     finally:
         server.stop(grace=1)

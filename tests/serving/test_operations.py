@@ -21,14 +21,6 @@ NO_POLLING = ModelConfigOptions(file_system_poll_wait_seconds=0)
 IMAGES = np.random.default_rng(6).uniform(0, 255, (1, 16, 16, 3)).astype(np.float32)
 
 
-def _wait_for(condition, seconds=30.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
 
 def _config(path, models):
     entries = []
@@ -50,7 +42,7 @@ def three_versions(tmp_path_factory, single_base):
     return base
 
 
-def test_model_config_file_policies_labels_and_reload(tmp_path, three_versions, multi_base, grpc_predict, http):
+def test_model_config_file_policies_labels_and_reload(tmp_path, three_versions, multi_base, grpc_predict, http, wait_for):
     path = _config(tmp_path / "models.config", [
         ("style", three_versions, "specific { versions: 1 versions: 3 }", {"stable": 1, "canary": 3}),
         ("multi", multi_base, "all {}", {}),
@@ -83,7 +75,7 @@ def test_model_config_file_policies_labels_and_reload(tmp_path, three_versions, 
         assert code == 200
 
         _config(tmp_path / "models.config", [("style", three_versions, "latest { num_versions: 2 }", {})])
-        assert _wait_for(lambda: sorted(server.models) == ["style"] and server.models["style"].served_versions() == [3, 2])
+        assert wait_for(lambda: sorted(server.models) == ["style"] and server.models["style"].served_versions() == [3, 2])
         assert http(f"{rest}/multi")[0] == 404
         (tmp_path / "models.config").write_text("model_config_list { config { name: ")  # broken: kept as is
         time.sleep(0.3)  # several reload attempts (poll 0.1 s); nothing may change

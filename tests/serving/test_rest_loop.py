@@ -42,7 +42,9 @@ def _get_in_background(port, results):
     return thread
 
 
-@pytest.mark.parametrize("delay, grace, expected", [(0.5, 3.0, "done"), (30.0, 0.5, "RemoteDisconnected"), (30.0, 0.0, "RemoteDisconnected")])
+@pytest.mark.parametrize(
+    "delay, grace, expected", [(0.5, 3.0, "done"), (30.0, 0.5, "RemoteDisconnected"), (30.0, 0.0, "RemoteDisconnected")]
+)
 def test_stop_lets_requests_finish_within_grace_and_closes_the_rest(delay, grace, expected):
     loop, port = _serve(delay)
     results = []
