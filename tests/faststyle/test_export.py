@@ -214,8 +214,9 @@ def test_bytes_signature_refuses_images_over_the_decode_limit_before_decoding(lo
 
 
 def test_header_sizes_match_the_decoders():
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     from kerasviz.images.image_bytes import image_header_size
 

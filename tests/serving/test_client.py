@@ -14,9 +14,8 @@ import pytest
 
 from kerasviz.errors import ImageError, ParameterError
 from kerasviz.images import to_uint8
-from kerasviz.serving import RestStyleClient, ServingError, StyleClient
+from kerasviz.serving import RestStyleClient, ServingError, StyleClient, grpc_service
 from kerasviz.serving import client_base as client_module
-from kerasviz.serving import grpc_service
 from kerasviz.serving import models as models_module
 
 MODEL = "style"
