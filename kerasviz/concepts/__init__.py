@@ -11,12 +11,14 @@ from .collect import (
     collect_activations,
     load_activations,
 )
+from .craft import CraftResult, craft
 from .dff import DFFResult, concept_overlay, deep_feature_factorization
 from .explain_dataset import explain_dataset
 from .tcav import TCAVResult, concept_activation_vector, tcav
 
 __all__ = [
     "AtlasResult",
+    "CraftResult",
     "activation_atlas",
     "write_atlas_page",
     "CollectionResult",
@@ -26,6 +28,7 @@ __all__ = [
     "collect_activations",
     "concept_activation_vector",
     "concept_overlay",
+    "craft",
     "deep_feature_factorization",
     "explain_dataset",
     "load_activations",
