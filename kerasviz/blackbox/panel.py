@@ -119,7 +119,8 @@ def blackbox_panel(
     cls = int(top_classes(model, batch[:1], target)[0])
     maps = blackbox_maps(model, pixels, cls, masks=masks, samples=samples, grid=grid, design=design, seed=seed, progress=progress)
     cam_model = gradcam_model if gradcam_model is not None else predictor
-    tiles, labels = [pixels], [f"class {cls}"]
+    names = predictor.class_names if isinstance(predictor, Backbone) else None
+    tiles, labels = [pixels], [f"class {cls}" + (f" ({names[cls]})" if names else "")]
     if isinstance(cam_model, (Backbone, keras.Model)):
         tiles.append(overlay_heatmap(pixels, gradcam(cam_model, pixels, cls)))
         labels.append("Grad-CAM")

@@ -28,10 +28,22 @@ def composite(chelsea, coffee):
     return np.concatenate([resize_image(chelsea, (224, 112)), resize_image(coffee, (224, 112))], axis=1).astype(np.float32)
 
 
+class _Maps(dict):
+    """Maps of the composite, computed on first use: `maps[name, class]`."""
+
+    def __init__(self, lite0, composite):
+        super().__init__()
+        self.lite0, self.composite = lite0, composite
+
+    def __missing__(self, key):
+        method, kwargs = SETTINGS[key[0]]
+        self[key] = method(self.lite0, self.composite, key[1], **kwargs)
+        return self[key]
+
+
 @pytest.fixture(scope="module")
 def maps(lite0, composite):
-    return {(name, cls): method(lite0, composite, cls, **kwargs) for name, (method, kwargs) in SETTINGS.items()
-            for cls in (CAT, ESPRESSO)}
+    return _Maps(lite0, composite)
 
 
 def _pointing(heatmap):
