@@ -241,3 +241,13 @@ def test_concept_relevance_splits_the_map(twin_models):
         concept_relevance(model, images, targets, "block3_relu", [16])
     with pytest.raises(LayerNotFoundError):
         concept_relevance(model, images, targets, "block9", [0])
+
+
+def test_relevance_panel(twin_models):
+    from kerasviz.relevance import relevance_panel
+
+    model, images, targets, _ = twin_models["bn_cnn"]
+    panel = relevance_panel({"bn_cnn": model}, {"a": images[0], "b": images[1]},
+                            {"a": int(targets[0]), "b": int(targets[1])},
+                            gradcam_layers={"bn_cnn": "block3_relu"})
+    assert panel.dtype == np.uint8 and panel.ndim == 3 and panel.shape[1] > 4 * 32
