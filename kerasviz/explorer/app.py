@@ -11,7 +11,7 @@ from aiohttp import web
 
 from ..errors import KerasvizError
 from .routes import add_routes
-from .state import ExplorerState, ModelNotReady
+from .state import STATE_KEY, ExplorerState, ModelNotReady
 
 __all__ = ["create_app", "STATIC_DIR", "DEFAULT_MAX_REQUEST_BYTES"]
 
@@ -80,7 +80,7 @@ def create_app(
     """
     app = web.Application(client_max_size=int(max_request_bytes), middlewares=[error_middleware])
     state = ExplorerState(load_model, images_folder, cache_dir, warm_up)
-    app["explorer"] = state
+    app[STATE_KEY] = state
     app.router.add_get("/", _index)
     app.router.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
     add_routes(app)

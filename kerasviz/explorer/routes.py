@@ -12,7 +12,7 @@ from aiohttp import web
 from ..errors import ParameterError
 from .pictures import png_bytes
 from .request_params import image_reference, read_request
-from .state import ExplorerState
+from .state import STATE_KEY, ExplorerState
 
 __all__ = ["add_routes", "API_ROUTES"]
 
@@ -37,7 +37,7 @@ API_ROUTES = (
 
 
 def _state(request: web.Request) -> ExplorerState:
-    return request.app["explorer"]
+    return request.app[STATE_KEY]
 
 
 def _png(data: bytes, headers: Dict[str, str] | None = None) -> web.Response:

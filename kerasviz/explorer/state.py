@@ -12,12 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Optional
 
 import numpy as np
+from aiohttp import web
 
 from ..errors import KerasvizError
 from .jobs import JobBoard
 from .style import StyleStudio
 
-__all__ = ["ExplorerState", "ModelNotReady"]
+__all__ = ["ExplorerState", "ModelNotReady", "STATE_KEY"]
 
 _log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class ExplorerState:
             warm_up: Run Grad-CAM and an activation grid once after loading, so that the first
                 request does not pay for tracing.
         """
-        self._load_model = load_model
+        self.load_model = load_model
         self.images_folder = images_folder
         self.cache_dir = cache_dir or os.path.join(os.path.expanduser("~"), ".cache", "kerasviz", "explorer")
         self.warm_up = warm_up
@@ -78,7 +79,7 @@ class ExplorerState:
             from .neuron_jobs import NeuronCache
             from .workbench import Workbench
 
-            model = self._load_model()
+            model = self.load_model()
             backbone = load_backbone(model) if not hasattr(model, "gradcam_layer") else model
             workbench = Workbench(backbone)
             store = ImageStore(backbone.input_size, self.images_folder)
@@ -123,3 +124,7 @@ class ExplorerState:
         """Stop the job and compute threads."""
         self.jobs.shutdown()
         self.compute.shutdown(wait=False, cancel_futures=True)
+
+
+#: Where an application keeps its `ExplorerState` (`app[STATE_KEY]`).
+STATE_KEY = web.AppKey("explorer", ExplorerState)

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kerasviz.explorer.state import STATE_KEY
+
 from .api_client import ApiClient, decode, png
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -154,8 +156,13 @@ def test_explain_heatmap_is_the_technique_map(small, chelsea32, zoo_sequential):
     expected = technique_map("gradcam", kv.load_backbone(zoo_sequential), chelsea32[None], 3, layer="conv1")[0]
     assert status == 200 and np.abs(decode(other)[..., 0] / 255.0 - expected).max() <= 1.5 / 255
     # overlay view, form upload with JSON options
-    status, _, overlay = small.call("POST", "/api/explain", data={
-        "image": png(chelsea32), "technique": "saliency", "options": "{}", "alpha": "0.3"})
+    from aiohttp import FormData
+
+    form = FormData()
+    form.add_field("image", png(chelsea32), filename="cat.png", content_type="image/png")
+    for key, value in {"technique": "saliency", "options": "{}", "alpha": "0.3"}.items():
+        form.add_field(key, value)
+    status, _, overlay = small.call("POST", "/api/explain", data=form)
     assert status == 200 and decode(overlay).shape == (32, 32, 3)
 
 
@@ -221,7 +228,7 @@ def test_layers_and_activation_grid(small, chelsea32, zoo_sequential):
     import kerasviz as kv
 
     status, body = small.json("GET", "/api/layers")
-    assert status == 200 and body["layers"] == kv.layer_names(small.app["explorer"].workbench.backbone)
+    assert status == 200 and body["layers"] == kv.layer_names(small.app[STATE_KEY].workbench.backbone)
     assert "conv2" in body["layers"] and body["default"] == "conv3"
     image_id = _upload(small, chelsea32)
     status, headers, data = small.call("POST", "/api/activations", json={"image_id": image_id, "layer": "conv2"})
@@ -272,7 +279,7 @@ def test_feature_visualization_job_is_cached_and_cancellable(small):
     assert done["state"] == "done", done
     status, _, first = small.call("GET", f"/api/jobs/{job['id']}/result")
     assert status == 200 and decode(first).shape[2] == 3
-    cached = list(Path(small.app["explorer"].neurons.folder).rglob("1.png"))
+    cached = list(Path(small.app[STATE_KEY].neurons.folder).rglob("1.png"))
     assert len(cached) == 1
     status, job = small.json("POST", "/api/jobs", json={"kind": "feature", "layer": "conv2", "channel": 1})
     assert _wait_job(small, job["id"])["state"] == "done"
@@ -299,7 +306,7 @@ def test_top_patches_come_from_the_folder_by_index(small, folder):
     assert _wait_job(small, job["id"])["state"] == "done"
     status, _, data = small.call("GET", f"/api/jobs/{job['id']}/result")
     assert status == 200 and decode(data).ndim == 3
-    assert list(Path(small.app["explorer"].neurons.folder).glob("index-3-32x32-*.npy"))
+    assert list(Path(small.app[STATE_KEY].neurons.folder).glob("index-3-32x32-*.npy"))
 
 
 def test_page_has_every_test_hook_and_no_remote_assets(small):
@@ -336,7 +343,7 @@ def test_stylize_with_the_bundled_network(small, chelsea32):
     status, _, data = small.call("POST", "/api/stylize", json={"image_id": image_id, "weights": [1, 1, 0]})
     assert status == 200
     net, _ = load_demo_network()
-    np.testing.assert_array_equal(decode(data), stylize(net, small.app["explorer"].store.get(image_id), [0.5, 0.5, 0.0]))
+    np.testing.assert_array_equal(decode(data), stylize(net, small.app[STATE_KEY].store.get(image_id), [0.5, 0.5, 0.0]))
     for weights in ([1, 0], [0, 0, 0], [-1, 1, 1], "abc"):
         status, body = small.json("POST", "/api/stylize", json={"image_id": image_id, "weights": weights})
         assert status == 400 and "weights" in body["error"], body

@@ -185,6 +185,17 @@ def test_neuron_page_compare_and_style_in_chromium(page, explorer):
     driver.find_element("id", "compare-button").click()
     wait_for(lambda: "Compared" in _testid(driver, "status").text, 120, "the comparison", driver)
     assert len(driver.find_elements("css selector", "#compare-results img")) == 3
+    # a feature visualization can be cancelled from the page
+    grid = _testid(driver, "activation-grid")
+    ActionChains(driver).move_to_element_with_offset(grid, 0, -grid.size["height"] // 2 + 5).click().perform()
+    wait_for(lambda: driver.find_element("id", "feature-cancel").is_displayed(), 30, "the cancel button", driver)
+    driver.find_element("id", "feature-cancel").click()
+    wait_for(lambda: "cancelled" in driver.find_element("id", "feature-status").text, 120, "the cancellation", driver)
+    # the webcam (Chromium's fake camera): a snapshot becomes the current image
+    driver.find_element("id", "camera-button").click()
+    wait_for(lambda: driver.find_element("id", "snap-button").is_enabled(), 30, "the camera", driver)
+    wait_for(lambda: driver.execute_script("return document.getElementById('camera').videoWidth") > 0, 30, "video", driver)
+    _use_image(driver, lambda: driver.find_element("id", "snap-button").click())
     driver.find_element("id", "style-button").click()
     wait_for(lambda: driver.execute_script("return document.getElementById('style-image').naturalWidth") == 224,
              120, "the stylized image", driver)
