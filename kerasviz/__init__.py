@@ -40,13 +40,17 @@ _NAMED = {
     ),
     "kerasviz.progress": ("set_progress",),
     "kerasviz.attribution.technique_maps": ("technique_map",),
+    "kerasviz.metrics": ("evaluate", "summarize_scores"),  # each metric: kv.metrics.<name>
 }
 
 #: Packages whose whole `__all__` is public.
 _FAMILIES = (
-    "kerasviz.attribution", "kerasviz.faststyle", "kerasviz.inspect", "kerasviz.serving",
-    "kerasviz.synthesis",
+    "kerasviz.attribution", "kerasviz.blackbox", "kerasviz.concepts", "kerasviz.faststyle",
+    "kerasviz.inspect", "kerasviz.relevance", "kerasviz.serving", "kerasviz.synthesis",
 )
+
+#: Subpackages reachable as attributes (`kv.metrics.sparseness`, `kv.registry.TECHNIQUES`).
+_SUBPACKAGES = ("metrics", "registry")
 
 _ERRORS = [
     "ExportError", "ImageError", "KerasvizError", "LayerNotFoundError", "ModelError",
@@ -76,6 +80,8 @@ def __getattr__(name: str) -> Any:
     """Load the public API on first use (PEP 562)."""
     if name.startswith("__") and name != "__all__":
         raise AttributeError(name)
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
     public = _public_names()
     globals().update(public)
     globals()["__all__"] = sorted(set(_ERRORS) | set(public))

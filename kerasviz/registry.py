@@ -19,11 +19,16 @@ from typing import Dict, Optional, Tuple
 from .errors import ParameterError
 from .technique import FAMILIES, NEEDS, OUTPUTS, Option, Technique, resolve  # noqa: F401 - TODO drop once importers moved
 
-__all__ = ["TECHNIQUES", "get_technique", "technique_names"]
+__all__ = ["COMPOSITE_NAMES", "TECHNIQUES", "get_technique", "technique_names"]
 
 _LAYER = Option("layer", str, None, "feature-map layer (default: the backbone's Grad-CAM layer)")
 _CHANNELS = Option("channels", int, None, "use only this many channels (default: all)", quick=4)
 _CAM = ("class_scores", "gradients", "layer")
+#: LRP's composites (`kerasviz.relevance.COMPOSITES`; named here so the registry needs no TensorFlow).
+COMPOSITE_NAMES = (
+    "epsilon", "epsilon_plus", "epsilon_plus_flat", "epsilon_gamma_box", "epsilon_alpha2_beta1",
+    "epsilon_alpha2_beta1_flat",
+)
 _A = "kerasviz.attribution"
 _DEMO = "kerasviz.demo.attribution"
 
@@ -116,10 +121,62 @@ TECHNIQUES: Tuple[Technique, ...] = (
         "Eigen-CAM heatmap (first principal component; class-agnostic)", needs=("layer",),
         options=(_LAYER,), targeted=False,
     ),
+    # relevance: layer-wise relevance propagation
+    Technique(
+        "lrp", "LRP", "kerasviz.relevance.lrp:lrp", "relevance",
+        "layer-wise relevance propagation (Zennit 0.5.1's rules and composites)", needs=_CAM, output="relevance",
+        options=(
+            Option("composite", str, "epsilon_plus_flat", "rules per layer type", COMPOSITE_NAMES),
+            Option("epsilon", float, 1e-6, "stabilizer of the epsilon rule"),
+            Option("gamma", float, 0.25, "weight of positive parts in the gamma rule"),
+            Option("low", float, 0.0, "lowest pixel value (z-box rule)"),
+            Option("high", float, 255.0, "highest pixel value (z-box rule)"),
+        ),
+        panel=("Layer-wise relevance propagation", "kerasviz.relevance.pictures:render_lrp_panel"),
+    ),
+    # black-box: only queries (works through TF Serving)
+    Technique(
+        "rise", "RISE", "kerasviz.blackbox.rise:rise", "blackbox",
+        "RISE: random masks weighted by the class probability (queries only)",
+        needs=("class_scores", "queries"), output="importance",
+        options=(
+            Option("masks", int, 4000, "random masks", quick=32),
+            Option("cell", int, 7, "mask grid cells per side"),
+            Option("p", float, 0.5, "probability of keeping a cell"),
+            Option("seed", int, 0, "mask seed"),
+        ),
+    ),
+    Technique(
+        "lime", "LIME", "kerasviz.blackbox.lime:lime", "blackbox",
+        "LIME: a weighted linear model over superpixels (queries only)", needs=("class_scores", "queries"),
+        output="signed", batched=False,
+        options=(
+            Option("samples", int, 1000, "perturbed copies", quick=32),
+            Option("kernel_width", float, 0.25, "width of the similarity kernel"),
+            Option("seed", int, 0, "sampling seed"),
+        ),
+    ),
+    Technique(
+        "kernel_shap", "Kernel SHAP", "kerasviz.blackbox.kernel_shap:kernel_shap", "blackbox",
+        "Kernel SHAP: Shapley values of superpixels (queries only)", needs=("class_scores", "queries"),
+        output="signed", batched=False,
+        options=(Option("samples", int, 2048, "coalitions", quick=32), Option("seed", int, 0, "sampling seed")),
+    ),
+    Technique(
+        "sobol_attribution", "Sobol attribution", "kerasviz.blackbox.sobol:sobol_attribution", "blackbox",
+        "total Sobol indices of a grid of masks (queries only)", needs=("class_scores", "queries"),
+        output="importance", short_command="sobol",
+        options=(
+            Option("grid", int, 11, "mask grid cells per side", quick=4),
+            Option("design", int, 32, "quasi-random design size", quick=4),
+            Option("seed", int, 0, "design seed"),
+        ),
+    ),
 )
 # fmt: on
 
 _BY_NAME: Dict[str, Technique] = {technique.name: technique for technique in TECHNIQUES}
+_BY_NAME.update({t.command.replace("-", "_"): t for t in TECHNIQUES if t.short_command})
 
 
 def technique_names(

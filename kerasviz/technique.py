@@ -50,6 +50,8 @@ OUTPUTS = {
     "attribution": "float32 (N, H, W, 3) signed, in score units",
     "relevance": "float32 (N, H, W) signed, summing to the explained score",
     "probability_drop": "float32 (N, H, W) signed drop of the class probability",
+    "importance": "float32 (N, H, W) >= 0, larger = more important (not normalized)",
+    "signed": "float32 (N, H, W) signed scores per pixel or segment (> 0: for the class)",
 }
 
 
@@ -99,6 +101,9 @@ class Technique:
         panel: `(title, "module:render")` of its demo panel, or `None`.
         servable: `export_explainer` can compile it into a SavedModel.
         noise_tunnel: A built-in method of `smoothgrad`.
+        short_command: The subcommand when it is not the name with hyphens (e.g. `sobol`).
+        batched: Takes a batch of images (`False`: one image per call, e.g. LIME; front ends
+            call it once per image).
         faithfulness: Listed by `kerasviz faithfulness` and `kv.evaluate` by default.
         own_command: A CLI module writes its command (e.g. guided backprop's gradient picture)
             instead of the generic heatmap command.
@@ -116,13 +121,15 @@ class Technique:
     panel: Optional[Tuple[str, str]] = None
     servable: bool = False
     noise_tunnel: bool = False
+    batched: bool = True
+    short_command: Optional[str] = None
     faithfulness: bool = True
     own_command: bool = False
 
     @property
     def command(self) -> str:
         """The subcommand, e.g. `integrated-gradients`."""
-        return self.name.replace("_", "-")
+        return self.short_command or self.name.replace("_", "-")
 
     def load(self) -> Callable[..., Any]:
         """The technique's function (imports its module the first time).

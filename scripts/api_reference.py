@@ -1,7 +1,8 @@
 """Print the README's API reference: every public name, one line each, grouped by family.
 
-Usage: `python scripts/api_reference.py > /tmp/api.md`, then paste between the API markers of
-README.md (the test `tests/test_api.py` checks every public name appears there).
+Usage: `python scripts/api_reference.py README.md` rewrites the block between the API markers of
+README.md (without an argument it prints the block); `tests/test_api.py` checks every public
+name appears there.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import sys
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -17,6 +20,9 @@ import kerasviz  # noqa: E402
 FAMILIES = [
     ("Inspect", "kerasviz.inspect"),
     ("Attribution", "kerasviz.attribution"),
+    ("Relevance (LRP)", "kerasviz.relevance"),
+    ("Black-box (models you can only query)", "kerasviz.blackbox"),
+    ("Concepts and datasets", "kerasviz.concepts"),
     ("Synthesis", "kerasviz.synthesis"),
     ("Fast style", "kerasviz.faststyle"),
     ("Serving", "kerasviz.serving"),
@@ -61,14 +67,44 @@ def line(name: str) -> str:
     return f"- `{name} = {obj!r}` — {CONSTANTS.get(name, '')}"
 
 
-def main() -> None:
+def metric_lines() -> str:
+    """The evaluation section: `kv.evaluate`, `kv.summarize_scores` and every `kv.metrics.<name>`."""
+    from kerasviz import metrics
+
+    lines = [line("evaluate"), line("summarize_scores")]
+    for name in metrics.METRICS:
+        obj = getattr(metrics, name)
+        lines.append(f"- `metrics.{signature(name, obj)}` — {summary(obj)}")
+    return "\n".join(lines)
+
+
+def block() -> str:
+    """The Markdown between the API markers."""
     groups = {title: importlib.import_module(module).__all__ for title, module in FAMILIES}
-    family_names = {n for names in groups.values() for n in names}
+    family_names = {n for names in groups.values() for n in names} | {"evaluate", "summarize_scores"}
     foundation = [n for n in kerasviz.__all__ if n not in family_names]
+    parts = [
+        "## API reference\n",
+        "Every name below is exported from `kerasviz` (`import kerasviz as kv`). Shapes and ranges "
+        "follow the conventions above. Regenerate with `python scripts/api_reference.py README.md`.\n",
+    ]
     for title, names in [("Foundation", foundation), *groups.items()]:
-        print(f"### {title}\n")
-        print("\n".join(line(n) for n in names if n in kerasviz.__all__) + "\n")
+        parts.append(f"### {title}\n\n" + "\n".join(line(n) for n in names if n in kerasviz.__all__) + "\n")
+        if title == "Black-box (models you can only query)":
+            parts.append("### Evaluation (`kv.metrics`)\n\n" + metric_lines() + "\n")
+    return "\n".join(parts)
+
+
+def main(readme: str = "") -> None:
+    """Print the API block, or rewrite it between the markers of `readme`."""
+    if not readme:
+        print(block())
+        return
+    path = Path(readme)
+    text = path.read_text()
+    start, end = text.index("<!-- API -->\n") + len("<!-- API -->\n"), text.index("<!-- /API -->")
+    path.write_text(text[:start] + block() + "\n" + text[end:])
 
 
 if __name__ == "__main__":
-    main()
+    main(*sys.argv[1:])

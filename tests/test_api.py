@@ -31,3 +31,17 @@ def test_public_name_is_in_readme(name):
 
 def test_version():
     assert kerasviz.__version__.count(".") == 2
+
+
+def test_no_public_name_is_exported_by_two_families():
+    import importlib
+    from collections import defaultdict
+
+    owners = defaultdict(list)
+    for module, names in kerasviz._NAMED.items():
+        for name in names:
+            owners[name].append(module)
+    for module in kerasviz._FAMILIES:
+        for name in importlib.import_module(module).__all__:
+            owners[name].append(module)
+    assert not {name: where for name, where in owners.items() if len(where) > 1}

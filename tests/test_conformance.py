@@ -219,7 +219,10 @@ def _check_output(result: Any, output: str, case: Case) -> None:
     elif output == "probability_drop":
         drops = _finite(values)
         assert drops.shape == case.images.shape[:3] and np.abs(drops).max() <= 1
-    else:  # relevance: signed maps, any scale
+    elif output == "importance":
+        importance = _finite(values)
+        assert importance.shape == case.images.shape[:3] and importance.min() >= 0, importance.min()
+    else:  # relevance, signed: signed maps, any scale
         assert _finite(values).shape == case.images.shape[:3], np.shape(values)
 
 
@@ -228,8 +231,15 @@ def registered(technique: Technique) -> Callable[[Case], None]:
 
     def run(case: Case) -> None:
         options = {o.name: o.quick for o in technique.options if o.quick is not None}
-        arguments = (case.model, case.images, 1) if technique.targeted else (case.model, case.images)
-        _check_output(technique.load()(*arguments, **options), technique.output, case)
+        function = technique.load()
+        images = case.images if technique.batched else case.images[:1]
+        arguments = (case.model, images, 1) if technique.targeted else (case.model, images)
+        if not technique.batched:
+            arguments = (arguments[0], images[0], *arguments[2:])
+        result = function(*arguments, **options)
+        if not technique.batched:
+            result = np.asarray(getattr(result, "attributions", result))[None]
+        _check_output(result, technique.output, Case(case.name, case.model, case.backbone, images))
 
     run.__doc__ = f"{technique.title} (registry), quick options: {technique.output} output."
     return run
@@ -291,9 +301,8 @@ def run_synthesize_texture(case: Case) -> None:
     _picture(image, (side, side, 3))
 
 
-#: Registry techniques that explain an in-process model (black-box ones are tested on
-#: predictors in tests/blackbox).
-MATRIX_TECHNIQUES = [t for t in REGISTERED if "queries" not in t.needs]
+#: Every registry technique (black-box ones query the in-process model).
+MATRIX_TECHNIQUES = list(REGISTERED)
 
 #: The columns, in the README's order: inspect, the registry's techniques, synthesis.
 TECHNIQUES: Dict[str, Callable[[Case], None]] = {
@@ -342,6 +351,11 @@ ALLOWED: Dict[Tuple[str, str], Tuple[Type[KerasvizError], str, str]] = {
         for m in MODELS
         if m not in ("zoo_vit", "zoo_subclassed")
     },
+    ("lrp", "zoo_vit"): (
+        ModelError,
+        "no rule",
+        "LRP needs a rule for every layer; the ViT's class token and attention have none (a clear refusal, not a wrong map)",
+    ),
     ("ablation_cam", "zoo_vit"): (
         ModelError,
         "4-D",

@@ -59,3 +59,17 @@ def test_registry_and_help_need_no_tensorflow():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_composite_names_match_the_relevance_package():
+    from kerasviz.registry import COMPOSITE_NAMES
+    from kerasviz.relevance import COMPOSITES
+
+    assert COMPOSITE_NAMES == tuple(COMPOSITES)
+
+
+def test_explainer_export_serves_the_servable_techniques():
+    from kerasviz.serving.explainer import EXPLAIN_METHODS
+
+    assert set(EXPLAIN_METHODS) == {"saliency", "integrated_gradients", "gradcam"}
+    assert EXPLAIN_METHODS == technique_names(servable=True)

@@ -31,8 +31,10 @@ def as_heatmap(result: Any, output: str) -> np.ndarray:
     array = np.asarray(getattr(result, "attributions", result), np.float32)
     if output == "attribution":  # signed per colour: magnitude summed over colours
         return normalize_map(np.abs(array).sum(axis=-1))
-    if output in ("relevance", "probability_drop"):  # signed: the positive evidence
+    if output in ("relevance", "probability_drop", "signed"):  # signed: the positive evidence
         return normalize_map(np.maximum(array, 0.0))
+    if output == "importance":  # non-negative, unnormalized
+        return normalize_map(array)
     return array
 
 
@@ -57,6 +59,9 @@ def technique_map(
     """
     technique = get_technique(name)
     function = technique.load()
+    if not technique.batched and np.ndim(images) == 4:  # one image per call (LIME, Kernel SHAP)
+        targets = np.broadcast_to(np.asarray(target, dtype=object), (len(images),))
+        return np.stack([technique_map(name, model, image, t, **options) for image, t in zip(images, targets)])
     if technique.targeted:
         result = function(model, images, target, **options)
     else:

@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
         module.register(subparsers)
         for name in set(subparsers.choices) - known:
             subparsers.choices[name].set_defaults(family=technique_families.get(name, module.FAMILY))
+    family_of = {name: rank[sub.get_default("family")] for name, sub in subparsers.choices.items()}
+    subparsers._choices_actions.sort(key=lambda action: family_of[action.dest])  # stable: module order within
     return parser
 
 

@@ -16,12 +16,18 @@ from ..registry import TECHNIQUES, get_technique
 from ..technique import Option, Technique
 from .common import IMAGE_HELP, add_backbone_arguments, add_out_argument, backbone_from_args, write_png
 
-__all__ = ["FAMILY", "HEATMAP_FAMILIES", "add_image_arguments", "register"]
+__all__ = [
+    "FAMILY", "HEATMAP_FAMILIES", "SIGNED_OUTPUTS", "add_image_arguments", "add_option", "add_server_arguments",
+    "register", "technique_options",
+]
 
 FAMILY = "attribution"
 
 #: Registry families whose techniques get a generic heatmap command here.
-HEATMAP_FAMILIES = ("attribution", "cams")
+HEATMAP_FAMILIES = ("attribution", "cams", "relevance", "blackbox")
+
+#: Outputs drawn with the diverging (signed) colormap instead of a heatmap overlay.
+SIGNED_OUTPUTS = ("relevance", "signed")
 
 
 def _load(args: argparse.Namespace) -> Tuple[Any, np.ndarray]:
@@ -45,15 +51,38 @@ def technique_options(technique: Technique, args: argparse.Namespace) -> Dict[st
     return {name: value for name, value in values.items() if value is not None}
 
 
+def _model_and_image(args: argparse.Namespace) -> Tuple[Any, np.ndarray]:
+    """The model to explain (a backbone, or a served classifier for `--server` / `--rest`) and
+    the image at its input size."""
+    from ..images import load_image
+
+    server, rest = getattr(args, "server", None), getattr(args, "rest", None)
+    if server or rest:
+        from ..blackbox import PredictClient, RestPredictClient
+
+        client = PredictClient(server, args.model_name) if server else RestPredictClient(rest, args.model_name)
+        return client, load_image(args.image, size=args.size)
+    return _load(args)
+
+
 def _heatmap_command(args: argparse.Namespace) -> int:
-    from ..attribution.technique_maps import technique_map
+    from ..attribution.technique_maps import as_heatmap
     from ..images import load_image, overlay_heatmap
 
     technique = get_technique(args.command)
-    backbone, image = _load(args)
-    target = getattr(args, "class_index", None)
-    heatmap = technique_map(technique.name, backbone, image, target, **technique_options(technique, args))
+    model, image = _model_and_image(args)
+    options = technique_options(technique, args)
+    if technique.targeted:
+        result = technique.load()(model, image, getattr(args, "class_index", None), **options)
+    else:
+        result = technique.load()(model, image, **options)
     original = load_image(args.image)  # drawn at the photo's own size and aspect
+    if technique.output in SIGNED_OUTPUTS:  # red for the class, blue against, centred on zero
+        from ..relevance.pictures import relevance_picture
+
+        write_png(args.out, relevance_picture(np.asarray(result), original))
+        return 0
+    heatmap = as_heatmap(result, technique.output)
     write_png(args.out, overlay_heatmap(original, heatmap, alpha=args.alpha, colormap=args.colormap))
     return 0
 
@@ -119,11 +148,28 @@ def add_option(parser: argparse.ArgumentParser, option: Option) -> None:
     )
 
 
+def add_server_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add `--server HOST:PORT` / `--rest URL` with `--model-name` and `--size`: explain a
+    classifier served by TF Serving or `kerasviz serve` instead of a local backbone.
+
+    Args:
+        parser: The subcommand's parser.
+    """
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--server", default=None, metavar="HOST:PORT", help="query a served classifier over gRPC")
+    where.add_argument("--rest", default=None, metavar="URL", help="query a served classifier over REST")
+    parser.add_argument("--model-name", "--model_name", dest="model_name", default="model",
+                        help="the served model's name (default: model)")
+    parser.add_argument("--size", type=int, default=224, help="image side the served model takes (default: 224)")
+
+
 def _add_heatmap_command(subparsers: argparse._SubParsersAction, technique: Technique) -> None:
     parser = subparsers.add_parser(technique.command, help=technique.summary)
     add_image_arguments(parser, technique.command, targeted=technique.targeted)
     for option in technique.options:
         add_option(parser, option)
+    if "queries" in technique.needs:
+        add_server_arguments(parser)
     parser.add_argument("--alpha", type=float, default=0.5, help="heatmap opacity (0.5)")
     parser.add_argument("--colormap", default="jet", help="OpenCV colormap name (jet)")
     parser.set_defaults(handler=_heatmap_command)

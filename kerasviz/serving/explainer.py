@@ -41,12 +41,14 @@ from ..checks import check_choice, check_int, check_number
 from ..errors import ModelError, ParameterError
 from ..features import LOGITS, FeatureModel
 from ..images.image_bytes import DEFAULT_MAX_DECODE_PIXELS, decode_limited
+from ..registry import technique_names
 from .versioned_export import export_version, write_warmup_requests
 
 __all__ = ["EXPLAIN_METHODS", "export_explainer"]
 
-#: Methods `export_explainer` can serve.
-EXPLAIN_METHODS = ("gradcam", "saliency", "integrated_gradients")
+#: Methods `export_explainer` can serve: the registry's `servable` techniques (each has an
+#: in-graph form below).
+EXPLAIN_METHODS = technique_names(servable=True)
 
 
 def _scale_to_unit(maps: tf.Tensor) -> tf.Tensor:

@@ -84,19 +84,20 @@ def test_every_registered_technique_has_a_command_with_help_for_every_flag():
 
 
 def test_registry_options_reach_the_technique(session_backbone, cat_png, tmp_path, monkeypatch):
-    import kerasviz.attribution.technique_maps as maps
+    import sys
 
+    module = sys.modules["kerasviz.attribution.occlusion"]  # the package's `occlusion` is the function
     seen = {}
-    real = maps.technique_map
+    real = module.occlusion
 
-    def spy(name, model, images, target=None, **options):
-        seen.update(name=name, target=target, **options)
-        return real(name, model, images, target, **options)
+    def spy(model, images, target=None, **options):
+        seen.update(target=target, **options)
+        return real(model, images, target, **options)
 
-    monkeypatch.setattr(maps, "technique_map", spy)
+    monkeypatch.setattr(module, "occlusion", spy)
     out = tmp_path / "o.png"
     assert main(["occlusion", str(cat_png), "--class", "3", "--patch", "56", "--stride", "56", "-o", str(out)]) == 0
-    assert seen == {"name": "occlusion", "target": 3, "patch": 56, "stride": 56} and out.exists()
+    assert seen == {"target": 3, "patch": 56, "stride": 56} and out.exists()
 
 
 def test_heatmaps_are_drawn_at_the_input_resolution_and_aspect(session_backbone, tmp_path):
@@ -110,3 +111,23 @@ def test_heatmaps_are_drawn_at_the_input_resolution_and_aspect(session_backbone,
     # the map was resized, not cropped: the cat's face (left two thirds) is the warm part
     red_minus_blue = heat[..., 0].astype(float) - heat[..., 2]
     assert red_minus_blue[:, : 300].mean() > red_minus_blue[:, 300:].mean()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["lrp", "--composite", "epsilon_gamma_box"], ["rise", "--masks", "64"], ["lime", "--samples", "40"],
+     ["kernel-shap", "--samples", "40"], ["sobol", "--grid", "4", "--design", "4"]],
+    ids=lambda c: c[0],
+)
+def test_new_families_have_commands_from_the_registry(session_backbone, cat_png, tmp_path, command):
+    out = tmp_path / "out.png"
+    assert main([command[0], str(cat_png), "--class", "285", "-o", str(out), *command[1:]]) == 0
+    picture = np.asarray(Image.open(out))
+    assert picture.shape == (224, 224, 3) and picture.std() > 5
+
+
+def test_blackbox_commands_take_a_server(cat_png):
+    from kerasviz.cli import build_parser
+
+    args = build_parser().parse_args(["rise", str(cat_png), "--server", "localhost:1", "--model_name", "m", "--size", "96"])
+    assert (args.server, args.model_name, args.size, args.rest) == ("localhost:1", "m", 96, None)
