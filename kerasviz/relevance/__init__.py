@@ -10,7 +10,7 @@ from __future__ import annotations
 from .composites import COMPOSITES
 from .concept import concept_relevance
 from .lrp import lrp
-from .pictures import relevance_panel, relevance_picture, render_lrp_panel
+from .pictures import relevance_panel, relevance_picture
 from .rules import RULE_NAMES
 
 __all__ = [
@@ -20,5 +20,4 @@ __all__ = [
     "lrp",
     "relevance_panel",
     "relevance_picture",
-    "render_lrp_panel",
 ]
