@@ -1,35 +1,15 @@
-"""LRP on every Keras Applications family (weights=None, small inputs; slow), on Lite0 with its
-ImageNet weights (slow), and the relevance picture.
-
-Every family must give a finite map of the image's shape (no node without a rule: the clone
-refuses those with a ModelError naming them).
+"""LRP on Lite0 with its ImageNet weights (slow) and the relevance picture. Every Keras
+Applications family and every model kind is a cell of the conformance matrix
+(tests/test_conformance.py), which runs each registry technique, LRP included.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-import keras
 import numpy as np
 import pytest
 
 from kerasviz.relevance import lrp
 from kerasviz.relevance.pictures import relevance_picture
-
-sys.path.insert(0, str(Path(__file__).parents[1]))
-from test_conformance import APPLICATIONS  # noqa: E402
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("family", list(APPLICATIONS))
-def test_applications(family):
-    build, side = APPLICATIONS[family]
-    keras.utils.set_random_seed(0)
-    model = build()
-    images = np.random.default_rng(0).uniform(0, 255, (2, side, side, 3)).astype(np.float32)
-    maps = lrp(model, images, [1, 2], composite="epsilon_plus_flat")
-    assert maps.shape == (2, side, side) and np.isfinite(maps).all()
 
 
 @pytest.mark.slow
