@@ -4,7 +4,7 @@ batch attribution, Deep Feature Factorization, TCAV, activation atlases and CRAF
 from __future__ import annotations
 
 from .atlas import AtlasResult, activation_atlas
-from .atlas_page import write_atlas_page
+from .atlas_page import save_atlas, write_atlas_page
 from .collect import (
     CollectionResult,
     activation_matrix,
@@ -14,12 +14,17 @@ from .collect import (
 from .craft import CraftResult, craft
 from .dff import DFFResult, concept_overlay, deep_feature_factorization
 from .explain_dataset import explain_dataset
+from .pictures import atlas_picture, craft_picture, dff_picture
 from .tcav import TCAVResult, concept_activation_vector, tcav
 
 __all__ = [
     "AtlasResult",
     "CraftResult",
     "activation_atlas",
+    "atlas_picture",
+    "craft_picture",
+    "dff_picture",
+    "save_atlas",
     "write_atlas_page",
     "CollectionResult",
     "DFFResult",

@@ -14,7 +14,7 @@ import os
 import pathlib
 from typing import Any
 
-__all__ = ["write_atlas_page"]
+__all__ = ["save_atlas", "write_atlas_page"]
 
 _PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>{title}</title>
@@ -85,3 +85,25 @@ def write_atlas_page(
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(page, encoding="utf-8")
     return target
+
+
+def save_atlas(
+    atlas: Any, png: str | os.PathLike, html_page: str | os.PathLike | None = None, *, class_names: list | None = None
+) -> list[pathlib.Path]:
+    """Save an atlas as a PNG and, optionally, its zoomable HTML page (what `kerasviz atlas` writes).
+
+    Args:
+        atlas: An `AtlasResult`.
+        png: The PNG path.
+        html_page: The HTML path, or `None`.
+        class_names: Class names for the page's hover text.
+
+    Returns:
+        The paths written.
+    """
+    from ..images import save_image
+
+    written = [pathlib.Path(save_image(png, atlas.image))]
+    if html_page is not None:
+        written.append(write_atlas_page(html_page, atlas, class_names=class_names))
+    return written

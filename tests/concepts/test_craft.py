@@ -39,3 +39,11 @@ def test_sobol_indices_of_a_known_function():
 def test_headless_is_refused(zoo_headless, digit_images):
     with pytest.raises(ModelError):
         craft(zoo_headless, digit_images[:2], 0, "headless_conv3", 2)
+
+
+@pytest.mark.slow
+def test_pictures_of_the_concept_family(lite0):
+    from kerasviz.concepts.pictures import atlas_picture, craft_picture, dff_picture
+
+    for picture, caption in (dff_picture(lite0), craft_picture(lite0), atlas_picture(lite0, grid=3, steps=4, projection="pca", count=16)):
+        assert picture.dtype == np.uint8 and picture.ndim == 3 and picture.std() > 10 and caption
