@@ -82,7 +82,7 @@ class ExplorerProcess:
         """Terminate the process (this one only)."""
         self.process.terminate()
         try:
-            self.process.wait(10)
+            self.process.wait(3)
         except subprocess.TimeoutExpired:
             self.process.kill()
         self._log.close()

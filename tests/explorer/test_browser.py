@@ -166,7 +166,7 @@ def test_explorer_in_chromium(page, explorer, tmp_path):
 
 
 @pytest.mark.slow
-def test_neuron_page_compare_and_style_in_chromium(page, explorer):
+def test_neuron_page_compare_and_style_in_chromium(page, explorer, tmp_path):
     """Click a channel: activation map, guided backprop and a feature visualization appear; compare; style."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.support.ui import Select
@@ -200,3 +200,5 @@ def test_neuron_page_compare_and_style_in_chromium(page, explorer):
     wait_for(lambda: driver.execute_script("return document.getElementById('style-image').naturalWidth") == 224,
              120, "the stylized image", driver)
     assert console_errors(driver) == []
+    driver.set_window_size(1400, 1400)
+    driver.save_screenshot(str(tmp_path / "explorer-neuron.png"))

@@ -171,6 +171,7 @@ async function useImage(request) {
     state.imageId = answer.image_id;
     $("base-image").src = `/api/images/${answer.image_id}`;
     $("result-image").removeAttribute("src");
+    $("result-caption").textContent = "";
     $("download-button").disabled = true;
     await predict();
     if ($("layer-select").value) await showGrid();
