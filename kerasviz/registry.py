@@ -145,6 +145,7 @@ TECHNIQUES: Tuple[Technique, ...] = (
             Option("p", float, 0.5, "probability of keeping a cell"),
             Option("seed", int, 0, "mask seed"),
         ),
+        panel=("Black-box: RISE, LIME, Kernel SHAP and Sobol beside Grad-CAM", "kerasviz.blackbox.panel:render_blackbox_panel"),
     ),
     Technique(
         "lime", "LIME", "kerasviz.blackbox.lime:lime", "blackbox",

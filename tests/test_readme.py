@@ -25,6 +25,8 @@ import urllib.request
 from pathlib import Path
 from typing import Dict, List, Tuple
 
+from kerasviz.registry import TECHNIQUES
+
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 
@@ -37,9 +39,9 @@ QUICK: Dict[str, Dict[str, str]] = {
     "visualize-class": {"--size": "64", "--steps": "4"},
     "visualize-feature": {"--size": "64", "--steps": "4"},
     "invert": {"--size": "64", "--steps": "4"},
-    "smoothgrad": {"--samples": "4"},
-    "integrated-gradients": {"--steps": "4"},
     "demo": {"--quick": ""},
+    # every registered technique: its options' quick values (kerasviz.registry)
+    **{t.command: {o.flag: str(o.quick) for o in t.options if o.quick is not None} for t in TECHNIQUES},
 }
 
 _FENCE = re.compile(r"(?:<!--\s*readme-test:\s*skip\s*(?P<skip>.*?)-->\s*\n)?```(?P<lang>\w*)\n(?P<body>.*?)```", re.S)

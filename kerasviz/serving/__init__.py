@@ -1,5 +1,6 @@
 """Serving: an embedded server speaking TF Serving's gRPC and REST APIs, and clients for both."""
 
+from .classifier_export import export_classifier
 from .client import RestStyleClient, StyleClient
 from .errors import ServingError
 from .explainer import export_explainer
@@ -15,5 +16,6 @@ __all__ = [
     "ServingError",
     "ServingServer",
     "StyleClient",
+    "export_classifier",
     "export_explainer",
 ]

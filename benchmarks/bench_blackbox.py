@@ -15,7 +15,7 @@
    64 images) vs in process on the same exported Lite0: ratio = in-process / served (the
    overhead is `1 / ratio - 1`).
 
-Run: `python -m benchmarks.blackbox [--masks N] [--samples N]` (smaller numbers on a busy CPU).
+Run: `python -m benchmarks.bench_blackbox [--masks N] [--samples N]` (smaller numbers on a busy CPU).
 """
 
 from __future__ import annotations
