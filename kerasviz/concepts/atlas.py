@@ -4,9 +4,10 @@ Activations of one layer (a mean or sampled positions per image, streamed by
 `collect_activations`, so memory holds one batch of images) are laid out in 2-D by UMAP, the
 layout is cut into a `grid x grid` raster, and every cell holding enough activations is drawn by
 feature visualization of its mean activation (a direction objective: `dot * cos^2`, as Lucid's
-atlases). All cells are rendered in a few compiled calls: `kerasviz.synthesis.optimize` runs one
-batch of `render_batch` cells per call, every call the same shape (the last batch padded), so
-the loop is traced once.
+atlases). All cells are rendered in a few compiled calls: `kerasviz.synthesis.optimize`
+(decorrelated colour; Fourier saturated Lite0's renderings in a side-by-side look) runs one batch of
+`render_batch` cells per call, every call the same shape (the last batch padded), so the loop
+is traced once.
 """
 
 from __future__ import annotations
@@ -206,7 +207,8 @@ def activation_atlas(
         chunk = means[start : start + render_batch]
         padded = np.concatenate([chunk, np.repeat(chunk[-1:], render_batch - len(chunk), axis=0)])
         size = max(cell_size, 64)
-        result = optimize(model, direction_objective(layer, padded), steps=steps, size=size, batch=render_batch)
+        result = optimize(model, direction_objective(layer, padded), param="decorrelated", steps=steps,
+                          size=size, batch=render_batch)
         tiles.extend(result.images[: len(chunk)])
     canvas = np.full((grid * cell_size, grid * cell_size, 3), 255, np.uint8)
     for cell, tile in zip(kept, tiles):
