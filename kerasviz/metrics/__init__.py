@@ -22,14 +22,13 @@ from .chart import score_chart
 from .complexity import complexity, effective_complexity, sparseness
 from .deletion import DeletionInsertion, attribution_maps, deletion_insertion, fit_maps
 from .evaluate import DEFAULT_METRICS, evaluate, evaluate_to_folder
-from .faithfulness_sampled import faithfulness_correlation, irof, road, sufficiency
+from .faithfulness_regions import region_perturbation, selectivity
+from .faithfulness_sampled import faithfulness_correlation, irof, road
 from .faithfulness_steps import (
     faithfulness_estimate,
     monotonicity,
     monotonicity_correlation,
     pixel_flipping,
-    region_perturbation,
-    selectivity,
 )
 from .localisation import (
     attribution_localisation,
@@ -52,6 +51,7 @@ from .robustness import (
     local_lipschitz_estimate,
     max_sensitivity,
 )
+from .sufficiency import sufficiency
 from .summary import summarize_scores
 
 __all__ = [

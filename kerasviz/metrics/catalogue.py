@@ -12,11 +12,13 @@ from ..errors import ParameterError
 from . import (
     axiomatic,
     complexity,
+    faithfulness_regions,
     faithfulness_sampled,
     faithfulness_steps,
     localisation,
     randomisation,
     robustness,
+    sufficiency,
 )
 
 __all__ = [
@@ -49,8 +51,8 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "axiomatic": ("completeness", "non_sensitivity", "input_invariance"),
 }
 
-_MODULES = (axiomatic, complexity, faithfulness_sampled, faithfulness_steps, localisation,
-            randomisation, robustness)
+_MODULES = (axiomatic, complexity, faithfulness_regions, faithfulness_sampled, faithfulness_steps,
+            localisation, randomisation, robustness, sufficiency)
 
 #: metric name -> function.
 METRICS: dict[str, Callable[..., Any]] = {

@@ -30,6 +30,7 @@ __all__ = [
     "normalise_by_max",
     "predict",
     "prepare_maps",
+    "resolve_targets",
     "score_copies",
     "to_features",
 ]
@@ -329,13 +330,3 @@ def explain(
             f"{images.shape[:3]}. Received: maps with shape {result.shape}"
         )
     return result
-
-
-def check_positive_int(value: Any, name: str, low: int = 1) -> int:
-    """An int `>= low` (ParameterError otherwise)."""
-    from ..checks import check_int
-
-    return check_int(value, name, low=low)
-
-
-__all__ += ["check_positive_int", "resolve_targets"]

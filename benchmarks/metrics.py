@@ -1,0 +1,112 @@
+"""Benchmark kerasviz.metrics against Quantus 0.6.0 (PyTorch Lite0, its own process), side by side.
+
+    python benchmarks/metrics.py [--images 16] [--evaluate] [--out /tmp/kv/metrics]
+
+1. Pixel flipping and faithfulness correlation on N Lite0 images with Grad-CAM maps: kerasviz
+   (Keras Lite0, every perturbed copy through one cached compiled forward pass, 64 a call) vs
+   Quantus 0.6.0 on the same weights in PyTorch (`metrics_torch_reference.py`, started with the
+   interpreter in `KERASVIZ_QUANTUS_PYTHON`, default /tmp/kv/venv-quantus/bin/python; both
+   limited to the same thread count). Same settings on both sides (Quantus' defaults for
+   faithfulness correlation; `--features-in-step` 3136 (48 steps) for pixel flipping: Quantus
+   requires it to divide H * W). Prints seconds, the ratio, and how the scores compare.
+2. With `--evaluate`: a full `kerasviz.evaluate` of 6 methods x 12 metrics (`DEFAULT_METRICS`,
+   quick settings) on the same images, timed, with `scores.csv`, `summary.csv` and the chart
+   written to `--out`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "cat", "horse", "coins", "clock")
+METHODS = ("gradcam", "gradcam_plus_plus", "layer_cam", "saliency", "gradient_x_input",
+           "integrated_gradients")
+
+
+def photos(count: int) -> np.ndarray:
+    """`count` 224 x 224 photos: the bundled samples, then their mirror images."""
+    from kerasviz.images import sample_image
+
+    base = [sample_image(name, size=224) for name in PHOTOS]
+    base += [image[:, ::-1] for image in base]
+    return np.stack([base[i % len(base)] for i in range(count)]).astype(np.float32)
+
+
+def run_quantus(inputs: str, settings: dict) -> dict:
+    python = os.environ.get("KERASVIZ_QUANTUS_PYTHON", "/tmp/kv/venv-quantus/bin/python")
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "metrics_torch_reference.py")
+    done = subprocess.run([python, script, inputs, json.dumps(settings)], capture_output=True,
+                          text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--features-in-step", type=int, default=3136,
+                        help="pixel flipping step; Quantus needs it to divide H * W (50176)")
+    parser.add_argument("--evaluate", action="store_true")
+    parser.add_argument("--skip-quantus", action="store_true")
+    parser.add_argument("--out", default="/tmp/kv/metrics")
+    args = parser.parse_args()
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    import kerasviz as kv
+    from kerasviz import metrics as kvm
+
+    model = kv.load_backbone("efficientnet_lite0")
+    images = photos(args.images)
+    targets = kvm.inputs.resolve_targets(model, images, None)
+    maps = np.asarray(kv.gradcam(model, images, targets), np.float64)
+    settings = {"features_in_step": args.features_in_step, "nr_runs": 100, "subset_size": 224,
+                "threads": args.threads}
+    # Warm-up: trace the compiled forward pass once (one trace serves every later call).
+    kvm.pixel_flipping(maps[:1], model=model, images=images[:1], targets=targets[:1],
+                       features_in_step=224 * 224 * 3 // 4)
+    ours = {}
+    start = time.perf_counter()
+    ours["pixel_flipping"] = kvm.pixel_flipping(maps, model=model, images=images, targets=targets,
+                                                features_in_step=settings["features_in_step"])
+    ours["pixel_flipping_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    ours["faithfulness_correlation"] = kvm.faithfulness_correlation(
+        maps, model=model, images=images, targets=targets, nr_runs=settings["nr_runs"],
+        subset_size=settings["subset_size"])
+    ours["faithfulness_correlation_s"] = time.perf_counter() - start
+    print(f"kerasviz: pixel flipping {ours['pixel_flipping_s']:.1f} s, faithfulness correlation "
+          f"{ours['faithfulness_correlation_s']:.1f} s ({len(images)} images)", flush=True)
+    if not args.skip_quantus:
+        with tempfile.TemporaryDirectory() as folder:
+            inputs = os.path.join(folder, "inputs.npz")
+            np.savez(inputs, images=images, maps=maps, targets=targets)
+            theirs = run_quantus(inputs, settings)
+        agree = np.mean(np.asarray(theirs["top1"]) == targets)
+        print(f"torch Lite0 top-1 equals Keras Lite0's on {agree:.0%} of the images")
+        for name in ("pixel_flipping", "faithfulness_correlation"):
+            seconds = theirs[name]["seconds"]
+            a, b = np.asarray(ours[name]), np.asarray(theirs[name]["scores"])
+            print(f"{name}: kerasviz {ours[name + '_s']:.1f} s, Quantus {seconds:.1f} s, "
+                  f"ratio {seconds / ours[name + '_s']:.2f}x; scores mean {a.mean():.4f} vs "
+                  f"{b.mean():.4f}, Pearson r across images {np.corrcoef(a, b)[0, 1]:.3f}",
+                  flush=True)
+    if args.evaluate:
+        start = time.perf_counter()
+        written = kvm.evaluate_to_folder(images, args.out, model=model, methods=list(METHODS),
+                                         targets=targets)
+        print(f"evaluate: {len(METHODS)} methods x {len(kvm.DEFAULT_METRICS)} metrics x "
+              f"{len(images)} images in {time.perf_counter() - start:.0f} s -> {written}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
