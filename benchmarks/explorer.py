@@ -93,11 +93,15 @@ class _Server:
         self.loop.call_soon_threadsafe(self.loop.stop)
 
 
-def main(argv: List[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=10, help="timed requests per row (median)")
-    args = parser.parse_args(argv)
+def measure(repeats: int = 10) -> tuple[List[Dict[str, Any]], str]:
+    """Time every row.
 
+    Args:
+        repeats: Timed requests per row (the median is reported).
+
+    Returns:
+        `(rows, summary)`: `ratio_row` dicts and one line with the absolute medians.
+    """
     from PIL import Image
 
     import kerasviz as kv
@@ -129,15 +133,15 @@ def main(argv: List[str] | None = None) -> int:
         clear_cache(backbone.model)
         kv.activation_maps(backbone, image, layer, max_tiles=64, tile_size=64)
 
-    explain_s = _median_time(explain_round_trip, args.repeats)
-    explain_server = statistics.median(server.server_seconds[-args.repeats:])
-    grid_s = _median_time(grid_round_trip, args.repeats)
-    grid_server = statistics.median(server.server_seconds[-args.repeats:])
-    explain_cold = _median_time(explain_uncached, max(2, args.repeats // 4), warmup=0)
-    grid_cold = _median_time(grid_uncached, max(2, args.repeats // 4), warmup=0)
-    explain_direct = _median_time(lambda: technique_map("gradcam", backbone, image[None], 285), args.repeats)
-    predict_s = _median_time(lambda: server.post("/api/predict", upload, "image/png"), args.repeats)
-    predict_direct = _median_time(lambda: backbone.predict(image[None]), args.repeats)
+    explain_s = _median_time(explain_round_trip, repeats)
+    explain_server = statistics.median(server.server_seconds[-repeats:])
+    grid_s = _median_time(grid_round_trip, repeats)
+    grid_server = statistics.median(server.server_seconds[-repeats:])
+    explain_cold = _median_time(explain_uncached, max(2, repeats // 4), warmup=0)
+    grid_cold = _median_time(grid_uncached, max(2, repeats // 4), warmup=0)
+    explain_direct = _median_time(lambda: technique_map("gradcam", backbone, image[None], 285), repeats)
+    predict_s = _median_time(lambda: server.post("/api/predict", upload, "image/png"), repeats)
+    predict_direct = _median_time(lambda: backbone.predict(image[None]), repeats)
     server.close()
 
     rows = [
@@ -146,11 +150,27 @@ def main(argv: List[str] | None = None) -> int:
         ratio_row("Grad-CAM, Lite0 224", "in-process call (cached)", "explorer round trip", explain_direct, explain_s),
         ratio_row("upload + top-5", "in-process predict", "explorer round trip", predict_direct, predict_s),
     ]
-    print(format_table(rows))
-    print(f"\nGrad-CAM round trip median {1000 * explain_s:.0f} ms (target <= 300 ms); "
+    summary = (f"Grad-CAM round trip median {1000 * explain_s:.0f} ms (target <= 300 ms); "
           f"activation grid median {1000 * grid_s:.0f} ms (target <= 500 ms); "
           f"upload + predict {1000 * predict_s:.0f} ms. Inside the server (X-Kerasviz-Seconds): "
           f"Grad-CAM {1000 * explain_server:.0f} ms, grid {1000 * grid_server:.0f} ms.")
+    return rows, summary
+
+
+def run(quick: bool = False) -> List[Dict[str, Any]]:
+    """Rows for `benchmarks/run.py` (which collects `bench_*.py` modules)."""
+    rows, summary = measure(3 if quick else 10)
+    print(summary)
+    return rows
+
+
+def main(argv: List[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=10, help="timed requests per row (median)")
+    args = parser.parse_args(argv)
+    rows, summary = measure(args.repeats)
+    print(format_table(rows))
+    print("\n" + summary)
     return 0
 
 

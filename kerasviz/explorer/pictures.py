@@ -22,5 +22,6 @@ def png_bytes(image: Any) -> bytes:
     """
     array = np.clip(np.asarray(image, dtype=np.float32), 0, 255).round().astype(np.uint8)
     buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG")
+    # level 1: a 224 x 224 overlay encodes in ~9 ms instead of ~35 ms at the default 6
+    Image.fromarray(array).save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
