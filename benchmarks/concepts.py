@@ -44,7 +44,7 @@ def run(quick: bool = False) -> List[Dict]:
 
     import tensorflow as tf
 
-    from kerasviz import load_backbone
+    from kerasviz.backbones import load_backbone
     from kerasviz.concepts import collect_activations
 
     backbone = load_backbone("efficientnet_lite0")
