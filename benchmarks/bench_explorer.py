@@ -17,7 +17,7 @@ Rows:
 The issue's targets are absolute: Grad-CAM round trip <= 300 ms and a grid <= 500 ms on 2 cores;
 the medians are printed next to them.
 
-Run: `python -m benchmarks.explorer [--repeats N]`.
+Run: `python -m benchmarks.bench_explorer [--repeats N]`.
 """
 
 from __future__ import annotations
