@@ -72,8 +72,9 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
     rows = []
     engine_s = best_time(engine, repeats=5, warmup=2)
     label = f"{steps} ascent steps, Lite0 {LAYER}, {size}² image"
-    rows.append(ratio_row(label, "eager GradientTape loop", "compiled multi-step optimize", best_time(eager, repeats=3, warmup=1), engine_s))
-    rows.append(ratio_row(label, "per-step tf.function loop", "compiled multi-step optimize", best_time(keras_io, repeats=5, warmup=2), engine_s))
+    compiled = "compiled multi-step optimize"
+    rows.append(ratio_row(label, "eager GradientTape loop", compiled, best_time(eager, repeats=3, warmup=1), engine_s))
+    rows.append(ratio_row(label, "per-step tf.function loop", compiled, best_time(keras_io, repeats=5, warmup=2), engine_s))
 
     n_channels, small, few = 16, (48 if quick else 64), (4 if quick else 8)
 

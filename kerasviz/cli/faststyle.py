@@ -4,7 +4,8 @@ resume, save / export a transform network), `export-style` (SavedModel or LiteRT
 
 Images are named by a file path or `skimage:NAME` (a `skimage.data` picture, e.g.
 `skimage:chelsea`, `skimage:immunohistochemistry`), so a network can be trained from bundled
-pictures alone. The `stylize` handler and its inputs live in `stylize_command.py`.
+pictures alone. The `stylize` handler and its inputs live in `stylize_command.py`. TensorFlow and
+Keras are imported inside the handlers only (`kerasviz --help` stays light).
 """
 
 from __future__ import annotations
@@ -14,41 +15,35 @@ import sys
 from pathlib import Path
 from typing import Any, List
 
-import numpy as np
-
 from ..errors import ParameterError
 from .common import add_backbone_arguments, backbone_from_args
-from .stylize_command import (
-    INTERRUPTED,
-    VIDEO_SUFFIXES,
-    add_stylize_arguments,
-    load_keras_network,
-    load_named_image,
-    load_stylize_image,
-    stylize_with_saved_model,
-)
+from .stylize_command import INTERRUPTED, add_stylize_arguments, load_keras_network, stylize_with_saved_model
 
-__all__ = [
-    "VIDEO_SUFFIXES",
-    "add_stylize_arguments",
-    "load_named_image",
-    "load_stylize_image",
-    "register",
-    "stylize_with_saved_model",
-]
+__all__ = ["FAMILY", "QUANTIZATIONS", "STRATEGIES", "register"]
+
+#: `--strategy` and `--quantization` choices, written here so building the parser imports no
+#: TensorFlow (tests/cli/test_faststyle_cli.py checks they equal `faststyle.distribute.STRATEGIES`
+#: and `faststyle.litert.QUANTIZATIONS`).
+STRATEGIES = ("default", "mirrored", "multi_worker")
+QUANTIZATIONS = ("float16", "dynamic")
+
+#: Section of `kerasviz --help` (a `kerasviz.registry.FAMILIES` name).
+FAMILY = "style"
 
 
 
 def _content(names: List[str], image_size: int, augment: bool = False) -> Any:
     """A folder path as is; files / skimage pictures as a batch of centred squares."""
-    from ..images import resize_image
+    import numpy as np
+
+    from ..images import load_image, resize_image
 
     if len(names) == 1 and Path(names[0]).is_dir():
         return names[0]
     side = int(round((2.0 if augment else 1.25) * image_size))  # room for random crops (and scales)
     batch = []
     for name in names:
-        image = load_named_image(name)
+        image = load_image(name)
         height, width = image.shape[:2]
         scale = side / min(height, width)
         image = resize_image(image, (max(side, round(height * scale)), max(side, round(width * scale))))
@@ -72,36 +67,36 @@ def _run_training(args: argparse.Namespace) -> int:
     from ..faststyle import make_strategy
 
     strategy = make_strategy(args.strategy)  # first: multi-worker collectives start before any other TF work
-    from ..faststyle import export_style_model, train_style_network
+    from ..faststyle import (
+        NetworkOptions,
+        TrainingData,
+        TrainingLoss,
+        TrainingRun,
+        export_style_model,
+        train_style_network,
+    )
     from ..faststyle.distribute import is_chief
+    from ..images import load_image
+    from ..synthesis import LossWeights
 
     backbone = backbone_from_args(args)
-    styles = [load_named_image(name) for name in args.style]
+    styles = [load_image(name) for name in args.style]
+    style_factor = args.style_weight[0] if len(args.style_weight) == 1 else args.style_weight
     result = train_style_network(
         _content(args.content, args.image_size, args.augment),
         styles,
         backbone=backbone,
-        image_size=args.image_size,
-        batch_size=args.batch_size,
         steps=args.steps,
-        width=args.width,
-        content_layers=args.content_layers,
-        style_layers=args.style_layers,
-        content_weight=args.content_weight,
-        style_weight=args.style_weight[0] if len(args.style_weight) == 1 else args.style_weight,
-        tv_weight=args.tv_weight,
         learning_rate=args.learning_rate,
-        checkpoint_dir=args.checkpoint_dir,
-        checkpoint_every=args.checkpoint_every,
-        strategy=strategy,
+        data=TrainingData(args.image_size, args.batch_size, augment=args.augment, style_size=args.style_size),
+        network=NetworkOptions(args.width, upsample=args.upsample, output=args.output),
+        loss=TrainingLoss(
+            args.content_layers, args.style_layers,
+            weights=LossWeights(content=args.content_weight, style=style_factor, tv=args.tv_weight),
+            normalized=args.normalized_loss, jitter=args.loss_jitter, flips=args.loss_flips,
+        ),
+        run=TrainingRun(args.checkpoint_dir, args.checkpoint_every, strategy=strategy),
         seed=args.seed,
-        augment=args.augment,
-        normalized_loss=args.normalized_loss,
-        style_size=args.style_size,
-        output=args.output,
-        upsample=args.upsample,
-        loss_jitter=args.loss_jitter,
-        loss_flips=args.loss_flips,
     )
     last = result.history[-1] if result.history else {}
     print(f"trained {result.step} steps (from {result.start_step}); last losses: "
@@ -137,9 +132,6 @@ def _export(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `train-style`, `export-style` and `stylize` to the command line."""
-    from ..faststyle.distribute import STRATEGIES
-    from ..faststyle.litert import QUANTIZATIONS
-
     parser = subparsers.add_parser("train-style", help="train a fast style network (resumable; one device or many workers)")
     parser.add_argument("--content", nargs="+", required=True,
                         help="a folder of images, or image files / skimage:NAME pictures")
@@ -150,14 +142,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--width", type=int, default=32, help="transform-net width (16 or 32)")
     parser.add_argument("--content-layers", nargs="+", default=None, help="default: the backbone's content_layers")
     parser.add_argument("--style-layers", nargs="+", default=None, help="default: the backbone's style_layers")
-    parser.add_argument("--content-weight", type=float, default=1.0, help="weight of the content (feature reconstruction) loss (default: %(default)s)")
+    parser.add_argument("--content-weight", type=float, default=1.0, help="weight of the content (feature reconstruction) loss "
+                        "(default: %(default)s)")
     parser.add_argument("--style-weight", type=float, nargs="+", default=[10.0], help="one, or one per style")
     parser.add_argument("--tv-weight", type=float, default=1.0, help="weight of the total-variation smoothness loss (default: %(default)s)")
     parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam learning rate (default: %(default)s)")
     parser.add_argument("--checkpoint-dir", default=None, help="checkpoints; resumes from the newest")
-    parser.add_argument("--checkpoint-every", type=int, default=100, help="steps between checkpoints (with --checkpoint-dir) (default: %(default)s)")
+    parser.add_argument("--checkpoint-every", type=int, default=100, help="steps between checkpoints (with --checkpoint-dir) (default: "
+         "%(default)s)")
     parser.add_argument("--strategy", choices=STRATEGIES, default="default",
-                        help="default (one device), mirrored (all local GPUs) or multi_worker (the cluster in TF_CONFIG; docs/multiworker.md)")
+                        help="default (one device), mirrored (all local GPUs) or multi_worker (the cluster in "
+                             "TF_CONFIG; docs/multiworker.md)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights and of the crops (default: %(default)s)")
     parser.add_argument("--augment", action="store_true",
                         help="random scales (1-2x) and left-right flips of the content crops")
@@ -168,9 +163,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--output", choices=("tanh", "linear"), default="tanh",
                         help="output activation: scaled tanh, or linear clipped at inference (no stuck saturated blobs) (default: tanh)")
     parser.add_argument("--normalized-loss", action="store_true",
-                        help="divide each loss layer's error by its target's mean square, so weights do not depend on the backbone's feature scale")
+                        help="divide each loss layer's error by its target's mean square, so weights do not "
+                             "depend on the backbone's feature scale")
     parser.add_argument("--loss-jitter", type=int, default=0,
-                        help="shift the loss network's view by up to this many pixels each step, so the net cannot hide blobs in its border blind spots (default: 0)")
+                        help="shift the loss network's view by up to this many pixels each step, so the net "
+                             "cannot hide blobs in its border blind spots (default: 0)")
     parser.add_argument("--loss-flips", action="store_true",
                         help="flip the loss network's view at random each step, so the net cannot keep a blob at a fixed spot")
     parser.add_argument("--save", default=None, help="write the trained network as a .keras file")
@@ -180,9 +177,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     parser = subparsers.add_parser("export-style", help="export a saved network (.keras) as a SavedModel version or a LiteRT file")
     parser.add_argument("network", help="a network saved by `train-style --save NET.keras`")
-    parser.add_argument("--format", choices=("savedmodel", "tflite"), default="savedmodel", help="SavedModel version folder for TF Serving, or a LiteRT .tflite file (default: savedmodel)")
+    parser.add_argument("--format", choices=("savedmodel", "tflite"), default="savedmodel",
+                        help="SavedModel version folder for TF Serving, or a LiteRT .tflite file (default: "
+         "savedmodel)")
     parser.add_argument("--out", required=True, help="SavedModel base path (a new numeric version goes under it) or FILE.tflite")
-    parser.add_argument("--quantization", choices=[q for q in QUANTIZATIONS if q], default=None,
+    parser.add_argument("--quantization", choices=QUANTIZATIONS, default=None,
                         help="tflite only: float16 or dynamic (int8 weights); default float32")
     parser.add_argument("--image-size", type=int, nargs="+", default=None,
                         help="tflite only: fixed SIZE or HEIGHT WIDTH (default: any size)")

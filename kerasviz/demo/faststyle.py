@@ -16,13 +16,12 @@ MIXES = ((1, 0, 0), (0.5, 0.5, 0), (0, 1, 0), (0, 0.5, 0.5), (0, 0, 1))
 
 def _style_picture(name: str, size: int) -> np.ndarray:
     """A style of the bundled network: a shipped painting (`starry_night`, ...) or `skimage:NAME`."""
+    from ..images import load_image
     from ..synthesis import PAINTINGS, load_painting
 
     if name in PAINTINGS:
         return load_painting(name, (size, size)).astype(np.float32)
-    from ..cli.faststyle import load_named_image
-
-    return load_named_image(name, size)
+    return load_image(name, size)
 
 
 def _mix_label(weights) -> str:

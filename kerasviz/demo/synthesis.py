@@ -19,22 +19,25 @@ def _names(ctx: DemoContext, indices) -> list:
 
 
 def _class_visualization(ctx: DemoContext) -> Tuple[np.ndarray, str]:
-    from ..synthesis import visualize_class
+    from ..synthesis import Execution, visualize_class
 
     classes = CLASSES[:2] if ctx.quick else CLASSES
     size, steps = (64, 16) if ctx.quick else (128, 96)
-    images = visualize_class(ctx.backbone, classes, size=size, steps=steps, seed=ctx.seed)
+    images = visualize_class(ctx.backbone, classes, size=size, steps=steps, execution=Execution(seed=ctx.seed))
     grid = image_grid(list(images), labels=_names(ctx, classes), tile_size=128)
-    return grid, f"logits of {', '.join(_names(ctx, classes))}; Fourier + decorrelated colour, Adam, jitter/zoom/rotation; {size} px, {steps} steps"
+    names = ", ".join(_names(ctx, classes))
+    return grid, f"logits of {names}; Fourier + decorrelated colour, Adam, jitter/zoom/rotation; {size} px, {steps} steps"
 
 
 def _feature_visualization(ctx: DemoContext) -> Tuple[np.ndarray, str]:
-    from ..synthesis import visualize_feature
+    from ..synthesis import Execution, visualize_feature
 
     layer = "block4c_add"
     channels = list(range(4)) if ctx.quick else list(range(8))
     size, steps = (48, 12) if ctx.quick else (96, 64)
-    images = visualize_feature(ctx.backbone, layer, channels, size=size, steps=steps, seed=ctx.seed)
+    images = visualize_feature(
+        ctx.backbone, layer, channels, size=size, steps=steps, execution=Execution(seed=ctx.seed)
+    )
     grid = image_grid(list(images), ncols=4, labels=[f"ch {c}" for c in channels], tile_size=96)
     return grid, f"layer {layer}, channels {channels[0]}..{channels[-1]} in one batch; {size} px, {steps} steps"
 

@@ -6,16 +6,21 @@ from ..errors import ExportError
 from .artefacts import blob_artefact_mask, blob_artefact_score
 from .distribute import make_strategy
 from .export import export_style_model
-from .saved_model import load_style_model, stylize_saved_model
-from .litert import export_style_tflite, load_tflite, stylize_tflite
 from .inference import stylize
+from .litert import export_style_tflite, load_tflite, stylize_tflite
 from .network import build_transform_net, extract_style, transform_net_config
+from .options import NetworkOptions, TrainingData, TrainingLoss, TrainingRun
+from .saved_model import load_style_model, stylize_saved_model
 from .train import TrainingResult, train_style_network
 from .video import VideoResult, stylize_video
 
 __all__ = [
     "ExportError",
+    "NetworkOptions",
+    "TrainingData",
+    "TrainingLoss",
     "TrainingResult",
+    "TrainingRun",
     "VideoResult",
     "blob_artefact_mask",
     "blob_artefact_score",

@@ -28,8 +28,8 @@ import tensorflow as tf
 from ..checks import check_choice, check_side
 from ..errors import ImageError, ModelError
 from ..images import as_image_batch, to_uint8
-from .layers import PadToMultiple, plain_inference
 from .inference import check_style_weights
+from .layers import PadToMultiple, plain_inference
 from .network import IMAGES, MIN_SIZE, STYLE_WEIGHTS, transform_net_config
 
 __all__ = ["QUANTIZATIONS", "export_style_tflite", "load_tflite", "stylize_tflite"]

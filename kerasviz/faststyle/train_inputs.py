@@ -75,7 +75,7 @@ def style_weight_vector(style_weight: Any, n_styles: int) -> np.ndarray:
     values = list(np.asarray(style_weight, dtype=object).reshape(-1))
     if len(values) != n_styles:
         raise ParameterError(
-            f"`style_weight` is one number or one per style ({n_styles} styles). Received: style_weight={style_weight!r}"
+            f"`LossWeights.style` is one number or one per style ({n_styles} styles). Received: style={style_weight!r}"
         )
     return np.array([check_number(v, "style_weight", low=0.0) for v in values], np.float32)
 

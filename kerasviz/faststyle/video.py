@@ -34,13 +34,18 @@ import numpy as np
 
 from ..checks import check_bool, check_fraction, check_int, check_number
 from ..errors import ImageError, ParameterError
+from ..images.longer_side import longer_side_shape
 from ..progress import progress_bar
 
 os.environ.setdefault("IMAGEIO_FFMPEG_NO_PREVENT_SIGINT", "1")
 
-__all__ = ["VideoResult", "FlowBlender", "read_video", "stylize_video"]
+__all__ = ["VideoResult", "FlowBlender", "read_video", "stylize_video", "MIN_RESIZE_SIDE", "MAX_RESIZE_SIDE"]
 
 Stylizer = Callable[[np.ndarray], np.ndarray]
+
+#: Bounds of the longer side `stylize_video(size=...)` and `kerasviz stylize --size` resize to:
+#: 4..4096 px (4096² is 16.8 M pixels; the width-32 network's activations take ~2 GB per layer there).
+MIN_RESIZE_SIDE, MAX_RESIZE_SIDE = 4, 4096
 
 
 @dataclass
@@ -227,7 +232,8 @@ def stylize_video(
             `False` stylizes frame by frame.
         blend: Weight of the warped previous output on reliable pixels, in `[0, 0.95]`.
         batch_size: Frames per network call (and the most frames held in memory), >= 1.
-        size: Resize frames so the longer side is this first (`None` keeps the source size).
+        size: Resize frames so the longer side is this first, in [4, `MAX_RESIZE_SIDE`] = [4, 4096]
+            (`None` keeps the source size).
         quality: Encoder quality in `[0, 10]` (10 best; imageio-ffmpeg's scale).
         progress: Show a progress bar; `None` uses the global setting.
 
@@ -246,14 +252,13 @@ def stylize_video(
     blend = check_fraction(blend, "blend", high=0.95)
     batch_size = check_int(batch_size, "batch_size", low=1, high=1024)
     quality = check_number(quality, "quality", low=0, high=10)
-    longer = None if size is None else check_int(size, "size", low=4, high=1 << 14)
+    longer = None if size is None else check_int(size, "size", low=MIN_RESIZE_SIDE, high=MAX_RESIZE_SIDE)
     run = _stylizer(net, style_weights, batch_size)
     meta, frames = read_video(source)
     width, height = meta["size"]
     shape = (height, width)
     if longer is not None:
-        scale = longer / max(height, width)
-        shape = (max(4, round(height * scale)), max(4, round(width * scale)))
+        shape = longer_side_shape(height, width, longer, min_side=MIN_RESIZE_SIDE)
     if min(shape) < 4:
         raise ImageError(f"Video frames must be at least 4×4. Received: source frames of {height}×{width}")
     fps = float(meta["fps"])

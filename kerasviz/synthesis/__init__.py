@@ -30,6 +30,7 @@ from .optimizers import Adam, GradientAscent, Optimizer
 from .paintings import PAINTINGS, load_painting
 from .parameterization import DecorrelatedImage, FourierImage, Parameterization, PixelImage
 from .patch_texture import quilt_texture
+from .style_options import Descent, LossFeatures, LossWeights
 from .style_transfer import style_transfer, style_transfer_losses
 from .texture import synthesize_texture
 from .transforms import Transforms
@@ -56,6 +57,9 @@ __all__ = [
     "Regularization",
     "Execution",
     "PLAIN",
+    "LossWeights",
+    "LossFeatures",
+    "Descent",
     "Parameterization",
     "PixelImage",
     "DecorrelatedImage",

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..checks import check_bool, check_choice, check_int, check_number, check_optional_int
 from ..errors import ParameterError
+from .keywords import set_field
 from .optimizers import as_optimizer
 from .transforms import Transforms
 
@@ -27,10 +28,6 @@ __all__ = ["MIN_SIZE", "PLAIN", "Ascent", "Regularization", "Execution"]
 MIN_SIZE = 16
 
 _GRAD_MODES = {True: "mean", False: "none", "sign": "sign"}
-
-
-def _set(record: Any, name: str, value: Any) -> None:
-    object.__setattr__(record, name, value)  # normalize a field of a frozen record
 
 
 @dataclass(frozen=True)
@@ -58,12 +55,12 @@ class Ascent:
     tile_size: Optional[int] = None
 
     def __post_init__(self) -> None:
-        _set(self, "optimizer", as_optimizer(self.optimizer))
+        set_field(self, "optimizer", as_optimizer(self.optimizer))
         if self.step_size is not None:
-            _set(self, "step_size", check_number(self.step_size, "step_size", low=0.0, open_low=True))
+            set_field(self, "step_size", check_number(self.step_size, "step_size", low=0.0, open_low=True))
         check_choice(self.normalize_grad, "normalize_grad", [True, False, "sign"])
-        _set(self, "octave_scale", check_number(self.octave_scale, "octave_scale", low=1.0, high=8.0, open_low=True))
-        _set(self, "tile_size", check_optional_int(self.tile_size, "tile_size", low=MIN_SIZE))
+        set_field(self, "octave_scale", check_number(self.octave_scale, "octave_scale", low=1.0, high=8.0, open_low=True))
+        set_field(self, "tile_size", check_optional_int(self.tile_size, "tile_size", low=MIN_SIZE))
 
     @property
     def grad_mode(self) -> str:
@@ -96,10 +93,10 @@ class Regularization:
             raise ParameterError(
                 f"`transforms` must be a Transforms(...) or None. Received: transforms={self.transforms!r}"
             )
-        _set(self, "blur_every", check_int(self.blur_every, "blur_every", low=0))
-        _set(self, "blur_sigma", check_number(self.blur_sigma, "blur_sigma", low=0.0, high=50.0, open_low=True))
+        set_field(self, "blur_every", check_int(self.blur_every, "blur_every", low=0))
+        set_field(self, "blur_sigma", check_number(self.blur_sigma, "blur_sigma", low=0.0, high=50.0, open_low=True))
         for name in ("clip_percentile", "contribution_percentile"):
-            _set(self, name, check_number(getattr(self, name), name, low=0.0, high=100.0))
+            set_field(self, name, check_number(getattr(self, name), name, low=0.0, high=100.0))
 
     @property
     def transformed(self) -> bool:
@@ -140,13 +137,13 @@ class Execution:
     desc: str = "optimize"
 
     def __post_init__(self) -> None:
-        _set(self, "seed", check_optional_int(self.seed, "seed", low=0, high=2**31 - 1))
+        set_field(self, "seed", check_optional_int(self.seed, "seed", low=0, high=2**31 - 1))
         if self.until is not None and not callable(self.until):
             raise ParameterError(f"`until` must be callable or None. Received: until={self.until!r}")
         if self.progress is not None:
             check_bool(self.progress, "progress")
-        _set(self, "jit_compile", check_bool(self.jit_compile, "jit_compile"))
+        set_field(self, "jit_compile", check_bool(self.jit_compile, "jit_compile"))
         if self.input_shape is not None:
-            _set(self, "input_shape", tuple(self.input_shape))
+            set_field(self, "input_shape", tuple(self.input_shape))
         if not isinstance(self.desc, str):
             raise ParameterError(f"`desc` must be a string. Received: desc={self.desc!r}")

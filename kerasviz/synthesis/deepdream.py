@@ -88,7 +88,7 @@ def deep_dream(
         return batch if tuple(size) == (height, width) else resize_image(batch, size)
 
     shrunk = dream = at(shapes[0])
-    for k, shape in enumerate(shapes):
+    for k in range(len(shapes)):
         dream = optimize(
             backbone,
             objective,

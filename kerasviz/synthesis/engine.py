@@ -173,6 +173,7 @@ def build_loop(
         The `tf.function`.
     """
     key = ("optimize", objective.trace_key, param.key, tuple(len(v.shape) for v in param.variables),
+           tuple(np.ndim(c) for c in param.constants()),  # pixel bounds: scalars or per pixel
            optimizer.key, grad_mode, transformed, tiled, bool(jit_compile), bound.resize_to)
     return cached(bound.owner, key, lambda: _build(bound, objective, param, optimizer, grad_mode, transformed, tiled, jit_compile))
 

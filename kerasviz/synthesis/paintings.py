@@ -11,6 +11,7 @@ from PIL import Image
 
 from ..checks import check_choice, check_size
 from ..data import PAINTINGS, painting_bytes
+from ..images.longer_side import longer_side_shape
 
 __all__ = ["PAINTINGS", "load_painting"]
 
@@ -34,8 +35,8 @@ def load_painting(name: str, size: Optional[Union[int, Tuple[int, int]]] = None)
         image = file.convert("RGB")
     if size is not None:
         if isinstance(size, int) and not isinstance(size, bool):
-            scale = check_size(size, "size")[0] / max(image.size)
-            target = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+            height, width = longer_side_shape(image.height, image.width, check_size(size, "size")[0])
+            target = (width, height)
         else:
             height, width = check_size(size, "size")
             target = (width, height)

@@ -11,6 +11,7 @@ from ..checks import check_int, check_size
 from ..errors import ParameterError
 from .ascent_options import MIN_SIZE, Ascent, Execution, Regularization
 from .engine import SETTING_NAMES
+from .keywords import check_record
 
 __all__ = ["MIN_SIZE", "Settings", "image_size"]
 
@@ -34,12 +35,6 @@ def image_size(size: Any, name: str = "size") -> Tuple[int, int]:
             f"`{name}` must be an integer or (height, width), each at least {MIN_SIZE} pixels. Received: {name}={size!r}"
         )
     return height, width
-
-
-def _record(value: Any, kind: type, name: str) -> Any:
-    if not isinstance(value, kind):
-        raise ParameterError(f"`{name}` must be a {kind.__name__}(...). Received: {name}={value!r}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -69,9 +64,9 @@ class Settings:
             steps=check_int(steps, "steps", low=1),
             octaves=check_int(octaves, "octaves", low=1, high=16),
             steps_per_call=check_int(steps_per_call, "steps_per_call", low=1),
-            ascent=_record(ascent, Ascent, "ascent"),
-            regularization=_record(regularization, Regularization, "regularization"),
-            execution=_record(execution, Execution, "execution"),
+            ascent=check_record(ascent, Ascent, "ascent"),
+            regularization=check_record(regularization, Regularization, "regularization"),
+            execution=check_record(execution, Execution, "execution"),
         )
 
     def tensors(self, step_size: float) -> Dict[str, tf.Tensor]:

@@ -189,7 +189,8 @@ def _features(model: Any, layers: Any, default: str) -> FeatureModel:
     if isinstance(model, FeatureModel):
         names = model.layer_names if layers is None else layer_list(layers, "layers")
         return FeatureModel(model.source, names, logits=False, input_shape=(None, None, 3))
-    return FeatureModel(model, layer_list(layers, "layers", getattr(model, f"{default}_layers", ())), logits=False, input_shape=(None, None, 3))
+    names = layer_list(layers, "layers", getattr(model, f"{default}_layers", ()))
+    return FeatureModel(model, names, logits=False, input_shape=(None, None, 3))
 
 
 def _target_function(features: FeatureModel, transform: Optional[str]):

@@ -18,14 +18,15 @@ import numpy as np
 import tensorflow as tf
 
 from ..backbones import as_backbone
-from ..checks import check_choice, check_int, check_number, check_side
+from ..checks import check_int, check_number, check_side
 from ..errors import ParameterError
 from ..images import as_image_batch, to_uint8
 from . import style_inputs
 from .engine import bind
+from .keywords import check_record, moved_keywords
 from .objectives import Objective
 from .pixel_descent import minimize_pixels, noise_image
-from .style_inputs import layer_list, refuse_hidden_defaults, rescale_style, style_images
+from .style_inputs import rescale_style, style_images
 from .style_losses import (
     FEATURE_TRANSFORMS,
     content_targets,
@@ -34,10 +35,11 @@ from .style_losses import (
     resolve_feature_transform,
     transformed,
 )
+from .style_options import Descent, LossFeatures, LossWeights, loss_layers
 
 __all__ = [
     "style_transfer", "style_transfer_losses", "style_losses_for", "weighted_loss", "minimize_pixels", "noise_image",
-    "FEATURE_TRANSFORMS", "resolve_feature_transform", "MIN_SIDE", "MAX_SIDE",
+    "FEATURE_TRANSFORMS", "resolve_feature_transform", "MIN_SIDE", "MAX_SIDE", "MOVED", "DEFAULT_WEIGHTS",
 ]
 
 #: Smallest and largest image side style transfer accepts, in pixels.
@@ -91,25 +93,33 @@ def weighted_loss(parts: Parts, weights: Sequence[float], transform: Optional[st
     return transformed(loss, transform, temperature)
 
 
+#: `style_transfer`'s content, style and TV loss factors where `LossWeights` leaves them `None`.
+DEFAULT_WEIGHTS = (1.0, 1000.0, 30.0)
+
+#: Where `style_transfer`'s keywords went when its options became records.
+MOVED = {
+    **{name: ("features", name) for name in ("content_layers", "style_layers", "feature_transform", "temperature")},
+    **{f"{part}_weight": ("weights", part) for part in ("content", "style", "tv")},
+    "style_weights": ("style_blend", None),  # the blend of several style images (not a loss factor)
+    **{name: ("descent", name) for name in ("optimizer", "learning_rate", "init")},
+}
+#: The keywords of `style_transfer_losses` that moved.
+MOVED_LOSSES = {name: where for name, where in MOVED.items() if where[0] in ("features", "style_blend")}
+
+
+@moved_keywords(MOVED)
 def style_transfer(
     model: Any,
     content: Any,
     style: Any,
     *,
-    content_layers: Optional[Sequence[str]] = None,
-    style_layers: Optional[Sequence[str]] = None,
-    content_weight: float = 1.0,
-    style_weight: float = 1000.0,
-    tv_weight: float = 30.0,
-    style_weights: Optional[Sequence[float]] = None,
+    style_blend: Optional[Sequence[float]] = None,
     steps: int = 100,
-    optimizer: str = "lbfgs",
-    learning_rate: float = 4.0,
-    init: str = "content",
+    weights: LossWeights = LossWeights(),
+    features: LossFeatures = LossFeatures(),
+    descent: Descent = Descent(),
     preserve_color: bool = False,
     style_scale: float = 1.0,
-    feature_transform: Optional[str] = "auto",
-    temperature: float = 3.0,
     seed: Optional[int] = None,
     progress: Optional[bool] = None,
 ) -> np.ndarray:
@@ -121,29 +131,23 @@ def style_transfer(
         content: Content image `(H, W, 3)`, or a batch `(N, H, W, 3)` stylized one by one,
             uint8 or float in [0, 255], each side in [32, 2048].
         style: A style image `(h, w, 3)` or a list of them (sizes may differ), [0, 255].
-        content_layers: Layers whose activations the result keeps; default the backbone's
-            `content_layers`.
-        style_layers: Layers whose Gram matrices the result matches; default the backbone's
-            `style_layers`.
-        content_weight: Weight of the content loss (relative squared feature error), >= 0.
-        style_weight: Weight of the style loss (relative squared Gram error), >= 0; the two
-            weights must not both be 0.
-        tv_weight: Weight of the total variation (mean |neighbour difference| / 255), >= 0.
-        style_weights: One weight per style image, non-negative and summing to 1, blending
-            their Gram targets; default equal weights.
+        style_blend: With several style images, one weight per image, non-negative and summing
+            to 1, blending their Gram targets; default equal weights.
         steps: L-BFGS iterations or Adam steps, in [1, 100000].
-        optimizer: `"lbfgs"` (SciPy L-BFGS-B, bounded to [0, 255]) or `"adam"`.
-        learning_rate: Adam's step size in pixel units (> 0); unused by L-BFGS.
-        init: Start from the `"content"` image or from grey `"noise"`.
+        weights: `LossWeights(content, style, tv)`, default `(1, 1000, 30)` (`DEFAULT_WEIGHTS`,
+            for each field left `None`): factors of the content loss
+            (relative squared feature error), the style loss (relative squared Gram error; not
+            both 0) and the total variation (mean |neighbour difference| / 255).
+        features: `LossFeatures(content_layers, style_layers, feature_transform, temperature)`:
+            where the losses are measured (default the backbone's layers and transform).
+        descent: `Descent(optimizer="lbfgs", learning_rate=4.0, init=None)`: SciPy L-BFGS-B or
+            Adam, Adam's step, and the start (`"content"`, the default, or `"noise"`).
         preserve_color: Keep the content's colours (luminance-only transfer): the result keeps
             only its luminance, matched to the content's luminance mean and spread, on the
             content's chrominance (YIQ).
         style_scale: The style image is resized so its longer side is `style_scale` times the
-            content's longer side (> 0); bigger values give bigger brush strokes. Its shorter
-            side is never made smaller than 32 px (a wide painting for a small content).
-        feature_transform: `"auto"` (the backbone's `feature_transform`; see `style_losses`),
-            `"softmax"` (Wang et al. 2021) or `None`.
-        temperature: Softmax temperature (> 0); higher is smoother.
+            content's longer side, in (0, 16]; bigger values give bigger brush strokes. Its
+            shorter side is never made smaller than 32 px (a wide painting for a small content).
         seed: Seed of the noise start.
         progress: Show a progress bar; `None` uses the global setting.
 
@@ -152,8 +156,8 @@ def style_transfer(
 
     Raises:
         ImageError: `content` or a style image is not a valid pixel image.
-        ParameterError: Unusable sizes, no style image, bad `style_weights`, or any option out of
-            range.
+        ParameterError: Unusable sizes, no style image, bad `style_blend`, an option out of
+            range, or a keyword that moved into a record (the message names the record).
         LayerNotFoundError: A layer name is not in the model.
         ModelError: `model` is not a Backbone or Keras model, or is subclassed and no layers
             were named.
@@ -161,26 +165,20 @@ def style_transfer(
     backbone = as_backbone(model)
     contents_batch, single = as_image_batch(content, name="content")
     styles = style_images(style)
-    blend = style_inputs.style_weights(style_weights, len(styles))
-    refuse_hidden_defaults(backbone, content_layers, backbone.content_layers, "content_layers")
-    c_layers = layer_list(content_layers, "content_layers", backbone.content_layers)
-    s_layers = layer_list(style_layers, "style_layers", backbone.style_layers)
-    loss_weights = tuple(
-        check_number(value, name, low=0.0)
-        for value, name in ((content_weight, "content_weight"), (style_weight, "style_weight"), (tv_weight, "tv_weight"))
-    )
+    blend = style_inputs.style_weights(style_blend, len(styles), "style_blend")
+    for value, kind, name in ((weights, LossWeights, "weights"), (features, LossFeatures, "features"),
+                              (descent, Descent, "descent")):
+        check_record(value, kind, name)
+    c_layers, s_layers = loss_layers(backbone, features)
+    loss_weights = weights.resolve(*DEFAULT_WEIGHTS).as_tuple()
     if loss_weights[0] + loss_weights[1] == 0.0:
         raise ParameterError(
-            "`content_weight` and `style_weight` are both 0: there is nothing to optimize. "
-            f"Received: content_weight={content_weight!r}, style_weight={style_weight!r}"
+            "`LossWeights.content` and `LossWeights.style` are both 0: there is nothing to optimize. "
+            f"Received: weights={weights!r}"
         )
     steps = check_int(steps, "steps", low=1, high=100_000)
-    check_choice(optimizer, "optimizer", ("lbfgs", "adam"))
-    check_choice(init, "init", ("content", "noise"))
-    rate = check_number(learning_rate, "learning_rate", low=0.0, high=255.0, open_low=True)
     scale = check_number(style_scale, "style_scale", low=0.0, high=16.0, open_low=True)
-    temp = check_number(temperature, "temperature", low=0.0, high=1e6, open_low=True)
-    transform = resolve_feature_transform(backbone, feature_transform)
+    transform, temp = resolve_feature_transform(backbone, features.feature_transform), features.temperature
     for image in contents_batch:
         _side(image.shape, "content")
     scaled = [rescale_style(s, contents_batch.shape[1:3], scale) for s in styles]
@@ -190,28 +188,27 @@ def style_transfer(
     results = []
     for image in contents_batch:
         parts = style_losses_for(backbone, image, scaled, blend, c_layers, s_layers, transform, temp)
-        start = image if init == "content" else noise_image(image.shape[:2], seed)
+        start = noise_image(image.shape[:2], seed) if descent.init == "noise" else image
         out = minimize_pixels(
-            backbone, start, weighted_loss(parts, loss_weights, transform, temp), steps=steps, optimizer=optimizer,
-            learning_rate=rate, seed=seed, progress=progress, desc="style transfer",
+            backbone, start, weighted_loss(parts, loss_weights, transform, temp), steps=steps,
+            optimizer=descent.optimizer, learning_rate=descent.learning_rate, seed=seed, progress=progress,
+            desc="style transfer",
         )
         results.append(_with_content_colour(out, image) if preserve_color else out)
     stacked = to_uint8(np.stack(results))
     return stacked[0] if single else stacked
 
 
+@moved_keywords(MOVED_LOSSES)
 def style_transfer_losses(
     model: Any,
     image: Any,
     *,
     content: Any = None,
     style: Any = None,
-    content_layers: Optional[Sequence[str]] = None,
-    style_layers: Optional[Sequence[str]] = None,
-    style_weights: Optional[Sequence[float]] = None,
+    style_blend: Optional[Sequence[float]] = None,
     style_scale: Optional[float] = None,
-    feature_transform: Optional[str] = "auto",
-    temperature: float = 3.0,
+    features: LossFeatures = LossFeatures(),
 ) -> Dict[str, float]:
     """The unweighted content, style and TV losses of an image, as `style_transfer` measures them.
 
@@ -220,13 +217,10 @@ def style_transfer_losses(
         image: The image to score, `(H, W, 3)` in [0, 255], each side in [32, 2048].
         content: Content image of the same size, or `None` to skip the content loss.
         style: A style image or a list of them, or `None` to skip the style loss.
-        content_layers: Default the backbone's `content_layers`.
-        style_layers: Default the backbone's `style_layers`.
-        style_weights: Blend of several styles (non-negative, summing to 1).
+        style_blend: Blend of several styles (non-negative, summing to 1).
         style_scale: Resize the styles as `style_transfer` does (`None`: keep their size, as
             texture synthesis does).
-        feature_transform: `"auto"` (the backbone's), `"softmax"` or `None` (see `style_losses`).
-        temperature: Softmax temperature (> 0).
+        features: Where the losses are measured (`LossFeatures`; default the backbone's).
 
     Returns:
         `{"content": float, "style": float, "tv": float}` (0 for a part that was skipped).
@@ -242,8 +236,8 @@ def style_transfer_losses(
         raise ParameterError(f"Score one image at a time. Received: image with {batch.shape[0]} images")
     scored = batch[0]
     _side(scored.shape, "image")
-    temp = check_number(temperature, "temperature", low=0.0, high=1e6, open_low=True)
-    transform = resolve_feature_transform(backbone, feature_transform)
+    check_record(features, LossFeatures, "features")
+    transform, temp = resolve_feature_transform(backbone, features.feature_transform), features.temperature
     c_layers: Tuple[str, ...] = ()
     content_image = None
     if content is not None:
@@ -252,21 +246,19 @@ def style_transfer_losses(
             raise ParameterError(
                 f"`content` must have the image's shape {scored.shape}. Received: content with shape {content_image.shape}"
             )
-        refuse_hidden_defaults(backbone, content_layers, backbone.content_layers, "content_layers")
-        c_layers = layer_list(content_layers, "content_layers", backbone.content_layers)
+        c_layers = loss_layers(backbone, features)[0]
     s_layers: Tuple[str, ...] = ()
     styles: List[np.ndarray] = []
     blend = np.ones(0)
     if style is not None:
         styles = style_images(style)
-        blend = style_inputs.style_weights(style_weights, len(styles))
+        blend = style_inputs.style_weights(style_blend, len(styles), "style_blend")
         if style_scale is not None:
             scale = check_number(style_scale, "style_scale", low=0.0, high=16.0, open_low=True)
             styles = [rescale_style(s, scored.shape[:2], scale) for s in styles]
         for s in styles:
             _side(s.shape, "style")
-        refuse_hidden_defaults(backbone, style_layers, backbone.style_layers, "style_layers")
-        s_layers = layer_list(style_layers, "style_layers", backbone.style_layers)
+        s_layers = loss_layers(backbone, features, content=False)[1]
     parts = style_losses_for(backbone, content_image, styles, blend, c_layers, s_layers, transform, temp)
     pixels = tf.constant(scored[None])
     losses = []

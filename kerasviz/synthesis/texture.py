@@ -8,7 +8,7 @@ non-parametric baseline (`patch_texture.quilt_texture`), which needs no network.
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence, Tuple, Union
+from typing import Any, Optional, Tuple, Union
 
 import numpy as np
 
@@ -16,13 +16,14 @@ from ..backbones import as_backbone
 from ..checks import check_choice, check_int, check_number, check_side
 from ..errors import ParameterError
 from ..images import as_image_batch, parse_size, to_uint8
+from .keywords import check_record, moved_keywords
 from .patch_texture import quilt_texture
 from .pixel_descent import minimize_pixels, noise_image
-from .style_inputs import layer_list, refuse_hidden_defaults
 from .style_losses import resolve_feature_transform
+from .style_options import Descent, LossFeatures, loss_layers
 from .style_transfer import MAX_SIDE, MIN_SIDE, style_losses_for, weighted_loss
 
-__all__ = ["synthesize_texture", "TEXTURE_NOISE"]
+__all__ = ["synthesize_texture", "TEXTURE_NOISE", "MOVED"]
 
 #: Spread (pixel levels) of the grey noise texture synthesis starts from. Measured on vgg16_hed
 #: (brick, gravel, 128 px, 60 L-BFGS steps): a spread of 8 gives bricks and pebbles with the
@@ -32,19 +33,25 @@ TEXTURE_NOISE = 8.0
 Size = Union[int, Tuple[int, int]]
 
 
+#: Where `synthesize_texture`'s keywords went when its options became records.
+MOVED = {
+    "layers": ("features", "style_layers"),
+    **{name: ("features", name) for name in ("feature_transform", "temperature")},
+    **{name: ("descent", name) for name in ("optimizer", "learning_rate")},
+}
+
+
+@moved_keywords(MOVED)
 def synthesize_texture(
     model: Any,
     texture: Any,
     size: Size = 224,
     *,
     method: str = "gram",
-    layers: Optional[Sequence[str]] = None,
     steps: int = 100,
-    optimizer: str = "lbfgs",
-    learning_rate: float = 4.0,
     tv_weight: float = 0.0,
-    feature_transform: Optional[str] = "auto",
-    temperature: float = 3.0,
+    features: LossFeatures = LossFeatures(),
+    descent: Descent = Descent(),
     patch_size: Optional[int] = None,
     seed: Optional[int] = None,
     progress: Optional[bool] = None,
@@ -58,17 +65,14 @@ def synthesize_texture(
             [32, 2048].
         size: Output size, an int `s` for `s x s` or `(height, width)`; for `"gram"` each side
             in [32, 2048], for `"patch"` at least one patch.
-        method: `"gram"` (match Gram matrices of `layers`, Gatys et al.) or `"patch"` (image
-            quilting, Efros & Freeman; no network).
-        layers: Style layers whose Gram matrices are matched; default the backbone's
-            `style_layers`.
+        method: `"gram"` (match Gram matrices of the style layers, Gatys et al.) or `"patch"`
+            (image quilting, Efros & Freeman; no network).
         steps: L-BFGS iterations or Adam steps, in [1, 100000] (`"gram"`).
-        optimizer: `"lbfgs"` or `"adam"` (`"gram"`).
-        learning_rate: Adam's step in pixel units, > 0.
         tv_weight: Weight of a total-variation smoothness term (0 = pure Gram matching), >= 0.
-        feature_transform: `"auto"` (the backbone's `feature_transform`), `"softmax"` or `None`;
-            see `style_losses`.
-        temperature: Softmax temperature, > 0.
+        features: `LossFeatures(style_layers=..., feature_transform=..., temperature=...)`:
+            the layers whose Gram matrices are matched (default the backbone's `style_layers`);
+            no content layers.
+        descent: `Descent(optimizer="lbfgs", learning_rate=4.0)`; it always starts from noise.
         patch_size: Patch side for `"patch"` (see `quilt_texture`).
         seed: Seed of the noise start (`"gram"`) or of the patch choices (`"patch"`).
         progress: Show a progress bar; `None` uses the global setting.
@@ -79,9 +83,9 @@ def synthesize_texture(
     Raises:
         ImageError: `texture` is not a valid pixel image.
         ParameterError: More than one texture, unusable sizes, unknown method, options out of
-            range, or a model given / missing for the method.
+            range, a model given / missing for the method, or a keyword that moved into a record.
         LayerNotFoundError: A layer name is not in the model.
-        ModelError: A subclassed model and no `layers` named (its layers are hidden).
+        ModelError: A subclassed model and no style layers named (its layers are hidden).
     """
     check_choice(method, "method", ("gram", "patch"))
     if method == "patch":
@@ -105,18 +109,22 @@ def synthesize_texture(
     example = batch[0]
     check_side(example.shape[:2], "texture", low=MIN_SIDE, high=MAX_SIDE)
     out_size = check_side(parse_size(size), "size", low=MIN_SIDE, high=MAX_SIDE)
-    refuse_hidden_defaults(backbone, layers, backbone.style_layers, "layers")
-    style_layers = layer_list(layers, "layers", backbone.style_layers)
+    check_record(features, LossFeatures, "features")
+    check_record(descent, Descent, "descent")
+    if features.content_layers is not None or descent.init == "content":
+        raise ParameterError(
+            "A texture has no content: leave LossFeatures.content_layers and Descent.init unset. "
+            f"Received: features={features!r}, descent={descent!r}"
+        )
+    style_layers = loss_layers(backbone, features, content=False)[1]
     steps = check_int(steps, "steps", low=1, high=100_000)
-    check_choice(optimizer, "optimizer", ("lbfgs", "adam"))
-    rate = check_number(learning_rate, "learning_rate", low=0.0, high=255.0, open_low=True)
     tv = check_number(tv_weight, "tv_weight", low=0.0)
-    temp = check_number(temperature, "temperature", low=0.0, high=1e6, open_low=True)
-    transform = resolve_feature_transform(backbone, feature_transform)
+    transform, temp = resolve_feature_transform(backbone, features.feature_transform), features.temperature
     parts = style_losses_for(backbone, None, [example], np.ones(1), (), style_layers, transform, temp)
     result = minimize_pixels(
         backbone, noise_image(out_size, seed, TEXTURE_NOISE), weighted_loss(parts, (0.0, 1.0, tv), transform, temp),
-        steps=steps, optimizer=optimizer, learning_rate=rate, seed=seed, progress=progress, desc="texture",
+        steps=steps, optimizer=descent.optimizer, learning_rate=descent.learning_rate, seed=seed, progress=progress,
+        desc="texture",
     )
     if _is_grey(example):  # a grey example has no colour statistics: the colour left is noise
         result = np.repeat(result.mean(axis=-1, keepdims=True), 3, axis=-1)

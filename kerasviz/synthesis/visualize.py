@@ -20,9 +20,8 @@ from ..checks import check_int, check_number
 from ..errors import ParameterError
 from .ascent_options import Ascent, Execution
 from .engine import bind
-from .keywords import fold_flat_options
 from .objectives import Objective, channel, class_score, l2, neuron, total_variation
-from .optimize import MOVED, RECORDS, optimize
+from .optimize import MOVED, optimize
 
 __all__ = ["visualize_class", "visualize_feature"]
 
@@ -84,8 +83,8 @@ def visualize_class(
         **options: Passed to `optimize`; defaults `size=128, steps=128, param="fourier",
             ascent=Ascent(optimizer="adam", step_size=0.02)` (e.g. `octaves=2`,
             `regularization=Regularization(blur_every=4)`, `execution=Execution(seed=1,
-            progress=False)`). A field of a record may also be passed flat (`seed=1`,
-            `progress=False`, `blur_every=4`): it replaces that field of the record.
+            progress=False)`). A field of a record passed flat (`seed=1`) still works, with a
+            `DeprecationWarning`.
 
     Returns:
         `uint8` `(H, W, 3)` for one class, `(N, H, W, 3)` for a sequence.
@@ -148,13 +147,12 @@ def visualize_feature(
 
 def _options(options: dict, desc: str) -> dict:
     known = set(inspect.signature(optimize).parameters) - {"model", "objective", "batch"}
-    unknown = sorted(set(options) - known - set(MOVED))
+    unknown = sorted(set(options) - known - set(MOVED))  # a moved keyword is folded by `optimize`
     if unknown:
         raise ParameterError(
             f"Unknown options {unknown}; visualization takes tv_weight, l2_weight, batch_size and the "
             f"options of `optimize`: {sorted(known)} (or the fields of its records). Received: {unknown}"
         )
-    options = fold_flat_options(options, RECORDS, VISUALIZE_DEFAULTS)
     execution = options.get("execution", Execution())
     if not isinstance(execution, Execution):
         raise ParameterError(f"`execution` must be an Execution(...). Received: execution={execution!r}")

@@ -32,9 +32,48 @@ def test_stylize_errors_are_one_line(model_dir, tmp_path, capsys):
                  "--out", str(tmp_path / "x.png")]) == 2
     assert main(["stylize", "skimage:no_such_picture", "--model", str(base)]) == 2
     assert main(["stylize", "skimage:chelsea", "--model", str(tmp_path / "empty")]) == 2
-    assert main(["stylize", "skimage:chelsea"]) == 2
+    assert main(["stylize", "skimage:chelsea", "--model", str(base), "--size", "60000"]) == 2  # was a MemoryError
     errors = capsys.readouterr().err.strip().splitlines()
     assert len(errors) == 4 and all(line.startswith("kerasviz stylize: error:") for line in errors)
+    assert "--size must be between 4 and 4096" in errors[-1]
+
+
+def test_plain_stylize_uses_the_bundled_network_and_says_which_style(tmp_path, capsys):
+    """`kerasviz stylize IMAGE` without --model / --server: the bundled 3-style network, style 0."""
+    from kerasviz.faststyle.weights import load_demo_network
+
+    out = tmp_path / "plain.png"
+    assert main(["stylize", "skimage:chelsea", "--size", "48", "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    net, info = load_demo_network()
+    first = info["styles"][0].split(":")[-1]
+    assert f"bundled network style_mix3.keras, style {first}" in said
+    expected = stylize(net, load_image(np.asarray(sample_image("chelsea")), (32, 48)))
+    assert np.abs(load_image(out) - expected).max() <= 1
+    assert main(["stylize", "skimage:chelsea", "--size", "48", "--style-weights", "0", "0.5", "0.5", "--out", str(out)]) == 0
+    assert "mix " in capsys.readouterr().out
+
+
+def test_stylizer_is_always_a_callable(model_dir, tmp_path):
+    from kerasviz.cli.stylize_command import stylizer
+
+    base, net = model_dir
+    keras_path = tmp_path / "net.keras"
+    net.save(keras_path)
+    image = sample_image("chelsea", 32)
+    for model in (str(base), str(keras_path), None):
+        args = build_parser().parse_args(["stylize", "x.png"] + (["--model", model] if model else []))
+        run = stylizer(args)
+        assert callable(run) and run(image, None).shape == (32, 32, 3)
+
+
+def test_cli_choices_match_the_library():
+    """The parser's own copies (no TensorFlow import to build it) equal the library's lists."""
+    from kerasviz.cli import faststyle as cli
+    from kerasviz.faststyle.distribute import STRATEGIES
+    from kerasviz.faststyle.litert import QUANTIZATIONS
+
+    assert cli.STRATEGIES == STRATEGIES and cli.QUANTIZATIONS == tuple(q for q in QUANTIZATIONS if q)
 
 
 def test_stylize_parser_is_extensible():

@@ -16,22 +16,23 @@ def test_texture_patch_and_gram(tmp_path):
 
 
 def test_style_transfer_end_to_end(tmp_path, capsys):
-    content = save_image(tmp_path / "cat.png", sample_image("chelsea", size=64))
+    """A 96 x 144 photo with --size 64 keeps its aspect (64 x 96; it was squashed to 64 x 64)."""
+    content = save_image(tmp_path / "cat.png", sample_image("chelsea", size=(96, 144)))
     style = save_image(tmp_path / "coffee.png", sample_image("coffee", size=64))
     out = tmp_path / "stylized.png"
     args = ["--no-progress", "style-transfer", str(content), str(style), str(style), "--steps", "2", "--size", "64",
-            "--style-weights", "0.5", "0.5", "--backbone", "efficientnet_lite0", "--out", str(out)]
+            "--style-blend", "0.5", "0.5", "--backbone", "efficientnet_lite0", "--out", str(out)]
     assert main(args) == 0
-    assert load_image(out).shape == (64, 64, 3)
-    bad = args[:-2] + ["--style-weights", "0.9", "0.9"]
+    assert load_image(out).shape == (43, 64, 3)
+    bad = args[:-2] + ["--style-weights", "0.9", "0.9"]  # the old flag name still works
     assert main(bad) == 2
-    assert "style_weights" in capsys.readouterr().err
+    assert "style_blend" in capsys.readouterr().err
+    assert main(args[:-4] + ["--size", "9000"]) == 2
+    assert "--size must be 0 or between 32 and 2048" in capsys.readouterr().err
 
 
 def test_auto_backbone_falls_back_to_vgg16_hed_without_vgg_weights(tmp_path, monkeypatch, capsys):
-    import kerasviz.cli.style as style_cli
-
-    monkeypatch.setattr(style_cli, "keras_models_dir", lambda: tmp_path / "no_weights_here")
+    monkeypatch.setattr("kerasviz.backbones.keras_models_dir", lambda: tmp_path / "no_weights_here")
     example = save_image(tmp_path / "gravel.png", sample_image("gravel", size=48))
     out = tmp_path / "auto.png"
     assert main(["--no-progress", "texture", str(example), "--size", "40", "--steps", "1", "--out", str(out)]) == 0

@@ -15,7 +15,13 @@ strategy = make_strategy(sys.argv[1])
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from kerasviz.faststyle import train_style_network  # noqa: E402
+from kerasviz.faststyle import (  # noqa: E402
+    NetworkOptions,
+    TrainingData,
+    TrainingLoss,
+    TrainingRun,
+    train_style_network,
+)
 from kerasviz.images import sample_image  # noqa: E402
 
 GLOBAL_BATCH = 4
@@ -36,10 +42,11 @@ def tiny_backbone() -> keras.Model:
 def train(strategy, checkpoint_dir, steps):
     contents = np.stack([sample_image(name, 40) for name in ("chelsea", "coffee", "astronaut", "rocket")])
     return train_style_network(
-        contents, [sample_image("brick", 48)], backbone=tiny_backbone(), content_layers=["c2"],
-        style_layers=["c1", "c2", "c3"], image_size=32, batch_size=GLOBAL_BATCH, width=4,
-        steps=steps, steps_per_call=1, learning_rate=1e-2, checkpoint_dir=checkpoint_dir,
-        checkpoint_every=2, strategy=strategy, progress=False)
+        contents, [sample_image("brick", 48)], backbone=tiny_backbone(),
+        loss=TrainingLoss(content_layers=["c2"], style_layers=["c1", "c2", "c3"]),
+        data=TrainingData(image_size=32, batch_size=GLOBAL_BATCH), network=NetworkOptions(width=4),
+        steps=steps, steps_per_call=1, learning_rate=1e-2,
+        run=TrainingRun(checkpoint_dir, checkpoint_every=2, strategy=strategy), progress=False)
 
 
 if __name__ == "__main__":

@@ -35,11 +35,11 @@ def test_stylize_single_and_batch_dtypes_ranges(net1):
 def test_architecture(net1):
     config = transform_net_config(net1)
     assert config == {"n_styles": 1, "width": 8, "upsample": "resize_conv", "padding": "reflect", "output": "tanh"}
-    kernels = {l.name: l.kernel_size for l in net1.layers if isinstance(l, keras.layers.Conv2D)}
+    kernels = {layer.name: layer.kernel_size for layer in net1.layers if isinstance(layer, keras.layers.Conv2D)}
     assert kernels["in_conv"] == (9, 9) and kernels["out_conv"] == (9, 9)
-    assert [l.strides for l in net1.layers if l.name.startswith("down")  and hasattr(l, "strides")] == [(2, 2), (2, 2)]
-    assert sum(l.name.endswith("_add") for l in net1.layers) == 5
-    assert [l.name for l in net1.layers if isinstance(l, ResizeConv2D)] == ["up1_conv", "up2_conv"]
+    assert [layer.strides for layer in net1.layers if layer.name.startswith("down")  and hasattr(layer, "strides")] == [(2, 2), (2, 2)]
+    assert sum(layer.name.endswith("_add") for layer in net1.layers) == 5
+    assert [layer.name for layer in net1.layers if isinstance(layer, ResizeConv2D)] == ["up1_conv", "up2_conv"]
     transpose = build_transform_net(1, width=4, upsample="transpose")
     assert transform_net_config(transpose)["upsample"] == "transpose"
     assert transpose(_images(1, 10, 14)).shape == (1, 10, 14, 3)
@@ -94,8 +94,8 @@ def test_reflection_padding_option(tmp_path):
     zero = build_transform_net(2, width=4, padding="zero")
     mirror = build_transform_net(2, width=4)  # reflection is the default for new networks
     assert transform_net_config(zero)["padding"] == "zero" and transform_net_config(mirror)["padding"] == "reflect"
-    assert not any(isinstance(l, ReflectionPad) for l in zero.layers)
-    assert {l.padding for l in mirror.layers if isinstance(l, keras.layers.Conv2D)} == {"valid"}
+    assert not any(isinstance(layer, ReflectionPad) for layer in zero.layers)
+    assert {layer.padding for layer in mirror.layers if isinstance(layer, keras.layers.Conv2D)} == {"valid"}
     mirror.save(tmp_path / "m.keras")  # the option is in the saved graph: the network rebuilds as trained
     loaded = keras.models.load_model(tmp_path / "m.keras")
     assert transform_net_config(loaded)["padding"] == "reflect"

@@ -6,10 +6,14 @@ import pytest
 import tensorflow as tf
 
 from kerasviz.errors import ImageError, LayerNotFoundError, ParameterError
+from kerasviz.faststyle import NetworkOptions, TrainingData, TrainingLoss, TrainingRun
 from kerasviz.faststyle.train import train_style_network
 from kerasviz.images import sample_image
+from kerasviz.synthesis import LossWeights
 
-SMALL = dict(image_size=32, batch_size=2, width=4, steps_per_call=1, learning_rate=1e-2)
+SMALL = dict(data=TrainingData(image_size=32, batch_size=2), network=NetworkOptions(width=4), steps_per_call=1,
+             learning_rate=1e-2)
+TWO_STYLES = TrainingLoss(weights=LossWeights(style=[10.0, 5.0]))
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +31,8 @@ def styles():
 def uninterrupted(lite0, contents, styles, tmp_path_factory):
     """6 steps in one call, two styles (conditional IN): the reference run."""
     folder = tmp_path_factory.mktemp("reference")
-    return train_style_network(contents, styles, backbone=lite0, steps=6, checkpoint_dir=folder,
-                               checkpoint_every=3, style_weight=[10.0, 5.0], **SMALL)
+    return train_style_network(contents, styles, backbone=lite0, steps=6, run=TrainingRun(folder, checkpoint_every=3),
+                               loss=TWO_STYLES, **SMALL)
 
 
 def test_training_lowers_the_perceptual_loss(uninterrupted):
@@ -44,7 +48,7 @@ def test_training_lowers_the_perceptual_loss(uninterrupted):
 @pytest.mark.slow
 def test_resume_continues_with_the_same_optimizer_state(  # ~40 s: two more training calls
     lite0, contents, styles, uninterrupted, tmp_path):
-    args = dict(backbone=lite0, checkpoint_dir=tmp_path, checkpoint_every=3, style_weight=[10.0, 5.0], **SMALL)
+    args = dict(backbone=lite0, run=TrainingRun(tmp_path, checkpoint_every=3), loss=TWO_STYLES, **SMALL)
     first = train_style_network(contents, styles, steps=3, **args)
     assert first.step == 3 and first.checkpoint.endswith("ckpt-3")
     resumed = train_style_network(contents, styles, steps=6, **args)
@@ -78,10 +82,12 @@ def test_multi_style_rows_train_apart(uninterrupted):
     "kwargs, error",
     [
         (dict(styles=[]), ParameterError),
-        (dict(style_weight=[1.0, 2.0]), ParameterError),
+        (dict(style_weight=[1.0, 2.0]), ParameterError),  # old keywords fold into the records
         (dict(style_weight=-1.0), ParameterError),
         (dict(image_size=8), ParameterError),
         (dict(batch_size=0), ParameterError),
+        (dict(data=(32, 2)), ParameterError),
+        (dict(run="checkpoints/"), ParameterError),
         (dict(steps=0), ParameterError),
         (dict(learning_rate=float("nan")), ParameterError),
         (dict(content_images="/nonexistent/folder"), ImageError),
@@ -102,9 +108,42 @@ def test_bad_inputs(lite0, contents, styles, kwargs, error):
         train_style_network(**args)
 
 
+@pytest.mark.parametrize(
+    "make, name",
+    [
+        (lambda: TrainingData(image_size=8), "image_size"),
+        (lambda: TrainingData(augment="yes"), "augment"),
+        (lambda: TrainingData(style_size=64.5), "style_size"),
+        (lambda: NetworkOptions(width=0), "width"),
+        (lambda: NetworkOptions(output="sigmoid"), "output"),
+        (lambda: NetworkOptions(upsample="pixel_shuffle"), "upsample"),
+        (lambda: TrainingLoss(weights=(1.0, 10.0, 1.0)), "weights"),
+        (lambda: TrainingLoss(jitter=-1), "jitter"),
+        (lambda: TrainingLoss(flips="yes"), "flips"),
+        (lambda: TrainingRun(checkpoint_every=0), "checkpoint_every"),
+        (lambda: TrainingRun(mixed_precision="auto"), "mixed_precision"),
+        (lambda: LossWeights(style=[1.0, -2.0]), "style"),
+    ],
+)
+def test_training_records_check_their_fields(make, name):
+    """Checked when the record is made: before any backbone or Gram target is built."""
+    with pytest.raises(ParameterError, match=name):
+        make()
+
+
+def test_old_keywords_fold_into_the_records(lite0, contents, styles):
+    """`image_size=`, `style_weight=`, `checkpoint_dir=`, ... still work, with a warning that says where they went."""
+    with pytest.warns(DeprecationWarning, match=r"`style_weight` -> `loss=TrainingLoss\(weights.style=...\)`"):
+        old = train_style_network(contents, styles[:1], backbone=lite0, steps=1, image_size=32, batch_size=2, width=4,
+                                  style_weight=5.0, steps_per_call=1, learning_rate=1e-2)
+    new = train_style_network(contents, styles[:1], backbone=lite0, steps=1, loss=TrainingLoss(weights=LossWeights(style=5.0)),
+                              **SMALL)
+    assert old.history[-1]["loss"] == pytest.approx(new.history[-1]["loss"], rel=1e-5)
+
+
 @pytest.mark.parametrize("kwargs", [dict(output="sigmoid"), dict(upsample="pixel_shuffle")])
 def test_network_choices_are_checked_before_the_backbone_is_loaded(contents, styles, kwargs):
-    """An unknown `output` / `upsample` is reported at once, not after the backbone and Gram targets."""
+    """An unknown `output` / `upsample` (old flat keyword, folded into NetworkOptions) is reported at once."""
     name = next(iter(kwargs))
     with pytest.raises(ParameterError, match=f"`{name}` must be one of"):
         train_style_network(contents, styles[:1], backbone="no_such_backbone", steps=1, **SMALL, **kwargs)
@@ -120,9 +159,9 @@ def test_unreadable_or_empty_content_folder(lite0, styles, tmp_path):
 
 def test_checkpoint_of_another_network_is_refused(lite0, contents, styles, uninterrupted):
     folder = Path(uninterrupted.checkpoint).parent
-    args = {**SMALL, "width": 8}
+    args = {**SMALL, "network": NetworkOptions(width=8)}
     with pytest.raises(ParameterError, match="different network"):
-        train_style_network(contents, styles, backbone=lite0, steps=7, checkpoint_dir=folder, **args)
+        train_style_network(contents, styles, backbone=lite0, steps=7, run=TrainingRun(folder), **args)
 
 
 def test_checkpoint_that_does_not_fit_is_refused(lite0, contents, styles, uninterrupted, tmp_path):
@@ -134,30 +173,34 @@ def test_checkpoint_that_does_not_fit_is_refused(lite0, contents, styles, uninte
     config = json.loads((folder / "transform_net.json").read_text())
     (tmp_path / "transform_net.json").write_text(json.dumps({**config, "width": 8}))
     with pytest.raises(ParameterError, match="does not fit this network"):
-        train_style_network(contents, styles, backbone=lite0, steps=7, checkpoint_dir=tmp_path,
-                            style_weight=[10.0, 5.0], **{**SMALL, "width": 8})
+        train_style_network(contents, styles, backbone=lite0, steps=7, run=TrainingRun(tmp_path),
+                            loss=TWO_STYLES, **{**SMALL, "network": NetworkOptions(width=8)})
 
 
 def test_loss_jitter_moves_the_loss_window(lite0, contents, styles):
     """Jitter 0 feeds the whole crop (the same loss twice); jitter 8 scores a random 24-px window
     of the 32-px crop each step (another content loss, still finite)."""
     args = dict(backbone=lite0, steps=1, **SMALL)
-    whole = [train_style_network(contents, styles[:1], loss_jitter=0, **args).history[-1]["content"] for _ in range(2)]
-    windowed = train_style_network(contents, styles[:1], loss_jitter=8, **args).history[-1]["content"]
+    def content_loss(**loss):
+        return train_style_network(contents, styles[:1], loss=TrainingLoss(**loss), **args).history[-1]["content"]
+
+    whole = [content_loss(jitter=0) for _ in range(2)]
+    windowed = content_loss(jitter=8)
     assert whole[0] == pytest.approx(whole[1], rel=1e-5)
     assert np.isfinite(windowed) and windowed != pytest.approx(whole[0], rel=1e-3)
-    with pytest.raises(ParameterError, match="loss_jitter"):
-        train_style_network(contents, styles[:1], loss_jitter=9, **args)  # over image_size / 4
-    flipped = train_style_network(contents, styles[:1], loss_flips=True, loss_jitter=4, **args).history[-1]
+    with pytest.raises(ParameterError, match="jitter"):
+        train_style_network(contents, styles[:1], loss=TrainingLoss(jitter=9), **args)  # over image_size / 4
+    flipped = train_style_network(contents, styles[:1], loss=TrainingLoss(flips=True, jitter=4), **args).history[-1]
     assert all(np.isfinite(v) for v in flipped.values())
-    with pytest.raises(ParameterError, match="loss_flips"):
-        train_style_network(contents, styles[:1], loss_flips="yes", **args)
+    with pytest.raises(ParameterError, match="flips"):
+        train_style_network(contents, styles[:1], loss_flips="yes", **args)  # the old keyword
 
 
 def test_style_size_sets_the_gram_targets(lite0, contents, styles):
     """The style image is resized to `style_size` before its Grams: other sizes, other losses."""
-    args = dict(backbone=lite0, steps=1, normalized_loss=True, **SMALL)
-    losses = [train_style_network(contents, styles[:1], style_size=size, **args).history[-1]["style"]
+    args = dict(backbone=lite0, steps=1, loss=TrainingLoss(normalized=True), steps_per_call=1, learning_rate=1e-2)
+    losses = [train_style_network(contents, styles[:1], data=TrainingData(32, 2, style_size=size), network=NetworkOptions(width=4),
+                                  **args).history[-1]["style"]
               for size in (32, 32, 96)]
     assert losses[0] == pytest.approx(losses[1], rel=1e-5) and losses[2] != pytest.approx(losses[0], rel=1e-3)
 
@@ -172,7 +215,7 @@ def test_truncated_newest_checkpoint_falls_back_to_the_previous_one(lite0, conte
     shutil.copytree(Path(uninterrupted.checkpoint).parent, folder)  # ckpt-3 and ckpt-6
     newest = next(folder.glob("ckpt-6.data*"))
     newest.write_bytes(newest.read_bytes()[: newest.stat().st_size // 2])
-    args = dict(backbone=lite0, checkpoint_dir=folder, checkpoint_every=3, style_weight=[10.0, 5.0], **SMALL)
+    args = dict(backbone=lite0, run=TrainingRun(folder, checkpoint_every=3), loss=TWO_STYLES, **SMALL)
     with pytest.warns(RuntimeWarning, match="ckpt-6 cannot be read"):
         resumed = train_style_network(contents, styles, steps=4, **args)
     assert resumed.start_step == 3 and resumed.step == 4

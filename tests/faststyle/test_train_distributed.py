@@ -16,10 +16,11 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 from kerasviz.images import sample_image
 from kerasviz.faststyle import train_style_network
 contents = np.stack([sample_image("chelsea", 32), sample_image("coffee", 32)])
-kw = dict(image_size=32, batch_size=2, width=4, steps_per_call=1, learning_rate=1e-3, steps=3)
+from kerasviz.faststyle import NetworkOptions, TrainingData, TrainingRun
+kw = dict(data=TrainingData(32, 2), network=NetworkOptions(width=4), steps_per_call=1, learning_rate=1e-3, steps=3)
 one = train_style_network(contents, [sample_image("brick", 48)], **kw)
 mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-two = train_style_network(contents, [sample_image("brick", 48)], strategy=mirrored, **kw)
+two = train_style_network(contents, [sample_image("brick", 48)], run=TrainingRun(strategy=mirrored), **kw)
 print(json.dumps([[h["loss"] for h in one.history], [h["loss"] for h in two.history], mirrored.num_replicas_in_sync]))
 """
 

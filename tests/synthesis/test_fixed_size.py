@@ -10,7 +10,15 @@ import pytest
 import tensorflow as tf
 
 import kerasviz as kv
-from kerasviz.synthesis import deep_dream, invert_features, style_transfer, synthesize_texture, visualize_class
+from kerasviz.synthesis import (
+    Ascent,
+    LossFeatures,
+    deep_dream,
+    invert_features,
+    style_transfer,
+    synthesize_texture,
+    visualize_class,
+)
 
 
 def _stripes(n: int, vertical: bool, rng) -> np.ndarray:
@@ -59,7 +67,7 @@ def _confidence(backbone, image: np.ndarray, index: int) -> float:
 def test_class_confidence_at_native_and_other_sizes(stripes_classifier):
     """Measured: from p = 0.45 (grey), vertical stripes (class 0) reach p = 0.999998 at 32 px
     (native), 0.99998 at 48 px and 0.99999 at 64 px (resized inside the step)."""
-    options = dict(steps=48, param="pixel", optimizer="adam", step_size=4.0, seed=0, progress=False)
+    options = dict(steps=48, param="pixel", ascent=Ascent("adam", step_size=4.0), progress=False)
     confidences = {size: _confidence(stripes_classifier, visualize_class(stripes_classifier, 0, size=size, **options), 0)
                    for size in (32, 48, 64)}
     start = _confidence(stripes_classifier, np.full((32, 32, 3), 127.5, np.float32), 0)
@@ -79,9 +87,10 @@ def test_every_technique_runs_on_a_fixed_size_classifier(stripes_classifier):
     assert kv.adversarial_example(stripes_classifier, big, 4.0, steps=2).shape == (48, 48, 3)
     assert deep_dream(stripes_classifier, big, ["conv2"], octaves=1, steps=2, progress=False).shape == (48, 48, 3)
     assert invert_features(stripes_classifier, big, "conv2", steps=2, progress=False).shape == (48, 48, 3)
-    style = dict(content_layers=["conv2"], style_layers=["conv1", "conv2"], steps=2, progress=False)
+    style = dict(features=LossFeatures(content_layers=["conv2"], style_layers=["conv1", "conv2"]), steps=2, progress=False)
     assert style_transfer(stripes_classifier, big, image, **style).shape == (48, 48, 3)
-    assert synthesize_texture(stripes_classifier, image, 40, layers=["conv1"], steps=2, progress=False).shape == (40, 40, 3)
+    assert synthesize_texture(stripes_classifier, image, 40, features=LossFeatures(style_layers=["conv1"]), steps=2,
+                              progress=False).shape == (40, 40, 3)
 
 
 def test_vgg16_with_weights_none_visualizes_a_class():

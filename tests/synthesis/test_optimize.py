@@ -80,6 +80,10 @@ def test_start_images_bounds_and_until_freeze_finished_images(lite0, chelsea):
     assert calls[0] == (2, 64, 64, 3) and len(calls) == 3
     assert np.abs(result.images - start).max() <= 3.0 + 1e-3
     assert result.param is param
+    # the same structure with scalar bounds (a fresh pixel image) gets its own compiled loop
+    plain = optimize(lite0, ob.channel(LAYER, 1), size=32, steps=4, steps_per_call=4, regularization=PLAIN,
+                     execution=Execution(until=lambda images: np.zeros(len(images), bool)))
+    assert plain.images.shape == (1, 32, 32, 3)
 
 
 def test_sign_gradients_move_every_pixel_by_the_step(lite0, chelsea):
@@ -135,11 +139,16 @@ def test_option_records_check_their_fields(make, name):
         make()
 
 
-@pytest.mark.parametrize("old, record", [("step_size", "ascent=Ascent"), ("blur_every", "regularization=Regularization"),
-                                         ("transforms", "regularization=Regularization"), ("seed", "execution=Execution")])
-def test_moved_keywords_say_where_they_went(lite0, old, record):
-    with pytest.raises(ParameterError, match=f"`{old}` -> {record}"):
-        optimize(lite0, ob.channel(LAYER, 1), size=32, steps=1, **{old: None})
+def test_moved_keywords_still_work_and_say_where_they_went(lite0):
+    """The old flat spelling folds into the record (the result is the same) with a DeprecationWarning."""
+    new = optimize(lite0, ob.channel(LAYER, 1), size=32, steps=2, ascent=Ascent(step_size=2.0),
+                   regularization=Regularization(transforms=None, blur_every=1), execution=Execution(seed=4))
+    with pytest.warns(DeprecationWarning, match=r"`blur_every` -> `regularization=Regularization\(blur_every=...\)`"):
+        old = optimize(lite0, ob.channel(LAYER, 1), size=32, steps=2, step_size=2.0, transforms=None, blur_every=1,
+                       seed=4)
+    np.testing.assert_array_equal(old.images, new.images)
+    with pytest.raises(ParameterError, match="step_size"), pytest.warns(DeprecationWarning):
+        optimize(lite0, ob.channel(LAYER, 1), size=32, steps=1, step_size=-1.0)
 
 
 def test_bad_objectives(lite0):
@@ -169,15 +178,3 @@ def test_fixed_size_model_is_resized_inside_the_step():
     assert again.function is result.function and result.function.experimental_get_tracing_count() == 1
     result = optimize(model, ob.channel("conv", 1), size=48, steps=2)  # convolutional part runs at any size
     assert result.images.shape == (1, 48, 48, 3)
-
-
-def test_flat_fields_fold_into_their_records():
-    """What `visualize_class(..., seed=1, blur_every=4)` relies on: flat fields replace record fields."""
-    from kerasviz.synthesis.keywords import fold_flat_options
-    from kerasviz.synthesis.optimize import RECORDS
-
-    folded = fold_flat_options(dict(seed=1, blur_every=4, ascent=Ascent("adam"), steps=3), RECORDS, {})
-    assert folded["execution"] == Execution(seed=1) and folded["regularization"] == Regularization(blur_every=4)
-    assert folded["ascent"] == Ascent("adam") and folded["steps"] == 3
-    with pytest.raises(ParameterError, match="step_size"):
-        fold_flat_options(dict(step_size=-1.0), RECORDS, {})

@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 from kerasviz.errors import ImageError, ParameterError
+from kerasviz.images import sample_image
 from kerasviz.synthesis.parameterization import (
     COLOR_CORRELATION_SQRT,
     DecorrelatedImage,
@@ -12,7 +13,6 @@ from kerasviz.synthesis.parameterization import (
     PixelImage,
     make_parameterization,
 )
-from kerasviz.images import sample_image
 
 KINDS = [PixelImage, DecorrelatedImage, FourierImage]
 

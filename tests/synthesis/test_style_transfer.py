@@ -11,6 +11,7 @@ from kerasviz.backbones import Backbone
 from kerasviz.errors import ImageError, LayerNotFoundError, ModelError, ParameterError
 from kerasviz.features import FeatureModel
 from kerasviz.images import resize_image, sample_image
+from kerasviz.synthesis import Descent, LossFeatures, LossWeights
 from kerasviz.synthesis.engine import bind, value_and_gradient, value_and_gradient_function
 from kerasviz.synthesis.style_transfer import (
     resolve_feature_transform,
@@ -77,11 +78,13 @@ def test_lowers_loss_and_stays_closer_to_content(lite0, content, style):
     falls from 38.6 (style loss of the content image) to 4.5 (8.6x; asserted 1/0.7); the
     content-layer feature distance to chelsea is 275 vs 474 for the style image (0.58x).
     """
-    weights = dict(content_weight=1.0, style_weight=1000.0)
-    out = style_transfer(lite0, content, style, steps=20, **weights)
+    weights = LossWeights(content=1.0, style=1000.0)
+    out = style_transfer(lite0, content, style, steps=20, weights=weights)
     before = style_transfer_losses(lite0, content, content=content, style=style, style_scale=1.0)
     after = style_transfer_losses(lite0, out, content=content, style=style, style_scale=1.0)
-    total = lambda l: weights["content_weight"] * l["content"] + weights["style_weight"] * l["style"]
+    def total(losses):
+        return weights.content * losses["content"] + weights.style * losses["style"]
+
     assert total(after) < 0.7 * total(before), (before, after)
     assert after["style"] < before["style"]
 
@@ -106,8 +109,8 @@ def test_one_backbone_pass_per_step(counted, content, style):
     def images_seen(steps: int) -> int:
         counter.seen.assign(0)
         style_transfer(
-            backbone, content, style, content_layers=["conv2"], style_layers=["conv1", "conv2"],
-            optimizer="adam", steps=steps,
+            backbone, content, style, features=LossFeatures(content_layers=["conv2"], style_layers=["conv1", "conv2"]),
+            descent=Descent("adam"), steps=steps,
         )
         return int(counter.seen.numpy())
 
@@ -122,28 +125,28 @@ def test_one_backbone_pass_per_step(counted, content, style):
 
 def test_no_retrace_for_new_images_and_sizes(counted, content, style):
     backbone, _ = counted
-    layers = dict(content_layers=["conv2"], style_layers=["conv1"])
+    layers = dict(features=LossFeatures(content_layers=["conv2"], style_layers=["conv1"]))
     style_transfer(backbone, content, style, steps=2, **layers)
     _, function = compiled_loss(backbone, content, [style], ["conv2"], ["conv1"])
     traces = function.experimental_get_tracing_count()
     assert traces >= 1
-    style_transfer(backbone, content[:64, :80], [style, content], style_weights=[0.3, 0.7], steps=2, **layers)
+    style_transfer(backbone, content[:64, :80], [style, content], style_blend=[0.3, 0.7], steps=2, **layers)
     assert function.experimental_get_tracing_count() == traces
 
 
 def test_style_blend_with_one_hot_weights_equals_single_style(counted, content, style):
     backbone, _ = counted
-    kw = dict(content_layers=["conv2"], style_layers=["conv1", "conv2"], steps=5)
+    kw = dict(features=LossFeatures(content_layers=["conv2"], style_layers=["conv1", "conv2"]), steps=5)
     single = style_transfer(backbone, content, style, **kw)
-    blended = style_transfer(backbone, content, [style, content[::-1]], style_weights=[1.0, 0.0], **kw)
+    blended = style_transfer(backbone, content, [style, content[::-1]], style_blend=[1.0, 0.0], **kw)
     np.testing.assert_allclose(single.astype(int), blended.astype(int), atol=1)
 
 
 def test_preserve_color_keeps_content_chroma(counted, content, style):
     backbone, _ = counted
     out = style_transfer(
-        backbone, content, style, preserve_color=True, steps=5, style_weight=100.0,
-        content_layers=["conv2"], style_layers=["conv1", "conv2"],
+        backbone, content, style, preserve_color=True, steps=5, weights=LossWeights(style=100.0),
+        features=LossFeatures(content_layers=["conv2"], style_layers=["conv1", "conv2"]),
     )
     to_iq = np.array([[0.5959, -0.2746, -0.3213], [0.2115, -0.5227, 0.3112]])
     chroma = lambda image: np.asarray(image, np.float64) @ to_iq.T
@@ -154,8 +157,8 @@ def test_preserve_color_keeps_the_stylized_luminance(counted, content, style):
     """The colour-kept result carries the plain result's strokes: its luminance is the plain
     result's, rescaled to the content's mean and spread (not a barely stylized content image)."""
     backbone, _ = counted
-    kw = dict(steps=5, style_weight=100.0, content_layers=["conv2"], style_layers=["conv1", "conv2"],
-              init="noise", seed=3)  # a noise start: the plain result is far from the content
+    kw = dict(steps=5, weights=LossWeights(style=100.0), features=LossFeatures(content_layers=["conv2"], style_layers=["conv1", "conv2"]),
+              descent=Descent(init="noise"), seed=3)  # a noise start: the plain result is far from the content
     plain = style_transfer(backbone, content, style, **kw)
     kept = style_transfer(backbone, content, style, preserve_color=True, **kw)
     luminance = lambda image: np.asarray(image, np.float64) @ np.array([0.299, 0.587, 0.114])
@@ -205,7 +208,7 @@ def test_feature_transform_rule_never_reads_the_name(lite0):
 )
 def test_bad_input(counted, content, style, kwargs, error):
     backbone, _ = counted
-    args = dict(content=content, style=style, steps=1, content_layers=["conv2"], style_layers=["conv1"])
+    args = dict(content=content, style=style, steps=1, features=LossFeatures(["conv2"], ["conv1"]))
     args.update(kwargs)
     if isinstance(args["style"], str):
         args["style"] = [style, content]
@@ -213,6 +216,41 @@ def test_bad_input(counted, content, style, kwargs, error):
         args["content"] = content[:16, :16] if args["content"] == "tiny" else content * 3.0
     with pytest.raises(error):
         style_transfer(backbone, args.pop("content"), args.pop("style"), **args)
+
+
+@pytest.mark.parametrize(
+    "make, name",
+    [
+        (lambda: LossWeights(content=-1.0), "content"),
+        (lambda: LossWeights(tv=float("nan")), "tv"),
+        (lambda: LossWeights(style=[]), "style"),
+        (lambda: LossFeatures(temperature=0.0), "temperature"),
+        (lambda: LossFeatures(feature_transform="relu"), "feature_transform"),
+        (lambda: LossFeatures(style_layers=[]), "style_layers"),
+        (lambda: Descent("sgd"), "optimizer"),
+        (lambda: Descent(init="zeros"), "init"),
+        (lambda: Descent(learning_rate=0.0), "learning_rate"),
+    ],
+)
+def test_option_records_check_their_fields(make, name):
+    with pytest.raises(ParameterError, match=name):
+        make()
+
+
+def test_old_keywords_fold_into_the_records_with_a_warning(counted, content, style):
+    """`style_weight` (a loss factor) and `style_weights` (the blend of styles) were easy to mix up:
+    now `weights=LossWeights(style=...)` and `style_blend=...`; the old spellings still work."""
+    backbone, _ = counted
+    new = style_transfer(backbone, content, [style, content], steps=2, weights=LossWeights(style=100.0),
+                         style_blend=[0.3, 0.7], features=LossFeatures(["conv2"], ["conv1"]), descent=Descent("adam"))
+    with pytest.warns(DeprecationWarning, match=r"`style_weights` -> `style_blend=...`.*`style_weight` -> `weights="):
+        old = style_transfer(backbone, content, [style, content], steps=2, style_weights=[0.3, 0.7], style_weight=100.0,
+                             content_layers=["conv2"], style_layers=["conv1"], optimizer="adam")
+    np.testing.assert_array_equal(old, new)
+    with pytest.raises(ParameterError, match="one number here"):
+        style_transfer(backbone, content, style, steps=1, weights=LossWeights(style=[1.0, 2.0]))
+    with pytest.raises(ParameterError, match="`weights` must be a LossWeights"):
+        style_transfer(backbone, content, style, steps=1, weights=(1.0, 1000.0, 30.0))
 
 
 def test_not_a_model(content, style):

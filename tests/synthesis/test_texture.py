@@ -7,6 +7,7 @@ import pytest
 
 from kerasviz.errors import ImageError, LayerNotFoundError, ParameterError
 from kerasviz.images import sample_image
+from kerasviz.synthesis import Descent, LossFeatures
 from kerasviz.synthesis.engine import bind, value_and_gradient_function
 from kerasviz.synthesis.style_transfer import noise_image, style_losses_for, style_transfer_losses, weighted_loss
 from kerasviz.synthesis.texture import synthesize_texture
@@ -69,8 +70,16 @@ def test_no_retrace_across_sizes(lite0, texture):
     ],
 )
 def test_bad_arguments(lite0, texture, kwargs, error):
+    """Old flat keywords (`layers`, `optimizer`, ...) fold into the records, which check them."""
     with pytest.raises(error):
         synthesize_texture(lite0, texture, **{"size": 64, "steps": 1, **kwargs})
+
+
+def test_a_texture_has_no_content(lite0, texture):
+    with pytest.raises(ParameterError, match="has no content"):
+        synthesize_texture(lite0, texture, 64, steps=1, features=LossFeatures(content_layers=["block3b_add"]))
+    with pytest.raises(ParameterError, match="has no content"):
+        synthesize_texture(lite0, texture, 64, steps=1, descent=Descent(init="content"))
 
 
 def test_bad_textures_and_models(lite0, texture):
