@@ -140,11 +140,15 @@ def render_blackbox_panel(ctx: Any) -> Tuple[np.ndarray, str]:
     Returns:
         `(picture, caption details)`.
     """
-    masks, samples = (300, 150) if ctx.quick else (2000, 500)
+    masks, samples, grid, design = (200, 100, 5, 8) if ctx.quick else (2000, 500, 11, 32)
     image = ctx.cat_and_espresso()
-    rows = [blackbox_panel(ctx.backbone, image, target, masks=masks, samples=samples, seed=ctx.seed) for target in (285, 967)]
+    rows = [
+        blackbox_panel(ctx.backbone, image, target, masks=masks, samples=samples, grid=grid, design=design, seed=ctx.seed)
+        for target in (285, 967)
+    ]
     details = (
         f"Lite0 queried as a black box (softmax probabilities only); rows: Egyptian cat (285), espresso (967); "
-        f"RISE {masks} masks, LIME / Kernel SHAP {samples} samples over quickshift superpixels, Sobol 11x11 grid"
+        f"RISE {masks} masks, LIME / Kernel SHAP {samples} samples over quickshift superpixels, "
+        f"Sobol {grid}x{grid} grid x {design} designs"
     )
     return np.concatenate(rows, axis=0), details

@@ -9,7 +9,7 @@ Rows (ratio = baseline seconds / kerasviz seconds, same process, warm-up exclude
   2 workers vs 1 on a folder of N PNG files (each worker starts, imports TensorFlow and loads the
   model once), and the 1-worker pipeline vs the in-process collection (Beam's overhead).
 
-Run: `python -m benchmarks.concepts [--quick]` (Beam rows need `pip install kerasviz[beam]`).
+Run: `python -m benchmarks.bench_concepts [--quick]` (Beam rows need `pip install kerasviz[beam]`).
 """
 
 from __future__ import annotations
