@@ -68,6 +68,7 @@ def test_random_logit_and_mprt_flag_an_edge_detector(lite0, photos):
                                                   layers=layers)
     cam_mprt = kvm.model_parameter_randomisation(cam, **common, method=kerasviz.gradcam,
                                                  layers=layers)
-    assert np.allclose(edge_mprt, 1.0) and cam_mprt.max() < 0.5  # edges ignore the weights
+    # Edges ignore the weights; Grad-CAM decorrelates (NaN: its map went constant, as Quantus).
+    assert np.allclose(edge_mprt, 1.0) and np.nanmax(cam_mprt) < 0.5
     edge_e = kvm.efficient_mprt(edges, **common, method=edge_detector, layers=layers)
     assert np.allclose(edge_e, 0.0)
