@@ -32,6 +32,9 @@ FAMILIES = [
 CONSTANTS = {
     "PIXELS": "key of the current image batch in an objective's outputs (for pixel regularizers)",
     "PAINTINGS": "names of the public-domain paintings shipped with kerasviz (`load_painting`)",
+    "COMPOSITES": "LRP composites by name (`lrp(composite=...)`): the rules each layer kind gets",
+    "RULE_NAMES": "LRP rules a layer can be given with `lrp(rules={layer: rule})`",
+    "PLAIN": "a `Regularization` without transforms, blur or clipping (plain gradient ascent)",
 }
 
 
@@ -64,7 +67,8 @@ def line(name: str) -> str:
     obj = getattr(kerasviz, name)
     if inspect.isclass(obj) or callable(obj):
         return f"- `{signature(name, obj)}` — {summary(obj)}"
-    return f"- `{name} = {obj!r}` — {CONSTANTS.get(name, '')}"
+    shown = tuple(obj) if isinstance(obj, dict) else obj  # a dict: its keys
+    return f"- `{name} = {shown!r}` — {CONSTANTS.get(name, '')}"
 
 
 def metric_lines() -> str:
