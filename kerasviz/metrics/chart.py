@@ -60,9 +60,11 @@ def score_chart(
         high = np.nan_to_num(part["high"].to_numpy(np.float64) - means, nan=0.0)
         best = (part["rank"] == 1).to_numpy()
         colours = [palette(i % 10) for i in range(len(methods))]
-        axis.barh(np.arange(len(methods)), np.nan_to_num(means), xerr=[low, high],
-                  color=colours, alpha=0.85, edgecolor=["black" if b else "none" for b in best],
-                  linewidth=1.5, capsize=3)
+        positions = np.arange(len(methods))
+        axis.barh(positions, np.nan_to_num(means), xerr=[low, high], color=colours, alpha=0.85,
+                  linewidth=0, capsize=3)
+        axis.barh(positions[best], np.nan_to_num(means)[best], fill=False, edgecolor="black",
+                  linewidth=2.0)
         axis.set_yticks(np.arange(len(methods)))
         axis.set_yticklabels(methods if index % columns == 0 else [""] * len(methods), fontsize=8)
         axis.invert_yaxis()
