@@ -24,6 +24,7 @@ __all__ = [
     "VIDEO_SUFFIXES",
     "add_stylize_arguments",
     "load_keras_network",
+    "check_resize_side",
     "load_stylize_image",
     "style_client",
     "stylize_with_saved_model",
@@ -96,19 +97,33 @@ def load_stylize_image(args: argparse.Namespace) -> Any:
         ImageError: The image cannot be read.
         ParameterError: `--size` outside [4, 4096] (`faststyle.video.MAX_RESIZE_SIDE`).
     """
-    from ..faststyle.video import MAX_RESIZE_SIDE, MIN_RESIZE_SIDE
+    from ..faststyle.video import MIN_RESIZE_SIDE
     from ..images import load_image, resize_image
     from ..images.longer_side import longer_side_shape
 
-    if args.size is not None and not MIN_RESIZE_SIDE <= args.size <= MAX_RESIZE_SIDE:
-        raise ParameterError(
-            f"--size must be between {MIN_RESIZE_SIDE} and {MAX_RESIZE_SIDE} pixels (the longer side of the "
-            f"output). Received: size={args.size}"
-        )
+    check_resize_side(args.size)
     image = load_image(args.image)
     if args.size is not None:
         image = resize_image(image, longer_side_shape(*image.shape[:2], args.size, min_side=MIN_RESIZE_SIDE))
     return image
+
+
+def check_resize_side(size: Any) -> None:
+    """Refuse a `--size` outside [4, 4096] (`faststyle.video.MAX_RESIZE_SIDE`) before any work.
+
+    Args:
+        size: The parsed `--size` (`None`: keep the input's size).
+
+    Raises:
+        ParameterError: Out of range.
+    """
+    from ..faststyle.video import MAX_RESIZE_SIDE, MIN_RESIZE_SIDE
+
+    if size is not None and not MIN_RESIZE_SIDE <= size <= MAX_RESIZE_SIDE:
+        raise ParameterError(
+            f"--size must be between {MIN_RESIZE_SIDE} and {MAX_RESIZE_SIDE} pixels (the longer side of the "
+            f"output). Received: size={size}"
+        )
 
 
 def style_client(args: argparse.Namespace) -> Any:
@@ -202,6 +217,7 @@ def stylize_with_saved_model(args: argparse.Namespace) -> int:
     Raises:
         ParameterError: Bad `--size`, style weights or video options.
     """
+    check_resize_side(args.size)  # before a network is loaded
     run = stylizer(args)
     if Path(args.image).suffix.lower() in VIDEO_SUFFIXES:
         from ..faststyle import stylize_video
