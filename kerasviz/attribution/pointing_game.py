@@ -9,7 +9,6 @@ from scipy import ndimage
 
 from ..checks import check_int
 from ..errors import ParameterError
-
 from .metrics import attribution_maps
 
 __all__ = ["PointingGame", "pointing_game"]
