@@ -8,6 +8,7 @@ its entry in `kerasviz/registry.py` (which gives it a command, a demo panel and 
 """
 
 from ..images.render import gradient_image
+from ..metrics.deletion import DeletionInsertion, attribution_maps, deletion_insertion
 from .ablation_cam import ablation_cam
 from .attention_rollout import attention_rollout
 from .callbacks import AttributionCallback, AttributionPNGCallback
@@ -18,7 +19,6 @@ from .gradient_x_input import gradient_x_input
 from .guided_backprop import guided_backprop
 from .integrated_gradients import IntegratedGradients, integrated_gradients
 from .layer_cam import layer_cam
-from .metrics import DeletionInsertion, attribution_maps, deletion_insertion
 from .occlusion import occlusion
 from .pictures import attribution_pictures
 from .pointing_game import PointingGame, pointing_game

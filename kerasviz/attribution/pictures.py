@@ -19,7 +19,7 @@ from ..images import (
     normalize_map,
     overlay_heatmap,
 )
-from .metrics import attribution_maps
+from ..metrics.deletion import attribution_maps
 
 __all__ = [
     "Method",

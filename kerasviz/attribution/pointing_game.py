@@ -9,7 +9,7 @@ from scipy import ndimage
 
 from ..checks import check_int
 from ..errors import ParameterError
-from .metrics import attribution_maps
+from ..metrics.deletion import attribution_maps
 
 __all__ = ["PointingGame", "pointing_game"]
 

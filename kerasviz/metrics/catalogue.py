@@ -112,33 +112,46 @@ def metric_function(name: Any) -> Callable[..., Any]:
 
 
 def resolve_method(name: Any) -> Callable[..., Any]:
-    """An attribution method: a callable as is, a name looked up in `kerasviz`.
+    """An attribution method: a callable as is, or a technique of `kerasviz.registry` by name.
 
-    The one place names become methods (to be pointed at the technique registry).
+    The one place names become methods: any registered technique (gradients, CAMs, LRP,
+    black-box) is `fn(model, images, targets) -> maps` here; class-agnostic ones ignore the
+    targets and one-image ones (LIME, Kernel SHAP) are called per image.
 
     Args:
-        name: `fn(model, images, targets) -> maps`, or a name such as `"gradcam"`.
+        name: `fn(model, images, targets) -> maps`, or a technique name such as `"gradcam"`.
 
     Returns:
-        The callable.
+        The callable (the technique's own function when it takes a batch and a target).
 
     Raises:
-        ParameterError: Neither callable nor a known attribution function (close matches listed).
+        ParameterError: Neither callable nor a registered technique (close matches listed).
     """
     if callable(name):
         return name
-    import kerasviz
-    from kerasviz import attribution
+    from ..registry import get_technique
 
-    known = [n for n in attribution.__all__ if n[0].islower() and callable(getattr(attribution, n))]
-    if isinstance(name, str) and name in known:
-        return getattr(kerasviz, name, getattr(attribution, name))
-    close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.5)
-    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise ParameterError(
-        f"Unknown attribution method {name!r}.{hint} Pass a kerasviz attribution function name "
-        f"or any callable fn(model, images, targets) -> maps. Received: method={name!r}"
-    )
+    try:
+        technique = get_technique(name)
+    except ParameterError as error:
+        raise ParameterError(
+            f"Unknown attribution method {name!r}: {error} Pass a registered technique's name or any "
+            f"callable fn(model, images, targets) -> maps. Received: method={name!r}"
+        ) from None
+    function = technique.load()
+    if technique.batched and technique.targeted:
+        return function
+
+    def method(model: Any, images: Any, targets: Any) -> Any:
+        if technique.batched:
+            return function(model, images)
+        import numpy as np
+
+        per_image = np.broadcast_to(np.asarray(targets, dtype=object), (len(images),))
+        return np.stack([np.asarray(function(model, image, target)) for image, target in zip(images, per_image)])
+
+    method.__name__ = technique.name
+    return method
 
 
 def accepted_arguments(function: Callable[..., Any]) -> tuple[str, ...]:

@@ -91,7 +91,7 @@ def test_evaluate_to_folder_writes_the_three_files(small, tmp_path, gradient_met
 def test_names_resolve_to_kerasviz_methods():
     assert kvm.resolve_method("saliency") is kerasviz.saliency
     with pytest.raises(ParameterError, match="gradcam"):
-        kvm.resolve_method("gradkam")
+        kvm.resolve_method("gradkam")  # close matches come from the registry
     with pytest.raises(ParameterError, match="pixel_flipping"):
         kvm.metric_function("pixel_flip")
     with pytest.raises(ParameterError, match="Did you mean 'sparseness'"):
@@ -140,3 +140,14 @@ def test_perturbation_metrics_do_not_retrace(small):
     kvm.faithfulness_correlation(maps, model=model, images=images, nr_runs=5, subset_size=30)
     kvm.region_perturbation(maps, model=model, images=images, patch_size=3)
     assert logits.experimental_get_tracing_count() == traces
+
+
+def test_registry_names_resolve_to_batched_methods(zoo_sequential):
+    import numpy as np
+
+    images = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 3)).astype("float32")
+    eigen = kvm.resolve_method("eigen_cam")  # class-agnostic: the targets are not passed on
+    assert eigen(zoo_sequential, images, [1, 2]).shape == (2, 32, 32)
+    lime = kvm.resolve_method("lime")  # one image per call: called per image, stacked
+    maps = lime(zoo_sequential, images, [1, 2])
+    assert maps.shape == (2, 32, 32) and np.isfinite(maps).all()
