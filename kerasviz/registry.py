@@ -17,7 +17,7 @@ import difflib
 from typing import Dict, Optional, Tuple
 
 from .errors import ParameterError
-from .technique import FAMILIES, NEEDS, OUTPUTS, Option, Technique, resolve  # noqa: F401 - TODO drop once importers moved
+from .technique import Option, Technique
 
 __all__ = ["COMPOSITE_NAMES", "TECHNIQUES", "get_technique", "technique_names"]
 

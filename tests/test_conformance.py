@@ -287,7 +287,7 @@ def run_invert_features(case: Case) -> None:
 def run_style_transfer(case: Case) -> None:
     """Gatys style transfer with the default layers: 2 Adam steps at the model's input size."""
     image = kv.style_transfer(
-        case.model, case.images[0], case.images[1], steps=2, optimizer="adam", progress=False
+        case.model, case.images[0], case.images[1], steps=2, descent=kv.Descent("adam"), progress=False
     )
     _picture(image, case.images.shape[1:])
 
@@ -296,7 +296,7 @@ def run_synthesize_texture(case: Case) -> None:
     """Gram texture synthesis with the default style layers: 2 Adam steps."""
     side = case.images.shape[1]
     image = kv.synthesize_texture(
-        case.model, case.images[0], side, steps=2, optimizer="adam", seed=0, progress=False
+        case.model, case.images[0], side, steps=2, descent=kv.Descent("adam"), seed=0, progress=False
     )
     _picture(image, (side, side, 3))
 

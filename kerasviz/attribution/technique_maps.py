@@ -23,7 +23,7 @@ def as_heatmap(result: Any, output: str) -> np.ndarray:
 
     Args:
         result: What the technique returned (an array, or a result with `attributions`).
-        output: The technique's `output` kind (a key of `kerasviz.registry.OUTPUTS`).
+        output: The technique's `output` kind (a key of `kerasviz.technique.OUTPUTS`).
 
     Returns:
         float32 heatmaps with the result's leading shape (`(N, H, W)` or `(H, W)`).

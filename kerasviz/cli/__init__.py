@@ -3,7 +3,7 @@
 Every module in this package that defines `register(subparsers)` adds its subcommands, so each
 technique family owns its own CLI module. A subcommand's handler returns an exit code.
 Each such module names its `FAMILY`; `kerasviz --help` lists the commands family by family
-(`kerasviz.registry.FAMILIES`, the README's order). Building the parser imports no TensorFlow,
+(`kerasviz.technique.FAMILIES`, the README's order). Building the parser imports no TensorFlow,
 so `--help` is quick. Errors raised on purpose (`KerasvizError`) print one line in command-line
 terms and exit with code 2.
 """

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Optional
 
 from ..errors import ParameterError
-from ..registry import NEEDS, OUTPUTS, TECHNIQUES, Option, Technique, get_technique
+from ..registry import TECHNIQUES, get_technique
+from ..technique import NEEDS, OUTPUTS, Option, Technique
 
 __all__ = ["technique_catalog", "parse_options", "explainable"]
 
@@ -29,7 +30,7 @@ def explainable(technique: Technique) -> bool:
         technique: A registry entry.
 
     Returns:
-        True when its output is a picture-shaped kind of `kerasviz.registry.OUTPUTS`.
+        True when its output is a picture-shaped kind of `kerasviz.technique.OUTPUTS`.
     """
     return technique.output in OUTPUTS
 
