@@ -42,11 +42,11 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
         for name, net, mix in nets:
             keras_bytes = sum(int(np.prod(w.shape)) * 4 for w in net.weights)
             reference = stylize(net, photo, mix)
-            keras_s = best_time(lambda: stylize(net, photo, mix), repeats=repeats)
+            keras_s = best_time(lambda: stylize(net, photo, mix), repeats=repeats)  # noqa: B023 - timed now
             for quantization in (None, "float16", "dynamic"):
                 path = export_style_tflite(net, Path(folder) / f"{name}-{quantization}.tflite", quantization=quantization)
                 interpreter = load_tflite(path, num_threads=threads)
-                lite_s = best_time(lambda: stylize_tflite(interpreter, photo, mix), repeats=repeats)
+                lite_s = best_time(lambda: stylize_tflite(interpreter, photo, mix), repeats=repeats)  # noqa: B023 - timed now
                 row = ratio_row(f"{name} 256² batch 1 -> LiteRT {quantization or 'float32'}", "compiled keras stylize",
                                 "LiteRT interpreter", keras_s, lite_s)
                 row["bytes"] = path.stat().st_size

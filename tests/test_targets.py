@@ -31,7 +31,10 @@ def test_callable_with_wrong_shape_is_refused():
 
 @pytest.mark.parametrize(
     "bad, match",
-    [(10, "out of range"), (-1, "out of range"), ([1, 2, 3], "one class index per image"), ("cat", "integer"), (1.5, "integer"), (True, "integer"), (None, "required")],
+    [
+        (10, "out of range"), (-1, "out of range"), ([1, 2, 3], "one class index per image"), ("cat", "integer"),
+        (1.5, "integer"), (True, "integer"), (None, "required"),
+    ],
 )
 def test_bad_targets(bad, match):
     with pytest.raises(TargetError, match=match):

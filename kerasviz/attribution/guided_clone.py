@@ -110,7 +110,8 @@ def guided_model(model: keras.Model, layer: Optional[str] = None) -> GuidedModel
 
     Every leaf layer whose nonlinearity is ReLU-family (`keras.layers.ReLU`, ReLU6 included;
     `Activation("relu" | "relu6")`; any layer built with `activation="relu" | "relu6"`; a
-    `keras.ops.relu` / `relu6` operation node) gets a `GuidedReLUGradient` on its output. Nested models are inlined by `trace_model`. The user's
+    `keras.ops.relu` / `relu6` operation node) gets a `GuidedReLUGradient` on its output.
+    Nested models are inlined by `trace_model`. The user's
     model and its layers are not changed (the clone shares their weights).
 
     Args:

@@ -124,7 +124,7 @@ def _convert(model: Any, state: dict[str, np.ndarray], source: str) -> None:
         assigned.add(layer_name)
 
     unused = [k for k in state if k not in consumed]
-    unassigned = [l.name for l in model.layers if l.weights and l.name not in assigned]
+    unassigned = [layer.name for layer in model.layers if layer.weights and layer.name not in assigned]
     if unused or unassigned:
         raise ModelError(
             f"Converting {source!r} to Keras did not match one to one: checkpoint tensors not used "

@@ -97,7 +97,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help=f"methods to compare: {', '.join(faithfulness_methods())}")
     parser.add_argument("--steps", type=int, default=32, help="points per curve (32)")
     parser.add_argument("--patch", type=int, default=1, help="region side in pixels (1)")
-    parser.add_argument("--score", default="probability", choices=["probability", "logit"], help="what the curves score: the class probability or its logit (default: probability)")
+    parser.add_argument("--score", default="probability", choices=["probability", "logit"],
+                        help="what the curves score: the class probability or its logit (default: probability)")
     parser.add_argument("--layer", default=None, help="layer for the CAM methods")
     parser.add_argument("--channels", type=int, default=None, help="Score-/Ablation-CAM channels")
     parser.add_argument("--ig-steps", type=int, default=32, help="integrated-gradients steps (32)")

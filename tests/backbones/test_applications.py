@@ -20,7 +20,9 @@ def test_imagenet_weights_offline_name_file_and_folder(monkeypatch, tmp_path):
     assert "(URL fetch failure: no network)" in message and "(Exception)" not in message
 
 
-@pytest.mark.parametrize("name, size, layer", [("vgg16", 224, "block5_conv3"), ("vgg19", 224, "block5_conv4"), ("inception_v3", 299, "mixed10")])
+@pytest.mark.parametrize(
+    "name, size, layer", [("vgg16", 224, "block5_conv3"), ("vgg19", 224, "block5_conv4"), ("inception_v3", 299, "mixed10")]
+)
 def test_untrained_applications(name, size, layer):
     backbone = load_backbone(name, weights=None)
     assert backbone.input_size == (size, size) and backbone.gradcam_layer == layer

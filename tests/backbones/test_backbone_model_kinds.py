@@ -24,7 +24,7 @@ def test_headless_backbone_has_feature_defaults_and_refuses_class_scores(zoo_hea
     with pytest.raises(ModelError, match="saliency needs class scores.*headless"):
         backbone.require_classifier("saliency")
     with pytest.raises(ModelError, match="headless"):
-        backbone.num_classes
+        backbone.num_classes  # noqa: B018 - the property raises
     outputs = FeatureModel(backbone, backbone.style_layers)(_pixels(size=48))
     assert outputs["headless_conv3"].shape == (2, 12, 12, 16)
     assert as_backbone(zoo_headless) is as_backbone(zoo_headless)
