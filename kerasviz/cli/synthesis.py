@@ -30,13 +30,44 @@ def _visualize_class(args: argparse.Namespace) -> int:
     return 0
 
 
+def layer_and_rest(args: argparse.Namespace, rest: str) -> Any:
+    """The layer from `--layer` or, as before, the first positional word; the other words.
+
+    Args:
+        args: Parsed arguments with `layer_flag` and the positional list `rest`.
+        rest: Name of the positional list (e.g. `"channels"`).
+
+    Returns:
+        `(layer, remaining positional words)`.
+
+    Raises:
+        ParameterError: No layer given either way.
+    """
+    from ..errors import ParameterError
+
+    words = list(getattr(args, rest))
+    if args.layer_flag:
+        return args.layer_flag, words
+    if not words:
+        raise ParameterError("Name a layer: --layer NAME (see `kerasviz layers`). Received: no layer")
+    return words[0], words[1:]
+
+
 def _visualize_feature(args: argparse.Namespace) -> int:
+    from ..errors import ParameterError
     from ..synthesis import Execution, visualize_feature
 
+    layer, words = layer_and_rest(args, "channels")
+    try:
+        channels = [int(word) for word in words]
+    except ValueError:
+        raise ParameterError(f"Channels are integers. Received: {' '.join(words)}") from None
+    if not channels:
+        raise ParameterError("Give at least one channel index. Received: none")
     backbone = backbone_from_args(args)
-    channels = args.channels if len(args.channels) > 1 else args.channels[0]
+    channels = channels if len(channels) > 1 else channels[0]
     images = visualize_feature(
-        backbone, args.layer, channels, size=args.size, steps=args.steps, param=args.param,
+        backbone, layer, channels, size=args.size, steps=args.steps, param=args.param,
         execution=Execution(seed=args.seed),
     )
     write_png(args.out, _grid(images))
@@ -85,9 +116,10 @@ def _invert(args: argparse.Namespace) -> int:
     from ..images import load_image
     from ..synthesis import invert_features
 
+    layer, _ = layer_and_rest(args, "layer")
     backbone = backbone_from_args(args)
     image = load_image(args.image, size=args.size)
-    write_png(args.out, invert_features(backbone, image, args.layer, steps=args.steps, tv_weight=args.tv_weight))
+    write_png(args.out, invert_features(backbone, image, layer, steps=args.steps, tv_weight=args.tv_weight))
     return 0
 
 
@@ -122,8 +154,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=_visualize_class)
 
     parser = subparsers.add_parser("visualize-feature", help="synthesize images that excite channels of a layer")
-    parser.add_argument("layer", help="layer name (see `kerasviz layers`)")
-    parser.add_argument("channels", type=int, nargs="+", help="channel indices (one image each, as a grid)")
+    parser.add_argument("channels", nargs="+", metavar="[LAYER] CHANNEL",
+                        help="channel indices (one image each, as a grid), after the layer unless --layer names it")
+    parser.add_argument("--layer", dest="layer_flag", default=None, help="layer name (see `kerasviz layers`)")
     _add_visualization_arguments(parser, "feature.png")
     parser.set_defaults(handler=_visualize_feature)
 
@@ -151,7 +184,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     parser = subparsers.add_parser("invert", help="reconstruct an image from one layer's activations")
     parser.add_argument("image", help="image file, skimage:NAME or painting:NAME")
-    parser.add_argument("layer", help="layer name (see `kerasviz layers`)")
+    parser.add_argument("layer", nargs="*", metavar="LAYER", help="layer name (or --layer NAME; see `kerasviz layers`)")
+    parser.add_argument("--layer", dest="layer_flag", default=None, help="layer name (see `kerasviz layers`)")
     parser.add_argument("--size", type=int, default=128, help="resize to this side first (default 128)")
     parser.add_argument("--steps", type=int, default=200, help="optimization steps (default 200)")
     parser.add_argument("--tv-weight", type=float, default=0.5, help="total-variation prior weight (default 0.5)")

@@ -50,3 +50,17 @@ def test_errors_are_one_line(cat, capsys):
     assert main(["invert", str(cat), "nope"]) == 2
     err = capsys.readouterr().err
     assert err.count("error:") == 3 and "Traceback" not in err
+
+
+def test_layer_is_positional_or_a_flag_like_elsewhere():
+    from kerasviz.cli import build_parser
+    from kerasviz.cli.synthesis import layer_and_rest
+    from kerasviz.errors import ParameterError
+
+    parser = build_parser()
+    for argv in (["visualize-feature", "conv", "3", "4"], ["visualize-feature", "--layer", "conv", "3", "4"]):
+        assert layer_and_rest(parser.parse_args(argv), "channels") == ("conv", ["3", "4"])
+    for argv in (["invert", "x.png", "conv"], ["invert", "x.png", "--layer", "conv"]):
+        assert layer_and_rest(parser.parse_args(argv), "layer") == ("conv", [])
+    with pytest.raises(ParameterError, match="--layer"):
+        layer_and_rest(parser.parse_args(["invert", "x.png"]), "layer")
