@@ -9,6 +9,7 @@ its entry in `kerasviz/registry.py` (which gives it a command, a demo panel and 
 
 from ..images.render import gradient_image
 from ..metrics.deletion import DeletionInsertion, attribution_maps, deletion_insertion
+from ..metrics.model_randomisation import rank_correlation
 from .ablation_cam import ablation_cam
 from .attention_rollout import attention_rollout
 from .callbacks import AttributionCallback, AttributionPNGCallback
@@ -23,12 +24,7 @@ from .occlusion import occlusion
 from .pictures import attribution_pictures
 from .pointing_game import PointingGame, pointing_game
 from .saliency import saliency
-from .sanity import (
-    RandomizationCheck,
-    cascade_picture,
-    randomization_check,
-    rank_correlation,
-)
+from .sanity import RandomizationCheck, cascade_picture, randomization_check
 from .score_cam import score_cam
 from .segmentation import grabcut_segmentation
 from .smoothgrad import smoothgrad

@@ -28,7 +28,7 @@ from ..metrics.model_randomisation import (
 )
 from ..targets import resolve_target
 
-__all__ = ["RandomizationCheck", "cascade_picture", "randomization_check", "rank_correlation"]
+__all__ = ["RandomizationCheck", "cascade_picture", "randomization_check"]
 
 _MODES = ("cascade", "independent")
 

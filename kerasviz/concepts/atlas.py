@@ -56,7 +56,7 @@ def direction_objective(layer: str, directions: np.ndarray, cos_power: float = 2
     """
     import tensorflow as tf
 
-    from ..synthesis.objectives import objective
+    from ..synthesis.objective_type import objective
 
     def direction_score(outputs, values):
         maps = outputs[layer]

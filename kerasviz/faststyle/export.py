@@ -37,35 +37,14 @@ import numpy as np
 import tensorflow as tf
 
 from ..checks import check_int
-from ..errors import ExportError
-from ..images.image_bytes import decode_limited
+from ..images.image_bytes import DEFAULT_MAX_DECODE_PIXELS, decode_limited
 from ..serving.versioned_export import export_version, write_warmup_requests
 from .layers import plain_inference
 from .network import IMAGES, STYLE_WEIGHTS, transform_net_config
-from .saved_model import (
-    DEFAULT_MAX_DECODE_PIXELS,
-    SERVING_DEFAULT,
-    STYLIZE_BYTES,
-    STYLIZED,
-    WARMUP_FILE,
-    latest_version,
-    load_style_model,
-    saved_model_styles,
-    stylize_saved_model,
-)
+from .saved_model import SERVING_DEFAULT, STYLIZE_BYTES, STYLIZED
 
 __all__ = [
-    "DEFAULT_MAX_DECODE_PIXELS",
-    "ExportError",
-    "SERVING_DEFAULT",
-    "STYLIZE_BYTES",
-    "STYLIZED",
-    "WARMUP_FILE",
     "export_style_model",
-    "latest_version",
-    "load_style_model",
-    "saved_model_styles",
-    "stylize_saved_model",
 ]
 
 _WARMUP_SIZE = 32

@@ -13,18 +13,14 @@ import tensorflow as tf
 
 from ..errors import ImageError, ModelError
 from ..images import as_image_batch, to_uint8
-from ..images.image_bytes import DEFAULT_MAX_DECODE_PIXELS
-from ..serving.versioned_export import MAX_VERSION, WARMUP_FILE, highest_version
+from ..serving.versioned_export import highest_version
 from .inference import check_style_weights
 from .network import IMAGES, MIN_SIZE, STYLE_WEIGHTS
 
 __all__ = [
-    "DEFAULT_MAX_DECODE_PIXELS",
-    "MAX_VERSION",
     "SERVING_DEFAULT",
     "STYLIZE_BYTES",
     "STYLIZED",
-    "WARMUP_FILE",
     "latest_version",
     "load_style_model",
     "saved_model_styles",

@@ -22,11 +22,10 @@ from tensorflow_serving.apis import (
 
 from .client_base import ClientBase
 from .errors import ServingError
-from .rest_client import RestStyleClient
-from .style_payload import PNG_COMPRESSION, SignaturePlan
+from .style_payload import SignaturePlan
 from .tensors import array_to_proto, proto_to_array
 
-__all__ = ["StyleClient", "RestStyleClient", "PNG_COMPRESSION"]
+__all__ = ["StyleClient"]
 
 #: gRPC message limit of the client: the server's limit is the one that refuses requests.
 CLIENT_MAX_BYTES = 256 * 1024 * 1024

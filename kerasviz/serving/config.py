@@ -22,7 +22,7 @@ from tensorflow_serving.config import model_server_config_pb2
 from ..errors import ParameterError
 from .batching import BatchingParameters
 from .metrics import DEFAULT_METRICS_PATH
-from .models import MAX_VERSION, VersionPolicy
+from .versions import MAX_VERSION, VersionPolicy
 
 __all__ = ["ModelSpecConfig", "read_model_config", "read_batching_parameters", "read_monitoring_config"]
 

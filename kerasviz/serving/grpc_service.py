@@ -21,8 +21,8 @@ from tensorflow_serving.apis import (
 
 from .errors import ServingError
 from .metrics import Metrics
-from .models import ModelManager, Servable
-from .servable import Call
+from .models import ModelManager
+from .servable import Call, Servable
 from .tensors import array_to_proto, check_input_names, proto_to_array
 
 __all__ = ["PredictionServicer", "ModelServicer", "TokenInterceptor", "lookup", "HEALTH_PREFIX"]

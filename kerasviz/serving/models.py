@@ -23,10 +23,9 @@ import grpc
 
 from .errors import ServingError
 from .servable import Servable, first_line
-from .versioned_export import WARMUP_FILE
-from .versions import MAX_VERSION, VersionPolicy, VersionStatus, fingerprint, last_change, list_versions
+from .versions import VersionPolicy, VersionStatus, fingerprint, last_change, list_versions
 
-__all__ = ["Servable", "VersionStatus", "VersionPolicy", "ModelManager", "WARMUP_FILE", "list_versions", "MAX_VERSION"]
+__all__ = ["ModelManager"]
 
 _log = logging.getLogger(__name__)
 #: A new version folder is loaded only once nothing in it changed for this long: a version copied

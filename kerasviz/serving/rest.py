@@ -24,12 +24,13 @@ from aiohttp import web
 
 from .errors import ServingError, code_from_http
 from .metrics import Metrics
-from .models import MAX_VERSION, ModelManager, Servable
+from .models import ModelManager
 from .rest_headers import header_deadline_middleware
 from .rest_json import format_predict_outputs, metadata_json, parse_predict_body, status_json
-from .servable import Call
+from .servable import Call, Servable
+from .versions import MAX_VERSION
 
-__all__ = ["make_app", "RestOptions", "DEADLINE_HEADER", "parse_predict_body", "format_predict_outputs"]
+__all__ = ["make_app", "RestOptions", "DEADLINE_HEADER"]
 
 #: Request header asking for a shorter deadline than the server's `--rest_api_timeout_in_ms`.
 DEADLINE_HEADER = "X-Request-Timeout-Ms"

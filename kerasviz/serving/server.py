@@ -31,8 +31,6 @@ from .options import LimitOptions, ModelConfigOptions, OperationsOptions, Securi
 from .rest import RestOptions, make_app
 from .rest_loop import RestLoop
 from .server_options import (
-    AUTH_TOKEN_ENV,
-    DEFAULT_MAX_MESSAGE_BYTES,
     add_grpc_port,
     bind_rest_socket,
     check_port,
@@ -42,7 +40,7 @@ from .server_options import (
     token_or_env,
 )
 
-__all__ = ["ServingServer", "DEFAULT_MAX_MESSAGE_BYTES", "AUTH_TOKEN_ENV"]
+__all__ = ["ServingServer"]
 
 _SPARE_GRPC_THREADS = 4
 _SERVICES = ("", "tensorflow.serving.PredictionService", "tensorflow.serving.ModelService")

@@ -36,7 +36,6 @@ from ..errors import ExportError, ParameterError
 from .versions import MAX_VERSION
 
 __all__ = [
-    "MAX_VERSION",
     "WARMUP_FILE",
     "WarmupRequest",
     "export_version",

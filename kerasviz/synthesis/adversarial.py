@@ -22,10 +22,10 @@ from ..errors import ModelError, ParameterError
 from ..features import FeatureModel
 from ..images import as_image_batch
 from ..targets import resolve_target
+from .activation_objectives import class_score
 from .ascent_options import PLAIN, Ascent, Execution
-from .objectives import class_score
 from .optimize import optimize
-from .parameterization import PixelImage
+from .pixel_image import PixelImage
 
 __all__ = ["fooling_image", "FoolingReport", "adversarial_example"]
 

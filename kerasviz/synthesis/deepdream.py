@@ -17,8 +17,8 @@ from ..backbones import as_backbone
 from ..checks import check_int, check_number
 from ..errors import ParameterError
 from ..images import as_image_batch, resize_image, to_uint8
+from .activation_objectives import layer_l2
 from .ascent_options import MIN_SIZE, PLAIN, Ascent, Execution
-from .objectives import layer_l2
 from .optimize import optimize
 from .style_inputs import refuse_hidden_defaults
 

@@ -24,9 +24,10 @@ from ..backbones import as_backbone
 from ..compiled import cached
 from ..errors import ModelError
 from ..features import FeatureModel
-from .objectives import Objective, objective_outputs
+from .objective_inputs import objective_outputs
+from .objective_type import Objective
 from .optimizers import Optimizer
-from .parameterization import Parameterization
+from .parameterization_base import Parameterization
 from .transforms import clip_small_pixels, gaussian_blur, random_affine, tiles, untile
 
 __all__ = ["Bound", "bind", "build_loop", "value_and_gradient", "value_and_gradient_function", "SETTING_NAMES"]

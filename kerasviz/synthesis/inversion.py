@@ -16,8 +16,10 @@ from ..backbones import as_backbone
 from ..checks import check_int, check_number
 from ..images import as_image_batch, to_uint8
 from .ascent_options import PLAIN, Ascent, Execution
-from .objectives import content, content_targets, layer_argument, total_variation
+from .objective_inputs import layer_argument
 from .optimize import optimize
+from .regularizers import total_variation
+from .style_losses import content, content_targets
 
 __all__ = ["invert_features"]
 

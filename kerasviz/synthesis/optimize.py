@@ -26,12 +26,13 @@ from ..checks import check_int, check_number
 from ..errors import ModelError, ParameterError
 from ..images import resize_image, to_uint8
 from ..progress import progress_bar
-from .ascent_options import Ascent, Execution, Regularization
+from .ascent_options import MIN_SIZE, Ascent, Execution, Regularization
 from .engine import bind, build_loop
 from .keywords import moved_fields, moved_keywords
-from .objectives import Objective
-from .parameterization import Parameterization, make_parameterization
-from .settings import MIN_SIZE, Settings, image_size
+from .objective_type import Objective
+from .parameterization import make_parameterization
+from .parameterization_base import Parameterization
+from .settings import Settings, image_size
 
 __all__ = ["optimize", "OptimizeResult", "MOVED", "RECORDS"]
 

@@ -13,7 +13,7 @@ from ..checks import check_choice, check_size
 from ..data import PAINTINGS, painting_bytes
 from ..images.longer_side import longer_side_shape
 
-__all__ = ["PAINTINGS", "load_painting"]
+__all__ = ["load_painting"]
 
 
 

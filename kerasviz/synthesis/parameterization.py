@@ -15,7 +15,7 @@ loop serves every image size.
   (Olah et al.'s "fft" parameterization): gradient steps change low frequencies as much as
   high ones, which gives smoother, more natural images; decorrelated colour on top by default.
 
-This module picks one by name (`make_parameterization`) and re-exports them; the code lives in
+This module picks one by name (`make_parameterization`); the classes live in
 `parameterization_base` (`Parameterization`), `pixel_image` (`PixelImage`) and
 `decorrelated_images` (`DecorrelatedImage`, `FourierImage`, `COLOR_CORRELATION_SQRT`).
 """
@@ -25,16 +25,11 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 from ..errors import ParameterError
-from .decorrelated_images import COLOR_CORRELATION_SQRT, DecorrelatedImage, FourierImage
+from .decorrelated_images import DecorrelatedImage, FourierImage
 from .parameterization_base import Parameterization
 from .pixel_image import PixelImage
 
 __all__ = [
-    "Parameterization",
-    "PixelImage",
-    "DecorrelatedImage",
-    "FourierImage",
-    "COLOR_CORRELATION_SQRT",
     "make_parameterization",
 ]
 

@@ -10,9 +10,10 @@ import numpy as np
 import tensorflow as tf
 
 from ..features import FeatureModel
-from .objectives import objective_outputs
+from .feature_transform import softmax_features, transformed
+from .objective_inputs import objective_outputs
 from .regularizers import total_variation
-from .style_losses import content, gram_targets, relative_layer_weights, softmax_features, style, transformed
+from .style_losses import content, gram_targets, relative_layer_weights, style
 
 __all__ = ["PerceptualLoss"]
 

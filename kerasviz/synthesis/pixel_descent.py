@@ -11,7 +11,7 @@ import tensorflow as tf
 from ..progress import progress_bar
 from .ascent_options import PLAIN, Ascent, Execution
 from .engine import bind, value_and_gradient
-from .objectives import Objective
+from .objective_type import Objective
 from .optimize import optimize
 
 __all__ = ["minimize_pixels", "noise_image"]

@@ -13,7 +13,7 @@ from .ascent_options import MIN_SIZE, Ascent, Execution, Regularization
 from .engine import SETTING_NAMES
 from .keywords import check_record
 
-__all__ = ["MIN_SIZE", "Settings", "image_size"]
+__all__ = ["Settings", "image_size"]
 
 
 def image_size(size: Any, name: str = "size") -> Tuple[int, int]:

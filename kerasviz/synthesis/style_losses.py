@@ -25,11 +25,7 @@ from ..errors import ImageError, ParameterError
 from ..features import FeatureModel
 from ..images import as_image_batch
 from .feature_transform import (
-    FEATURE_TRANSFORMS,
-    resolve_feature_transform,
-    softmax_features,
     transform_outputs,
-    transformed,
 )
 from .objective_inputs import layer_argument, per_image_mean
 from .objective_type import Objective, objective
@@ -37,10 +33,6 @@ from .regularizers import total_variation
 from .style_inputs import layer_list, style_images, style_weights
 
 __all__ = [
-    "FEATURE_TRANSFORMS",
-    "resolve_feature_transform",
-    "softmax_features",
-    "transformed",
     "gram_matrix",
     "content",
     "style",

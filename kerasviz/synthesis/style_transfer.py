@@ -23,23 +23,17 @@ from ..errors import ParameterError
 from ..images import as_image_batch, to_uint8
 from . import style_inputs
 from .engine import bind
+from .feature_transform import resolve_feature_transform, transformed
 from .keywords import check_record, moved_keywords
-from .objectives import Objective
+from .objective_type import Objective
 from .pixel_descent import minimize_pixels, noise_image
 from .style_inputs import rescale_style, style_images
-from .style_losses import (
-    FEATURE_TRANSFORMS,
-    content_targets,
-    gram_targets,
-    normalized_losses,
-    resolve_feature_transform,
-    transformed,
-)
+from .style_losses import content_targets, gram_targets, normalized_losses
 from .style_options import Descent, LossFeatures, LossWeights, loss_layers
 
 __all__ = [
-    "style_transfer", "style_transfer_losses", "style_losses_for", "weighted_loss", "minimize_pixels", "noise_image",
-    "FEATURE_TRANSFORMS", "resolve_feature_transform", "MIN_SIDE", "MAX_SIDE", "MOVED", "DEFAULT_WEIGHTS",
+    "style_transfer", "style_transfer_losses", "style_losses_for", "weighted_loss", "noise_image",
+    "MIN_SIDE", "MAX_SIDE", "MOVED", "DEFAULT_WEIGHTS",
 ]
 
 #: Smallest and largest image side style transfer accepts, in pixels.

@@ -16,10 +16,10 @@ from ..backbones import as_backbone
 from ..checks import check_choice, check_int, check_number, check_side
 from ..errors import ParameterError
 from ..images import as_image_batch, parse_size, to_uint8
+from .feature_transform import resolve_feature_transform
 from .keywords import check_record, moved_keywords
 from .patch_texture import quilt_texture
 from .pixel_descent import minimize_pixels, noise_image
-from .style_losses import resolve_feature_transform
 from .style_options import Descent, LossFeatures, loss_layers
 from .style_transfer import MAX_SIDE, MIN_SIDE, style_losses_for, weighted_loss
 

@@ -18,10 +18,12 @@ import numpy as np
 from ..backbones import as_backbone
 from ..checks import check_int, check_number
 from ..errors import ParameterError
+from .activation_objectives import channel, class_score, neuron
 from .ascent_options import Ascent, Execution
 from .engine import bind
-from .objectives import Objective, channel, class_score, l2, neuron, total_variation
+from .objective_type import Objective
 from .optimize import MOVED, optimize
+from .regularizers import l2, total_variation
 
 __all__ = ["visualize_class", "visualize_feature"]
 

@@ -7,14 +7,10 @@ import tensorflow as tf
 
 from kerasviz.errors import ImageError, ModelError, ParameterError
 from kerasviz.faststyle import export as export_module
-from kerasviz.faststyle.export import (
-    WARMUP_FILE,
-    export_style_model,
-    latest_version,
-    load_style_model,
-    stylize_saved_model,
-)
+from kerasviz.faststyle.export import export_style_model
 from kerasviz.faststyle.inference import stylize
+from kerasviz.faststyle.saved_model import latest_version, load_style_model, stylize_saved_model
+from kerasviz.serving.versioned_export import WARMUP_FILE
 
 RNG = np.random.default_rng(1)
 

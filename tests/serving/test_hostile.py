@@ -16,9 +16,9 @@ import pytest
 import tensorflow as tf
 from tensorflow_serving.apis import get_model_status_pb2, model_service_pb2_grpc, predict_pb2, prediction_service_pb2_grpc
 
-from kerasviz.serving.models import list_versions
 from kerasviz.serving.options import LimitOptions, ModelConfigOptions
 from kerasviz.serving.servable import Servable
+from kerasviz.serving.versions import list_versions
 
 MODEL = "style"
 IMAGES = np.random.default_rng(5).uniform(0, 255, (1, 16, 16, 3)).astype(np.float32)

@@ -15,8 +15,8 @@ import tensorflow as tf
 from tensorflow_serving.apis import get_model_status_pb2, model_service_pb2_grpc
 
 from kerasviz.serving import RestStyleClient, ServingError
-from kerasviz.serving.models import list_versions
 from kerasviz.serving.options import ModelConfigOptions
+from kerasviz.serving.versions import list_versions
 
 POLL = ModelConfigOptions(file_system_poll_wait_seconds=0.1)
 

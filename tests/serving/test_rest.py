@@ -10,7 +10,7 @@ import tensorflow as tf
 from tensorflow.core.protobuf import meta_graph_pb2
 
 from kerasviz.serving.errors import ServingError
-from kerasviz.serving.rest import format_predict_outputs, parse_predict_body
+from kerasviz.serving.rest_json import format_predict_outputs, parse_predict_body
 
 MODEL = "style"
 TOKEN = "test-token-7f3a"

@@ -13,7 +13,8 @@ import tensorflow as tf
 
 from kerasviz.errors import ExportError, ParameterError
 from kerasviz.serving import export_explainer
-from kerasviz.serving.versioned_export import MAX_VERSION, export_version, highest_version, next_version
+from kerasviz.serving.versioned_export import export_version, highest_version, next_version
+from kerasviz.serving.versions import MAX_VERSION
 
 
 @pytest.fixture(scope="module")

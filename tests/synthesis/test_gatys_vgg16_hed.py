@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 import kerasviz as kv
+from kerasviz.synthesis.pixel_descent import noise_image
 from kerasviz.synthesis.style_inputs import rescale_style
 from kerasviz.synthesis.style_losses import gram_targets
-from kerasviz.synthesis.style_transfer import noise_image, style_transfer, style_transfer_losses
+from kerasviz.synthesis.style_transfer import style_transfer, style_transfer_losses
 from kerasviz.synthesis.texture import synthesize_texture
 
 

@@ -9,7 +9,7 @@ from kerasviz.synthesis import Ascent, Execution, Regularization, Transforms
 from kerasviz.synthesis import objectives as ob
 from kerasviz.synthesis.ascent_options import PLAIN
 from kerasviz.synthesis.optimize import optimize
-from kerasviz.synthesis.parameterization import PixelImage
+from kerasviz.synthesis.pixel_image import PixelImage
 
 LAYER = "block3b_add"
 FAST = dict(size=48, steps=12, steps_per_call=6)

@@ -6,13 +6,9 @@ import tensorflow as tf
 
 from kerasviz.errors import ImageError, ParameterError
 from kerasviz.images import sample_image
-from kerasviz.synthesis.parameterization import (
-    COLOR_CORRELATION_SQRT,
-    DecorrelatedImage,
-    FourierImage,
-    PixelImage,
-    make_parameterization,
-)
+from kerasviz.synthesis.decorrelated_images import COLOR_CORRELATION_SQRT, DecorrelatedImage, FourierImage
+from kerasviz.synthesis.parameterization import make_parameterization
+from kerasviz.synthesis.pixel_image import PixelImage
 
 KINDS = [PixelImage, DecorrelatedImage, FourierImage]
 

@@ -13,13 +13,8 @@ from kerasviz.features import FeatureModel
 from kerasviz.images import resize_image, sample_image
 from kerasviz.synthesis import Descent, LossFeatures, LossWeights
 from kerasviz.synthesis.engine import bind, value_and_gradient, value_and_gradient_function
-from kerasviz.synthesis.style_transfer import (
-    resolve_feature_transform,
-    style_losses_for,
-    style_transfer,
-    style_transfer_losses,
-    weighted_loss,
-)
+from kerasviz.synthesis.feature_transform import resolve_feature_transform
+from kerasviz.synthesis.style_transfer import style_losses_for, style_transfer, style_transfer_losses, weighted_loss
 
 
 def compiled_loss(backbone, content, styles, c_layers, s_layers, weights=(1.0, 1000.0, 30.0)):

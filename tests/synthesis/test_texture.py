@@ -9,7 +9,8 @@ from kerasviz.errors import ImageError, LayerNotFoundError, ParameterError
 from kerasviz.images import sample_image
 from kerasviz.synthesis import Descent, LossFeatures
 from kerasviz.synthesis.engine import bind, value_and_gradient_function
-from kerasviz.synthesis.style_transfer import noise_image, style_losses_for, style_transfer_losses, weighted_loss
+from kerasviz.synthesis.pixel_descent import noise_image
+from kerasviz.synthesis.style_transfer import style_losses_for, style_transfer_losses, weighted_loss
 from kerasviz.synthesis.texture import synthesize_texture
 
 
