@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from kerasviz import synthesis as ob
 from kerasviz.errors import ImageError, LayerNotFoundError, ParameterError
 from kerasviz.images import sample_image
-from kerasviz.synthesis import objectives as ob
 from kerasviz.synthesis.deepdream import deep_dream
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from kerasviz import synthesis as ob
 from kerasviz.errors import KerasvizError, LayerNotFoundError, ParameterError, TargetError
-from kerasviz.synthesis import objectives as ob
 
 LAYER = "block3b_add"
 

@@ -4,9 +4,9 @@ import keras
 import numpy as np
 import pytest
 
+from kerasviz import synthesis as ob
 from kerasviz.errors import LayerNotFoundError, ParameterError, TargetError
 from kerasviz.synthesis import Ascent, Execution, Regularization, Transforms
-from kerasviz.synthesis import objectives as ob
 from kerasviz.synthesis.ascent_options import PLAIN
 from kerasviz.synthesis.optimize import optimize
 from kerasviz.synthesis.pixel_image import PixelImage

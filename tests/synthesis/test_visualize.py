@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from kerasviz import synthesis as ob
 from kerasviz.errors import LayerNotFoundError, ParameterError, TargetError
 from kerasviz.synthesis import PLAIN, Ascent, Execution, Regularization
-from kerasviz.synthesis import objectives as ob
 from kerasviz.synthesis.visualize import visualize_class, visualize_feature
 
 CLASSES = [285, 1, 130]  # Egyptian cat, goldfish, flamingo
