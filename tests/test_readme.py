@@ -139,7 +139,8 @@ def test_readme_runs_verbatim(tmp_path, monkeypatch):
                     assert code == 0, f"`{line}` exited with {code}"
                     if "--out" in argv and argv[0] != "demo":
                         out = Path(argv[argv.index("--out") + 1])
-                        assert out.is_file() and out.stat().st_size > 0, f"`{line}` wrote no {out}"
+                        wrote = out.is_file() and out.stat().st_size > 0 or out.is_dir() and any(out.iterdir())
+                        assert wrote, f"`{line}` wrote no {out}"
                     ran.append(f"{line} ({time.perf_counter() - start:.1f} s)")
     finally:
         for process in background:

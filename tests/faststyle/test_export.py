@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kerasviz.errors import ImageError, ModelError, ParameterError
+from kerasviz.errors import ExportError, ImageError, ModelError, ParameterError
 from kerasviz.faststyle import export as export_module
 from kerasviz.faststyle.export import export_style_model
 from kerasviz.faststyle.inference import stylize
@@ -255,7 +255,7 @@ def test_disk_full_is_an_export_error(net1, tmp_path, monkeypatch, error):
         raise error
 
     monkeypatch.setattr(export_module, "_save", full)
-    with pytest.raises(export_module.ExportError, match="disk space"):
+    with pytest.raises(ExportError, match="disk space"):
         export_style_model(net1, tmp_path / "m")
     assert list((tmp_path / "m").iterdir()) == []
 
@@ -271,6 +271,6 @@ def test_no_automatic_version_after_the_largest_int64(net1, tmp_path, monkeypatc
     """Before: version=None wrote 9223372036854775808, a folder TF Serving ignores."""
     monkeypatch.setattr(export_module, "_save", _fake_save)
     (tmp_path / "9223372036854775807").mkdir()
-    with pytest.raises(export_module.ExportError, match="No version number is left"):
+    with pytest.raises(ExportError, match="No version number is left"):
         export_style_model(net1, tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["9223372036854775807"]

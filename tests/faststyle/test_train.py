@@ -131,6 +131,7 @@ def test_training_records_check_their_fields(make, name):
         make()
 
 
+@pytest.mark.slow  # ~20-50 s on 2 cores: trains twice
 def test_old_keywords_fold_into_the_records(lite0, contents, styles):
     """`image_size=`, `style_weight=`, `checkpoint_dir=`, ... still work, with a warning that says where they went."""
     with pytest.warns(DeprecationWarning, match=r"`style_weight` -> `loss=TrainingLoss\(weights.style=...\)`"):
@@ -177,6 +178,7 @@ def test_checkpoint_that_does_not_fit_is_refused(lite0, contents, styles, uninte
                             loss=TWO_STYLES, **{**SMALL, "network": NetworkOptions(width=8)})
 
 
+@pytest.mark.slow  # ~20-50 s on 2 cores: trains twice
 def test_loss_jitter_moves_the_loss_window(lite0, contents, styles):
     """Jitter 0 feeds the whole crop (the same loss twice); jitter 8 scores a random 24-px window
     of the 32-px crop each step (another content loss, still finite)."""
@@ -196,6 +198,7 @@ def test_loss_jitter_moves_the_loss_window(lite0, contents, styles):
         train_style_network(contents, styles[:1], loss_flips="yes", **args)  # the old keyword
 
 
+@pytest.mark.slow  # ~20-50 s on 2 cores: trains twice
 def test_style_size_sets_the_gram_targets(lite0, contents, styles):
     """The style image is resized to `style_size` before its Grams: other sizes, other losses."""
     args = dict(backbone=lite0, steps=1, loss=TrainingLoss(normalized=True), steps_per_call=1, learning_rate=1e-2)
