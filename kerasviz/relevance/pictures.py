@@ -153,5 +153,7 @@ def render_lrp_panel(ctx: Any) -> Tuple[np.ndarray, str]:
         models["VGG16"] = load_backbone("vgg16")
         note = "VGG16 and Lite0 (ImageNet weights)"
     images = {"chelsea": ctx.image("chelsea"), "coffee": ctx.image("coffee")}
-    picture = relevance_panel(models, images, {"chelsea": 285, "coffee": 967})
+    # quick mode (tests): one composite, one relevance clone to trace instead of two
+    composites = ("epsilon_plus_flat",) if getattr(ctx, "quick", False) else ("epsilon_plus_flat", "epsilon_gamma_box")
+    picture = relevance_panel(models, images, {"chelsea": 285, "coffee": 967}, composites=composites)
     return picture, f"{note}; relevance from the class logit, red > 0 > blue, 99.5th-percentile scale"
