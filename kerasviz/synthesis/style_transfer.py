@@ -32,7 +32,7 @@ from .style_losses import content_targets, gram_targets, normalized_losses
 from .style_options import Descent, LossFeatures, LossWeights, loss_layers
 
 __all__ = [
-    "style_transfer", "style_transfer_losses", "style_losses_for", "weighted_loss", "noise_image",
+    "style_transfer", "style_transfer_losses", "style_losses_for", "weighted_loss",
     "MIN_SIDE", "MAX_SIDE", "MOVED", "DEFAULT_WEIGHTS",
 ]
 
