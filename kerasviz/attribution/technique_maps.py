@@ -14,8 +14,9 @@ import numpy as np
 from ..images import normalize_map
 from ..registry import get_technique
 from ..targets import TargetLike
+from ..technique import Technique
 
-__all__ = ["as_heatmap", "technique_map"]
+__all__ = ["as_heatmap", "run_technique", "technique_map"]
 
 
 def as_heatmap(result: Any, output: str) -> np.ndarray:
@@ -38,6 +39,29 @@ def as_heatmap(result: Any, output: str) -> np.ndarray:
     return array
 
 
+def run_technique(technique: Technique, model: Any, images: Any, target: Optional[TargetLike] = None, **options: Any) -> Any:
+    """Call a registered technique the one way every front end does: with the target only if it
+    takes one, and one image at a time if it takes single images (LIME, Kernel SHAP).
+
+    Args:
+        technique: A registry entry.
+        model: A `Backbone` or `keras.Model` (a predictor for black-box techniques).
+        images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`.
+        target: Class index, one per image, or callable; ignored by class-agnostic techniques.
+        **options: The technique's keyword options.
+
+    Returns:
+        The technique's own result (its `output` kind), stacked per image for one-image techniques.
+    """
+    function = technique.load()
+    if not technique.batched and np.ndim(images) == 4:
+        targets = np.broadcast_to(np.asarray(target, dtype=object), (len(images),))
+        return np.stack([np.asarray(run_technique(technique, model, image, t, **options)) for image, t in zip(images, targets)])
+    if technique.targeted:
+        return function(model, images, target, **options)
+    return function(model, images, **options)
+
+
 def technique_map(
     name: str, model: Any, images: Any, target: Optional[TargetLike] = None, **options: Any
 ) -> np.ndarray:
@@ -58,12 +82,4 @@ def technique_map(
         KerasvizError: Whatever the technique raises for bad input.
     """
     technique = get_technique(name)
-    function = technique.load()
-    if not technique.batched and np.ndim(images) == 4:  # one image per call (LIME, Kernel SHAP)
-        targets = np.broadcast_to(np.asarray(target, dtype=object), (len(images),))
-        return np.stack([technique_map(name, model, image, t, **options) for image, t in zip(images, targets)])
-    if technique.targeted:
-        result = function(model, images, target, **options)
-    else:
-        result = function(model, images, **options)
-    return as_heatmap(result, technique.output)
+    return as_heatmap(run_technique(technique, model, images, target, **options), technique.output)

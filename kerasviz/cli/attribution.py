@@ -66,16 +66,12 @@ def _model_and_image(args: argparse.Namespace) -> Tuple[Any, np.ndarray]:
 
 
 def _heatmap_command(args: argparse.Namespace) -> int:
-    from ..attribution.technique_maps import as_heatmap
+    from ..attribution.technique_maps import as_heatmap, run_technique
     from ..images import load_image, overlay_heatmap
 
     technique = get_technique(args.command)
     model, image = _model_and_image(args)
-    options = technique_options(technique, args)
-    if technique.targeted:
-        result = technique.load()(model, image, getattr(args, "class_index", None), **options)
-    else:
-        result = technique.load()(model, image, **options)
+    result = run_technique(technique, model, image, getattr(args, "class_index", None), **technique_options(technique, args))
     original = load_image(args.image)  # drawn at the photo's own size and aspect
     if technique.output in SIGNED_OUTPUTS:  # red for the class, blue against, centred on zero
         from ..relevance.pictures import relevance_picture

@@ -129,6 +129,7 @@ def resolve_method(name: Any) -> Callable[..., Any]:
     """
     if callable(name):
         return name
+    from ..attribution.technique_maps import run_technique
     from ..registry import get_technique
 
     try:
@@ -138,17 +139,11 @@ def resolve_method(name: Any) -> Callable[..., Any]:
             f"Unknown attribution method {name!r}: {error} Pass a registered technique's name or any "
             f"callable fn(model, images, targets) -> maps. Received: method={name!r}"
         ) from None
-    function = technique.load()
     if technique.batched and technique.targeted:
-        return function
+        return technique.load()
 
     def method(model: Any, images: Any, targets: Any) -> Any:
-        if technique.batched:
-            return function(model, images)
-        import numpy as np
-
-        per_image = np.broadcast_to(np.asarray(targets, dtype=object), (len(images),))
-        return np.stack([np.asarray(function(model, image, target)) for image, target in zip(images, per_image)])
+        return run_technique(technique, model, images, targets)
 
     method.__name__ = technique.name
     return method
