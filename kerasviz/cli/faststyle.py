@@ -94,8 +94,9 @@ def _run_training(args: argparse.Namespace) -> int:
             args.content_layers, args.style_layers,
             weights=LossWeights(content=args.content_weight, style=style_factor, tv=args.tv_weight),
             normalized=args.normalized_loss, jitter=args.loss_jitter, flips=args.loss_flips,
+            style_backbone=args.style_backbone,
         ),
-        run=TrainingRun(args.checkpoint_dir, args.checkpoint_every, strategy=strategy),
+        run=TrainingRun(args.checkpoint_dir, args.checkpoint_every, strategy=strategy, initial_weights=args.init),
         seed=args.seed,
     )
     last = result.history[-1] if result.history else {}
@@ -170,6 +171,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "cannot hide blobs in its border blind spots (default: 0)")
     parser.add_argument("--loss-flips", action="store_true",
                         help="flip the loss network's view at random each step, so the net cannot keep a blob at a fixed spot")
+    parser.add_argument("--style-backbone", default=None,
+                        help="loss network of the Gram loss, e.g. vgg16_hed with a Lite0 content loss (default: --backbone)")
+    parser.add_argument("--init", default=None,
+                        help="start from this network (.keras, same architecture) instead of random weights")
     parser.add_argument("--save", default=None, help="write the trained network as a .keras file")
     parser.add_argument("--export", default=None, help="export a SavedModel version under this base path")
     add_backbone_arguments(parser)

@@ -51,6 +51,7 @@ __all__ = [
     "build_transform_net",
     "transform_net_config",
     "extract_style",
+    "start_from",
 ]
 
 #: Name of the image input (pixels `[0, 255]`).
@@ -215,3 +216,25 @@ def extract_style(net: keras.Model, index: int) -> keras.Model:
             weights = [w[index] for w in weights]
         layer.set_weights(weights)
     return single
+
+
+def start_from(net: keras.Model, path: Any) -> None:
+    """Copy the weights of a saved transform network into `net` (fine-tuning starts from them).
+
+    Args:
+        net: A network from `build_transform_net`.
+        path: A `.keras` file saved from a network of the same configuration.
+
+    Raises:
+        ModelError: No such file, not a transform network, or another configuration.
+    """
+    try:
+        saved = keras.models.load_model(str(path), compile=False)
+    except (ValueError, OSError, TypeError) as error:
+        raise ModelError(f"Cannot load the initial network ({error}). Received: initial_weights={str(path)!r}") from None
+    if transform_net_config(saved) != transform_net_config(net):
+        raise ModelError(
+            f"The initial network must have the trained network's configuration {transform_net_config(net)}. "
+            f"Received: {transform_net_config(saved)} from {str(path)!r}"
+        )
+    net.set_weights(saved.get_weights())

@@ -91,6 +91,8 @@ class TrainingLoss:
         flips: Each step, flip the stylized batch and its content crops (the same way) at
             random before the loss network, so the net cannot keep a blob at a spot the loss
             network is blind to.
+        style_backbone: Another loss network for the Gram loss (a backbone name, e.g.
+            `"vgg16_hed"` with a Lite0 content loss); `None`: the training backbone.
     """
 
     content_layers: Optional[Sequence[str]] = None
@@ -99,8 +101,11 @@ class TrainingLoss:
     normalized: bool = False
     jitter: int = 0
     flips: bool = False
+    style_backbone: Optional[str] = None
 
     def __post_init__(self) -> None:
+        if self.style_backbone is not None and not isinstance(self.style_backbone, str):
+            raise ParameterError(f"`style_backbone` must be a backbone name or None. Received: {self.style_backbone!r}")
         for name in ("content_layers", "style_layers"):
             if getattr(self, name) is not None:
                 set_field(self, name, layer_list(getattr(self, name), name))
@@ -129,12 +134,15 @@ class TrainingRun:
             current one (`tf.distribute.get_strategy()`).
         mixed_precision: `mixed_float16` compute with loss scaling; `None` turns it on when a GPU
             is visible. `True` without a GPU raises.
+        initial_weights: A saved transform network (`.keras`) of the same architecture to start
+            from (fine-tuning), when no checkpoint is restored; `None`: random weights.
     """
 
     checkpoint_dir: Any = None
     checkpoint_every: int = 100
     strategy: Any = None
     mixed_precision: Optional[bool] = None
+    initial_weights: Any = None
 
     def __post_init__(self) -> None:
         set_field(self, "checkpoint_every", check_int(self.checkpoint_every, "checkpoint_every", low=1))

@@ -27,7 +27,7 @@ from .checkpoints import restore_newest_readable
 from .data import training_dataset
 from .distribute import is_chief, make_strategy, remove_worker_folder, worker_checkpoint_folder
 from .loss_view import random_flips, random_window
-from .network import build_transform_net, transform_net_config
+from .network import build_transform_net, start_from, transform_net_config
 from .options import NetworkOptions, TrainingData, TrainingLoss, TrainingRun
 from .train_inputs import CONFIG_FILE, check_checkpoint_config, load_style_images, style_weight_vector, use_mixed_precision
 
@@ -108,9 +108,9 @@ def train_style_network(
         data: `TrainingData(image_size=256, batch_size=4, augment=False, style_size=None)`.
         network: `NetworkOptions(width=32, upsample="resize_conv", output="tanh")`.
         loss: `TrainingLoss(content_layers, style_layers, weights=LossWeights(), normalized=False,
-            jitter=0, flips=False)`; the weights default to `(content 1, style 10, tv 1)`.
+            jitter=0, flips=False, style_backbone=None)`; the weights default to `(content 1, style 10, tv 1)`.
         run: `TrainingRun(checkpoint_dir=None, checkpoint_every=100, strategy=None,
-            mixed_precision=None)`: checkpoints (resume from the newest readable one) and
+            mixed_precision=None, initial_weights=None)`: checkpoints (resume from the newest readable one) and
             devices (each input pipeline, one per worker, reads only its own slice of every
             global batch).
         seed: Seed of the initial weights (through `keras.utils.set_random_seed`, which also
@@ -159,10 +159,11 @@ def train_style_network(
                                augment=data.augment)  # validates early
     model = load_backbone(backbone) if isinstance(backbone, str) else as_backbone(backbone)
     content_layers = list(loss.content_layers or model.content_layers)
-    style_layers = list(loss.style_layers or model.style_layers)
+    style_model = None if loss.style_backbone is None else load_backbone(loss.style_backbone)
+    style_layers = list(loss.style_layers or (style_model or model).style_layers)
     loss_fn = PerceptualLoss(model, content_layers, style_layers, style_images, content_weight=weights["content"],
                              style_weights=weights["style"], tv_weight=weights["tv"],
-                             normalized=loss.normalized)  # Gram targets once per style
+                             normalized=loss.normalized, style_model=style_model)  # Gram targets once per style
 
     keras.utils.set_random_seed(seed)
     policy = keras.mixed_precision.dtype_policy()
@@ -188,6 +189,8 @@ def train_style_network(
         manager = tf.train.CheckpointManager(checkpoint, str(write_folder), max_to_keep=3, checkpoint_name="ckpt")
         latest = restore_newest_readable(checkpoint, folder, CONFIG_FILE)  # every worker: the chief's newest
     start = int(step.numpy())
+    if start == 0 and run.initial_weights is not None:
+        start_from(net, run.initial_weights)
     del dataset  # validated above; each input pipeline builds its own slice from `start`
     iterator = iter(strategy.distribute_datasets_from_function(
         lambda context: training_dataset(content_images, image_size, batch_size, n_styles, start, seed, context,

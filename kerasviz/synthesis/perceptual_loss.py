@@ -40,6 +40,7 @@ class PerceptualLoss:
         feature_transform: Optional[str] = None,
         temperature: float = 3.0,
         normalized: bool = False,
+        style_model: Any = None,
     ) -> None:
         """Compute each style's Gram targets once and build the loss objectives.
 
@@ -58,16 +59,24 @@ class PerceptualLoss:
                 the content error by the content crop's mean square feature (per image), so the
                 losses are relative errors (about 1 for a flat grey output) whatever the
                 backbone's feature scale. `False`: raw mean squared errors.
+            style_model: Another loss network for the Gram loss (e.g. VGG16's Grams with a
+                Lite0 content loss); `None`: `model` for both.
 
         Raises:
             LayerNotFoundError: A layer is not in the model.
         """
-        names = list(dict.fromkeys(list(content_layers) + list(style_layers)))
-        self.features = FeatureModel(model, names, logits=False, input_shape=(None, None, 3))
+        shape = (None, None, 3)
+        if style_model is None:
+            names = list(dict.fromkeys(list(content_layers) + list(style_layers)))
+            self.feature_models = [FeatureModel(model, names, logits=False, input_shape=shape)]
+        else:
+            self.feature_models = [FeatureModel(model, list(content_layers), logits=False, input_shape=shape),
+                                   FeatureModel(style_model, list(style_layers), logits=False, input_shape=shape)]
         # the content crops only go as deep as the content layers (e.g. VGG's block2 of 4)
         self.content_features = FeatureModel(model, list(content_layers), logits=False, input_shape=(None, None, 3))
         options = dict(feature_transform=feature_transform, temperature=temperature)
-        grams = [gram_targets(model, image, list(style_layers), **options) for image in styles]
+        grams = [gram_targets(model if style_model is None else style_model, image, list(style_layers), **options)
+                 for image in styles]
         placeholder = np.zeros((1, 1, 1, 1), np.float32)  # the real target comes from each batch
         self.content = [transformed(content(layer, placeholder), feature_transform, temperature) for layer in content_layers]
         self.styles = [
@@ -92,7 +101,8 @@ class PerceptualLoss:
             float32 `(N, 4)`: total, content, style, tv per image.
         """
         outputs = objective_outputs(None, stylized)
-        outputs.update(self.features(stylized))
+        for features in self.feature_models:
+            outputs.update(features(stylized))
         targets = self.content_features(crops)
         parts = []
         for objective in self.content:
