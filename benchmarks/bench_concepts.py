@@ -5,11 +5,20 @@ Rows (ratio = baseline seconds / kerasviz seconds, same process, warm-up exclude
   images (forward, reduction, Arrow rows, Parquet shards) vs a bare loop of the model's compiled
   forward over the same batches (`model(batch)` in a `tf.function`, results fetched): the
   collection's overhead is `1 / ratio - 1`;
-- beam: `collect_activations(runner="DirectRunner", direct_running_mode="multi_processing")` with
-  2 workers vs 1 on a folder of N PNG files (each worker starts, imports TensorFlow and loads the
-  model once), and the 1-worker pipeline vs the in-process collection (Beam's overhead).
+- beam: `collect_activations(runner="DirectRunner", direct_running_mode="multi_processing")` over
+  a folder of N PNG files, each worker given a TensorFlow thread budget (`worker_threads`, set in
+  the worker's `setup` before its TensorFlow runs). TensorFlow alone uses every core, so on C
+  cores two workers only add contention unless each gets C // 2 threads. Rows:
+  * speed-up: 1 worker x 1 thread vs 2 workers x 1 thread (is the pipeline really parallel?);
+  * the honest comparison on the machine's cores: 1 worker x C threads vs 2 workers x C//2;
+  * overhead: a fresh process's TensorFlow import + model load (what each worker pays once,
+    timed inside the process) vs the pipeline over one small shard, and the 1-worker pipeline
+    vs the in-process collection of the whole folder.
+  The pipelines run interleaved in rotating order, several rounds, so all see the same
+  background load; rows report the median round.
 
-Run: `python -m benchmarks.bench_concepts [--quick]` (Beam rows need `pip install kerasviz[beam]`).
+Run: `python -m benchmarks.bench_concepts [--quick] [--beam-only]` (Beam rows need
+`pip install kerasviz[beam]`).
 """
 
 from __future__ import annotations
@@ -38,8 +47,13 @@ def _images(count: int) -> np.ndarray:
     ).astype(np.float32)
 
 
-def run(quick: bool = False) -> List[Dict]:
-    """Time collection and the Beam pipeline; return ratio rows (see the module docstring)."""
+def run(quick: bool = False, beam_only: bool = False) -> List[Dict]:
+    """Time collection and the Beam pipeline; return ratio rows (see the module docstring).
+
+    Args:
+        quick: Fewer images and one round.
+        beam_only: Only the Beam rows.
+    """
     import shutil
 
     import tensorflow as tf
@@ -60,7 +74,7 @@ def run(quick: bool = False) -> List[Dict]:
 
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        for spatial in ("mean", "sample:8"):
+        for spatial in () if beam_only else ("mean", "sample:8"):
             out = os.path.join(folder, "out")
 
             def collect(out=out, spatial=spatial):
@@ -80,32 +94,100 @@ def run(quick: bool = False) -> List[Dict]:
         except ImportError:
             print("apache-beam is not installed: Beam rows skipped", file=sys.stderr)
             return rows
-        from kerasviz.images import save_image
-
-        files = os.path.join(folder, "images")
-        for i, image in enumerate(images):
-            save_image(os.path.join(files, f"{i:04d}.png"), image.astype(np.uint8))
-        timings = {}
-        for name, options in (
-            ("in-process", {}),
-            ("beam 1 worker", {"runner": "DirectRunner", "direct_num_workers": 1, "direct_running_mode": "multi_processing"}),
-            ("beam 2 workers", {"runner": "DirectRunner", "direct_num_workers": 2, "direct_running_mode": "multi_processing"}),
-        ):
-            out = os.path.join(folder, name.replace(" ", "_"))
-            start = time.perf_counter()
-            collect_activations("efficientnet_lite0", files, [layer], out=out, batch_size=batch // 2,
-                                shard_size=batch // 2, **options)
-            timings[name] = time.perf_counter() - start
-        rows.append(ratio_row(f"Beam DirectRunner, folder of {count} PNGs", "1 worker", "2 workers",
-                              timings["beam 1 worker"], timings["beam 2 workers"]))
-        rows.append(ratio_row(f"Beam overhead, folder of {count} PNGs", "in-process", "beam 1 worker",
-                              timings["in-process"], timings["beam 1 worker"]))
+        rows.extend(_beam_rows(images, folder, layer, batch, quick))
     return rows
+
+
+_SETUP_PROBE = """
+import time
+start = time.perf_counter()
+import tensorflow as tf
+from kerasviz.concepts.beam_pipeline import load_model_spec
+imported = time.perf_counter()
+model = load_model_spec("efficientnet_lite0")
+model.model(tf.zeros((1, 224, 224, 3)))
+print(imported - start, time.perf_counter() - imported)
+"""
+
+
+def _worker_setup_seconds() -> float:
+    """A fresh process's TensorFlow import + Lite0 load + first call, timed inside it."""
+    import subprocess
+
+    output = subprocess.run([sys.executable, "-c", _SETUP_PROBE], capture_output=True, text=True, check=True,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}).stdout.split()
+    return float(output[-2]) + float(output[-1])
+
+
+def _beam_rows(images: np.ndarray, folder: str, layer: str, batch: int, quick: bool) -> List[Dict]:
+    """Beam DirectRunner (multi-processing) rows: workers x threads, overhead (module docstring)."""
+    import shutil
+    import statistics
+
+    from kerasviz.concepts import collect_activations
+    from kerasviz.concepts.beam_pipeline import threads_per_worker
+    from kerasviz.images import save_image
+
+    files = os.path.join(folder, "images")
+    for i, image in enumerate(images):
+        save_image(os.path.join(files, f"{i:04d}.png"), image.astype(np.uint8))
+    count, shard = len(images), batch // 2
+    cores = threads_per_worker(1)
+
+    def collect(source, name: str, workers: int = 0, threads: int = 0) -> float:
+        out = os.path.join(folder, "beam_out")
+        shutil.rmtree(out, ignore_errors=True)
+        options = {} if not workers else {"runner": "DirectRunner", "direct_num_workers": workers,
+                                          "direct_running_mode": "multi_processing"}
+        if workers and threads:
+            options["worker_threads"] = threads
+        start = time.perf_counter()
+        collect_activations("efficientnet_lite0", source, [layer], out=out, batch_size=shard, shard_size=shard,
+                            **options)
+        return time.perf_counter() - start
+
+    configs = {
+        "1 worker x 1 thread": (1, 1),
+        "2 workers x 1 thread": (2, 1),
+        f"1 worker x {cores} threads": (1, cores),
+        f"2 workers x {threads_per_worker(2, cores)} threads": (2, threads_per_worker(2, cores)),
+        "2 workers, no budget": (2, 0),
+        "in-process": (0, 0),
+    }
+    one_shard = sorted(os.path.join(files, name) for name in os.listdir(files))[:shard]
+    timings: Dict[str, List[float]] = {name: [] for name in [*configs, "1 shard, 1 worker", "1 shard, in-process",
+                                                             "worker setup"]}
+    names = list(configs)
+    for round_ in range(1 if quick else 3):
+        for name in names[round_ % len(names):] + names[: round_ % len(names)]:  # rotate the order
+            timings[name].append(collect(files, name, *configs[name]))
+        timings["1 shard, 1 worker"].append(collect(one_shard, "one shard", 1, cores))
+        timings["1 shard, in-process"].append(collect(one_shard, "one shard"))
+        timings["worker setup"].append(_worker_setup_seconds())
+    median = {name: statistics.median(values) for name, values in timings.items()}
+    two = f"2 workers x {threads_per_worker(2, cores)} threads"
+    where = f"Beam DirectRunner multi-processing, {count} PNGs, {cores} cores"
+    return [
+        ratio_row(f"{where}: parallel speed-up", "1 worker x 1 thread", "2 workers x 1 thread",
+                  median["1 worker x 1 thread"], median["2 workers x 1 thread"]),
+        ratio_row(f"{where}: same cores", f"1 worker x {cores} threads", two, median[f"1 worker x {cores} threads"],
+                  median[two]),
+        ratio_row(f"{where}: 2 workers without a thread budget (contending)", f"1 worker x {cores} threads",
+                  "2 workers, no budget", median[f"1 worker x {cores} threads"], median["2 workers, no budget"]),
+        ratio_row(f"{where}: TF threads in one worker", "1 worker x 1 thread", f"1 worker x {cores} threads",
+                  median["1 worker x 1 thread"], median[f"1 worker x {cores} threads"]),
+        ratio_row(f"{where}: Beam overhead", "in-process", f"1 worker x {cores} threads", median["in-process"],
+                  median[f"1 worker x {cores} threads"]),
+        ratio_row(f"Beam fixed cost: one {shard}-image shard", "in-process", "1 worker pipeline",
+                  median["1 shard, in-process"], median["1 shard, 1 worker"]),
+        ratio_row("Beam fixed cost: per-worker setup (fresh process: TF import + Lite0 load)", "worker setup",
+                  "1-shard pipeline", median["worker setup"], median["1 shard, 1 worker"]),
+    ]
 
 
 def main() -> int:
     """Print the table."""
-    rows = run(quick="--quick" in sys.argv)
+    rows = run(quick="--quick" in sys.argv, beam_only="--beam-only" in sys.argv)
     print(format_table(rows))
     return 0
 

@@ -3,11 +3,10 @@
 Activations of one layer (a mean or sampled positions per image, streamed by
 `collect_activations`, so memory holds one batch of images) are laid out in 2-D by UMAP, the
 layout is cut into a `grid x grid` raster, and every cell holding enough activations is drawn by
-feature visualization of its mean activation (a direction objective: `dot * cos^2`, as Lucid's
-atlases). All cells are rendered in a few compiled calls: `kerasviz.synthesis.optimize`
-(decorrelated colour; Fourier saturated Lite0's renderings in a side-by-side look) runs one batch of
-`render_batch` cells per call, every call the same shape (the last batch padded), so the loop
-is traced once.
+feature visualization of its mean activation with Lucid's recipe (`atlas_render.render_directions`:
+a `dot * cos^p` direction objective, a Fourier-parameterized decorrelated-colour image, Adam,
+random jitter / zoom / rotation). All cells are rendered in a few calls of one compiled loop
+(`render_batch` cells each; the batch size is not part of the trace, so it is traced once).
 """
 
 from __future__ import annotations
@@ -20,8 +19,9 @@ import numpy as np
 
 from ..checks import check_int
 from ..errors import ParameterError
+from .atlas_render import render_directions
 
-__all__ = ["AtlasResult", "activation_atlas", "direction_objective", "layout_cells"]
+__all__ = ["AtlasResult", "activation_atlas", "layout_cells"]
 
 
 class AtlasResult(NamedTuple):
@@ -41,39 +41,6 @@ class AtlasResult(NamedTuple):
     cells: Any
     layout: np.ndarray
     cell_size: int
-
-
-def direction_objective(layer: str, directions: np.ndarray, cos_power: float = 2.0) -> Any:
-    """Objective: each image's mean activation at `layer` along its own direction, times cos^p.
-
-    Args:
-        layer: Layer name (feature map or tokens).
-        directions: float32 `(N, C)`, one direction per image of the batch.
-        cos_power: Exponent of the cosine similarity factor (Lucid's `cossim_pow`).
-
-    Returns:
-        An `Objective` with `n_images = N`.
-    """
-    import tensorflow as tf
-
-    from ..synthesis.objective_type import objective
-
-    def direction_score(outputs, values):
-        maps = outputs[layer]
-        pooled = tf.reduce_mean(maps, axis=list(range(1, maps.shape.rank - 1))) if maps.shape.rank > 2 else maps
-        target = values[0]
-        dot = tf.reduce_sum(pooled * target, axis=-1)
-        cos = dot / (tf.norm(pooled, axis=-1) * tf.norm(target, axis=-1) + 1e-6)
-        return dot * tf.pow(tf.maximum(cos, 0.1), values[1])
-
-    return objective(
-        score=direction_score,
-        requires={layer},
-        values=(np.asarray(directions, np.float32), np.float32(cos_power)),
-        key=("atlas_direction", layer),
-        name=f"direction({layer})",
-        n_images=len(directions),
-    )
 
 
 def layout_cells(layout: np.ndarray, grid: int, min_count: int) -> tuple[np.ndarray, np.ndarray, list]:
@@ -133,7 +100,7 @@ def activation_atlas(
     umap_kwargs: dict | None = None,
     class_filter: Any = None,
     cell_size: int = 48,
-    steps: int = 64,
+    steps: int = 256,
     min_count: int = 3,
     render_batch: int = 64,
     spatial: str = "sample:4",
@@ -141,6 +108,8 @@ def activation_atlas(
     image_size: Any = None,
     seed: int = 0,
     projection: str = "umap",
+    step_size: float = 0.02,
+    cos_power: float = 1.0,
 ) -> AtlasResult:
     """An activation atlas of one layer over an image set.
 
@@ -154,8 +123,9 @@ def activation_atlas(
         umap_kwargs: Arguments of `umap.UMAP` (default: `n_neighbors=15, min_dist=0.01,
             metric="cosine", random_state=seed`).
         class_filter: Keep only activations of images predicted as this class (or classes).
-        cell_size: Pixels per rendered cell (>= 16).
-        steps: Feature-visualization steps per cell.
+        cell_size: Pixels per cell in the atlas (>= 16); cells are rendered at
+            `max(cell_size, 64)` pixels and resized.
+        steps: Feature-visualization (Adam) steps per cell; Lucid's atlases use 512.
         min_count: Fewest activations for a cell to be drawn.
         render_batch: Cells rendered per compiled call.
         spatial: Positions collected per image when reading images (`"sample:K"`, `"mean"`, ...).
@@ -164,6 +134,8 @@ def activation_atlas(
         seed: Seed of UMAP.
         projection: `"umap"` (the atlas of the paper) or `"pca"` (fast, linear: for quick
             looks and tests; UMAP's first call in a process compiles for about a minute).
+        step_size: Adam's learning rate of the cell renderings (see `render_directions`).
+        cos_power: Exponent of the cosine factor of the direction objective.
 
     Returns:
         An `AtlasResult` `(image uint8 (H, W, 3), cells table, layout)`.
@@ -176,7 +148,6 @@ def activation_atlas(
 
     from ..checks import check_choice
     from ..images import resize_image, to_uint8
-    from ..synthesis.optimize import optimize
 
     grid = check_int(grid, "grid", low=2)
     cell_size = check_int(cell_size, "cell_size", low=16)
@@ -202,14 +173,8 @@ def activation_atlas(
     layout = (layout - layout.min(axis=0)) / np.maximum(np.ptp(layout, axis=0), 1e-12)
     _, kept, members = layout_cells(layout, grid, min_count)
     means = np.stack([vectors[m].mean(axis=0) for m in members]).astype(np.float32)
-    tiles = []
-    for start in range(0, len(means), render_batch):
-        chunk = means[start : start + render_batch]
-        padded = np.concatenate([chunk, np.repeat(chunk[-1:], render_batch - len(chunk), axis=0)])
-        size = max(cell_size, 64)
-        result = optimize(model, direction_objective(layer, padded), param="decorrelated", steps=steps,
-                          size=size, batch=render_batch)
-        tiles.extend(result.images[: len(chunk)])
+    tiles = render_directions(model, layer, means, size=max(cell_size, 64), steps=steps, step_size=step_size,
+                              cos_power=cos_power, batch=render_batch, seed=seed)
     canvas = np.full((grid * cell_size, grid * cell_size, 3), 255, np.uint8)
     for cell, tile in zip(kept, tiles):
         row, col = divmod(int(cell), grid)

@@ -11,6 +11,13 @@ Runners: `DirectRunner` locally (`direct_num_workers=2, direct_running_mode="mul
 for real parallelism), `FlinkRunner`, `SparkRunner` or `DataflowRunner` in production, with
 their options as keyword arguments (`flink_master=...`, `project=..., region=...,
 temp_location=...`); `out` and the source must then be on storage the workers share.
+
+One option among them is kerasviz's, not Beam's: `worker_threads=T` gives each worker's
+TensorFlow `T` intra-op and `T` inter-op threads, set in `setup` before the worker's TensorFlow
+runs anything. TensorFlow alone uses every core, so W workers on C cores contend unless
+`worker_threads = C // W` (`threads_per_worker(workers)`). It applies to workers in their own
+processes (multi-processing DirectRunner, Flink, Spark, Dataflow); a worker thread inside this
+process (the in-memory DirectRunner) warns and keeps this process's threads.
 """
 
 from __future__ import annotations
@@ -20,9 +27,72 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
+from ..checks import check_int
 from ..errors import KerasvizError, ParameterError
 
-__all__ = ["ShardFn", "load_model_spec", "model_spec", "run_with_beam"]
+__all__ = [
+    "WORKER_THREADS", "ShardFn", "limit_threads", "load_model_spec", "model_spec", "run_with_beam",
+    "threads_per_worker",
+]
+
+#: The pipeline option kerasviz reads itself (and does not pass to Beam): TensorFlow threads per worker.
+WORKER_THREADS = "worker_threads"
+
+
+def threads_per_worker(workers: int, cores: int | None = None) -> int:
+    """The thread budget that keeps `workers` TensorFlow workers from contending: `cores // workers`.
+
+    Args:
+        workers: Workers on the machine (>= 1).
+        cores: Cores to share (`None`: the cores this process may run on).
+
+    Returns:
+        At least 1.
+
+    Raises:
+        ParameterError: `workers` or `cores` below 1.
+    """
+    workers = check_int(workers, "workers", low=1)
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, check_int(cores, "cores", low=1) // workers)
+
+
+def limit_threads(threads: int | None) -> bool:
+    """Give this process's TensorFlow `threads` intra-op and inter-op threads, if it has not run yet.
+
+    Args:
+        threads: Threads per pool (>= 1), or `None` to leave TensorFlow's defaults.
+
+    Returns:
+        Whether the budget holds: `True` when set now (or already equal), `False` when
+        TensorFlow had already started with other pools (then a warning says so).
+
+    Raises:
+        ParameterError: `threads` below 1.
+    """
+    if threads is None:
+        return True
+    threads = check_int(threads, WORKER_THREADS, low=1)
+    import tensorflow as tf
+
+    threading = tf.config.threading
+    if threading.get_intra_op_parallelism_threads() == threads == threading.get_inter_op_parallelism_threads():
+        return True
+    try:
+        threading.set_intra_op_parallelism_threads(threads)
+        threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:  # TensorFlow already runs in this process: its pools are fixed
+        import warnings
+
+        warnings.warn(
+            f"`{WORKER_THREADS}={threads}` applies to Beam workers in their own processes "
+            "(direct_running_mode='multi_processing', Flink, Spark, Dataflow); this worker runs "
+            "inside a process whose TensorFlow already started, so it keeps that process's threads.",
+            stacklevel=2,
+        )
+        return False
+    return True
 
 
 def require_beam() -> Any:
@@ -104,24 +174,28 @@ class ShardFn:
     """A Beam DoFn factory: `ShardFn.make(plan, spec, work)` returns the DoFn instance."""
 
     @staticmethod
-    def make(plan: Any, spec: Any, work: Callable[[Any, Any, int], Any]) -> Any:
+    def make(plan: Any, spec: Any, work: Callable[[Any, Any, int], Any], threads: int | None = None) -> Any:
         """Build the DoFn that computes shards.
 
         Args:
             plan: A picklable plan (`CollectionPlan` or an explain plan).
             spec: The model description (`model_spec`).
             work: `work(plan, model, shard) -> (rows, skipped)`, the per-shard function.
+            threads: TensorFlow threads per worker (`limit_threads`), or `None`.
 
         Returns:
-            A `beam.DoFn` instance whose `setup` loads the model once per worker.
+            A `beam.DoFn` instance whose `setup` limits the worker's TensorFlow threads, then
+            loads the model once per worker.
         """
         beam = require_beam()
 
         class _ShardDoFn(beam.DoFn):
             def __init__(self) -> None:
                 self.plan, self.spec, self.work, self.model = plan, spec, work, None
+                self.threads = threads
 
             def setup(self) -> None:
+                limit_threads(self.threads)  # before the model load runs TensorFlow here
                 self.model = load_model_spec(self.spec)
 
             def process(self, shard: int):
@@ -153,7 +227,8 @@ def run_with_beam(
         plan: The run (settings already checked against the folder).
         model: A model, `Backbone`, backbone name or `.keras` path.
         runner: Beam runner name.
-        options: Beam pipeline options as keyword arguments.
+        options: Beam pipeline options as keyword arguments, and kerasviz's `worker_threads`
+            (TensorFlow threads per worker, see the module docstring).
         work: Per-shard function (default: `collect_shard`).
 
     Returns:
@@ -176,6 +251,10 @@ def run_with_beam(
         from .plan import collect_shard
 
         work = collect_shard
+    options = dict(options)
+    threads = options.pop(WORKER_THREADS, None)
+    if threads is not None:
+        threads = check_int(threads, WORKER_THREADS, low=1)
     pending = _pending(plan)
     if not pending:
         return []
@@ -183,7 +262,7 @@ def run_with_beam(
         pipeline_options = PipelineOptions(runner=runner, **options)
     except Exception as error:  # noqa: BLE001 - Beam raises several kinds for bad options
         raise ParameterError(f"Beam rejected the pipeline options ({error}). Received: {options}") from None
-    fn = ShardFn.make(plan, model_spec(model), work)
+    fn = ShardFn.make(plan, model_spec(model), work, threads)
     with beam.Pipeline(options=pipeline_options) as pipeline:
         _ = (
             pipeline

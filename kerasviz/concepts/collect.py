@@ -176,7 +176,9 @@ def collect_activations(
         image_key: TFRecord feature with the encoded image.
         progress: Progress bar; `None` uses the global setting.
         **pipeline_options: Beam pipeline options, e.g. `direct_num_workers=2`,
-            `direct_running_mode="multi_processing"`, `project=...` (only with `runner`).
+            `direct_running_mode="multi_processing"`, `project=...` (only with `runner`), and
+            `worker_threads=T`: TensorFlow threads per worker (`cores // workers` keeps
+            workers from contending; see `beam_pipeline`).
 
     Returns:
         A `CollectionResult` (folder, shard paths, shards written now, rows, skipped ids).

@@ -198,7 +198,8 @@ def explain_dataset(
         png: Also write `out/png/<image_index>.png` heatmaps.
         method_options: Keyword options for the method (e.g. `{"steps": 32}`).
         progress: Progress bar (in-process).
-        **pipeline_options: Beam pipeline options (with `runner`).
+        **pipeline_options: Beam pipeline options (with `runner`), and `worker_threads=T`
+            (TensorFlow threads per worker, as `collect_activations`).
 
     Returns:
         A `CollectionResult` (folder, shards, shards written now, rows, skipped ids).

@@ -69,32 +69,52 @@ def dff_picture(
     return picture, caption
 
 
+def _offline_photos(size: int) -> list:
+    """The bundled scikit-image photos and scikit-learn's two sample photos, shorter side `size`."""
+    photos = [sample_image(name, size=size) for name in PHOTOS]
+    try:
+        from sklearn.datasets import load_sample_images
+    except ImportError:  # scikit-learn is optional here: the bundled photos alone
+        return photos
+    for photo in load_sample_images().images:
+        height, width = photo.shape[:2]
+        scale = size / min(height, width)
+        photos.append(resize_image(photo.astype(np.float32), (int(round(height * scale)), int(round(width * scale)))))
+    return photos
+
+
 def bundled_crops(count: int = 96, size: int = 224, seed: int = 0) -> np.ndarray:
-    """Random crops of the bundled photos, resized to `size` (a small image set).
+    """Random crops (random scale, position and left-right flip) of the offline photos.
+
+    The photos are `PHOTOS` (scikit-image) and scikit-learn's `load_sample_images()` (a temple
+    in China, a flower), taken in turn.
 
     Args:
         count: Number of crops.
         size: Output side.
-        seed: Seed of the crop positions and scales.
+        seed: Seed of the crop positions, scales and flips.
 
     Returns:
         float32 `(count, size, size, 3)` in `[0, 255]`.
     """
     rng = np.random.default_rng(seed)
-    photos = [sample_image(name, size=2 * size) for name in PHOTOS]
+    photos = _offline_photos(2 * size)
     crops = []
     for index in range(count):
         photo = photos[index % len(photos)]
-        side = int(rng.integers(size // 2, 2 * size))
-        y, x = rng.integers(0, 2 * size - side + 1, 2)
-        crops.append(resize_image(photo[y : y + side, x : x + side], (size, size)))
+        height, width = photo.shape[:2]
+        side = int(rng.integers(size // 2, min(height, width) + 1))
+        y, x = rng.integers(0, height - side + 1), rng.integers(0, width - side + 1)
+        crop = resize_image(photo[y : y + side, x : x + side], (size, size))
+        crops.append(crop[:, ::-1] if rng.random() < 0.5 else crop)
     return np.stack(crops).astype(np.float32)
 
 
 def atlas_picture(
-    backbone: Any, *, count: int = 96, grid: int = 6, steps: int = 48, projection: str = "umap"
+    backbone: Any, *, count: int = 96, grid: int = 6, steps: int = 256, projection: str = "umap",
+    layer: str | None = None,
 ) -> tuple[np.ndarray, str]:
-    """A small activation atlas of crops of the bundled photos.
+    """A small activation atlas of crops of the offline photos (`bundled_crops`).
 
     Args:
         backbone: A `Backbone`.
@@ -102,19 +122,20 @@ def atlas_picture(
         grid: Cells per side.
         steps: Feature-visualization steps per cell.
         projection: `"umap"` or `"pca"` (fast).
+        layer: The layer mapped (`None`: the backbone's `gradcam_layer`).
 
     Returns:
         `(atlas image, caption)`.
     """
-    layer = backbone.gradcam_layer
+    layer = layer or backbone.gradcam_layer
     atlas = activation_atlas(
         backbone, bundled_crops(count), layer, grid=grid, steps=steps, spatial="sample:4",
         batch_size=32, projection=projection, cell_size=96, render_batch=16,
     )
     caption = (
-        f"Activation atlas of {layer}: {count} crops of the bundled photos x 4 sampled positions, "
+        f"Activation atlas of {layer}: {count} crops of the offline photos x 4 sampled positions, "
         f"{projection.upper()} layout, {atlas.cells.num_rows} cells of a {grid}x{grid} grid, "
-        f"each drawn by feature visualization of its mean activation ({steps} steps)"
+        f"each drawn by feature visualization of its mean activation ({steps} Adam steps, Fourier image)"
     )
     return atlas.image, caption
 

@@ -11,6 +11,8 @@ from . import DemoContext, Panel
 
 __all__ = ["PANELS"]
 
+_ATLAS_LAYER = "block6a_expand_activation"
+
 
 def _render_dff(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     from ..concepts import dff_picture
@@ -20,10 +22,13 @@ def _render_dff(ctx: DemoContext) -> Tuple[np.ndarray, str]:
 
 def _render_atlas(ctx: DemoContext) -> Tuple[np.ndarray, str]:
     from ..concepts import atlas_picture
+    from ..graph_nodes import layer_names
 
+    # Lite0's 14 x 14 expansion of block 6 draws parts (eyes, fur, cups, windows) like Lucid's mixed4c
+    layer = _ATLAS_LAYER if _ATLAS_LAYER in layer_names(ctx.backbone) else None
     if ctx.quick:  # UMAP compiles for about a minute on first use: PCA and few steps in quick mode
-        return atlas_picture(ctx.backbone, count=48, grid=4, steps=8, projection="pca")
-    return atlas_picture(ctx.backbone)
+        return atlas_picture(ctx.backbone, count=48, grid=4, steps=8, projection="pca", layer=layer)
+    return atlas_picture(ctx.backbone, layer=layer)
 
 
 def _render_craft(ctx: DemoContext) -> Tuple[np.ndarray, str]:

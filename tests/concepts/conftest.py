@@ -25,3 +25,15 @@ def cnn():
 def digit_images(zoo_digits) -> np.ndarray:
     """200 digit images, float32 `(200, 32, 32, 3)` in `[0, 255]`."""
     return zoo_digits[0][:200].astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def trained_cnn(zoo_digits):
+    """The zoo's Sequential CNN trained 3 epochs on the first 600 digits (the atlas tests' model)."""
+    import keras
+    import model_zoo
+
+    keras.utils.set_random_seed(0)
+    model = model_zoo.sequential_cnn()
+    model_zoo.train(model, zoo_digits[0][:600], zoo_digits[1][:600], epochs=3)
+    return model

@@ -21,17 +21,6 @@ def _neighbour_vs_random_similarity(cells):
     return cosine[near].mean(), cosine[pairs].mean()
 
 
-@pytest.fixture(scope="module")
-def trained_cnn(zoo_digits):
-    import keras
-    import model_zoo
-
-    keras.utils.set_random_seed(0)
-    model = model_zoo.sequential_cnn()
-    model_zoo.train(model, zoo_digits[0][:600], zoo_digits[1][:600], epochs=3)
-    return model
-
-
 def test_neighbouring_cells_are_similar_and_the_page_is_written(trained_cnn, zoo_digits, tmp_path):
     images = zoo_digits[0][600:800].astype(np.float32)
     atlas = activation_atlas(trained_cnn, images, "conv3", grid=6, steps=8, render_batch=16,

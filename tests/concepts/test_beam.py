@@ -60,13 +60,46 @@ def test_dataset_sources_cannot_travel_to_workers(cnn, digit_images, tmp_path):
         collect_activations(cnn, dataset, ["conv1"], out=tmp_path, runner="DirectRunner")
 
 
+def test_worker_thread_budget(cnn, image_folder, tmp_path):
+    from kerasviz.concepts.beam_pipeline import threads_per_worker
+
+    assert threads_per_worker(2, cores=2) == 1 and threads_per_worker(2, cores=8) == 4
+    assert threads_per_worker(4, cores=2) == 1
+    with pytest.raises(ParameterError, match="workers"):
+        threads_per_worker(0)
+    settings = dict(batch_size=16, shard_size=32, spatial="mean")
+    with pytest.raises(ParameterError, match="worker_threads"):
+        collect_activations(cnn, image_folder, ["conv3"], out=tmp_path / "a", runner="DirectRunner",
+                            worker_threads=0, **settings)
+    with pytest.raises(ParameterError, match="only apply to a Beam run"):
+        collect_activations(cnn, image_folder, ["conv3"], out=tmp_path / "a", worker_threads=1, **settings)
+    # the in-memory DirectRunner runs its worker in this process, whose TensorFlow already started
+    with pytest.warns(UserWarning, match="worker_threads=1. applies to Beam workers in their own processes"):
+        result = collect_activations(cnn, image_folder, ["conv3"], out=tmp_path / "b", runner="DirectRunner",
+                                     worker_threads=1, **settings)
+    assert result.rows == 96
+
+
+_THREADS_PROBE = """
+from kerasviz.concepts.beam_pipeline import limit_threads
+import tensorflow as tf
+held = limit_threads(1)
+tf.reduce_sum(tf.ones((4, 4))).numpy()
+threading = tf.config.threading
+print(held, threading.get_intra_op_parallelism_threads(), threading.get_inter_op_parallelism_threads())
+"""
+
+
 @pytest.mark.slow
-def test_two_worker_processes_equal_in_process(cnn, image_folder, tmp_path):
+def test_two_worker_processes_with_a_thread_budget_equal_in_process(cnn, image_folder, tmp_path):
+    probe = subprocess.run([sys.executable, "-c", _THREADS_PROBE], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert probe.stdout.split()[-3:] == ["True", "1", "1"]  # a fresh worker process gets its budget
     settings = dict(batch_size=8, shard_size=16, spatial="all")
     collect_activations(cnn, image_folder, ["conv2"], out=tmp_path / "a", **settings)
     result = collect_activations(
         cnn, image_folder, ["conv2"], out=tmp_path / "b", runner="DirectRunner",
-        direct_num_workers=2, direct_running_mode="multi_processing", **settings,
+        direct_num_workers=2, direct_running_mode="multi_processing", worker_threads=1, **settings,
     )
     assert len(result.written) == 7
     _assert_same(tmp_path / "b", tmp_path / "a")
