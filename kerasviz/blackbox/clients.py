@@ -159,7 +159,7 @@ class _ClassifierQueries:
         plan = self.classifier_signature()
         describe = f"served model {self.model_name!r} (signature {plan.name!r})"
         batch = self.max_batch(plan.input_size) if plan.input_size else None
-        predictor = Predictor(self.predict_probabilities, describe, plan.input_size, None, batch)
+        predictor = Predictor(self.predict_probabilities, describe, plan.input_size, None, batch, remote=True)
         return predictor
 
     def __call__(self, images: Any) -> np.ndarray:

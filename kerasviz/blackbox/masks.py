@@ -60,7 +60,24 @@ class RiseMasks:
     def __len__(self) -> int:
         return len(self.grids)
 
-    def __getitem__(self, part: slice) -> np.ndarray:
-        up = np.matmul(np.matmul(self.rows, self.grids[part]), self.cols.T)
+    def factors(self, part: slice) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The masks of `part` as products: `mask_i = rows[i] @ grids[i] @ columns[i].T`.
+
+        Cropping the upsampled grid at a shift is taking the upsampling matrices' rows at that
+        shift, so a mask costs two small products and no full-size upsampled grid.
+
+        Args:
+            part: A slice of `range(len(self))`.
+
+        Returns:
+            float32 `(grids (B, c, c), rows (B, H, c), columns (B, W, c))`.
+        """
         height, width = self.size
-        return np.stack([m[y : y + height, x : x + width] for m, (y, x) in zip(up, self.shifts[part])])
+        shifts = self.shifts[part]
+        rows = self.rows[shifts[:, :1] + np.arange(height)[None]]
+        columns = self.cols[shifts[:, 1:] + np.arange(width)[None]]
+        return self.grids[part], rows, columns
+
+    def __getitem__(self, part: slice) -> np.ndarray:
+        grids, rows, columns = self.factors(part)
+        return np.matmul(np.matmul(rows, grids), columns.transpose(0, 2, 1))

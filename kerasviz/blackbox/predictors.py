@@ -85,6 +85,11 @@ class Predictor:
         input_size: `(height, width)` the model needs, or None when any size (or unknown).
         num_classes: Number of classes, or None until the first answer.
         max_batch: Most images per call (a remote model's message limit), or None.
+        keras_model: The in-process Keras model (logits out) behind a `Backbone` / `keras.Model`
+            predictor, or None: the methods then perturb, forward and reduce in one compiled
+            call per batch (`compiled_masking`) instead of calling `function` on NumPy images.
+        remote: Whether `function` waits on another process (a serving client): the next batch
+            is then built while it answers.
     """
 
     def __init__(
@@ -94,12 +99,16 @@ class Predictor:
         input_size: Optional[Tuple[int, int]] = None,
         num_classes: Optional[int] = None,
         max_batch: Optional[int] = None,
+        keras_model: Optional[keras.Model] = None,
+        remote: bool = False,
     ) -> None:
         self.function = function
         self.describe = describe
         self.input_size = input_size
         self.num_classes = num_classes
         self.max_batch = max_batch
+        self.keras_model = keras_model
+        self.remote = remote
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
         """Probabilities of a batch.
@@ -161,7 +170,7 @@ def as_predictor(model: Any) -> Predictor:
             return _softmax(forward_logits(keras_model, np.asarray(images, np.float32), batch_size=max(len(images), 1)))
 
         size = tuple(int(s) for s in backbone.input_size) if backbone.input_size else None
-        return Predictor(probabilities, f"Backbone {backbone.name!r}", size, backbone.num_classes)
+        return Predictor(probabilities, f"Backbone {backbone.name!r}", size, backbone.num_classes, keras_model=keras_model)
     as_predictor_method = getattr(model, "as_predictor", None)
     if callable(as_predictor_method):
         try:

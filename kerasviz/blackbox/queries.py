@@ -1,14 +1,17 @@
 """Send perturbed images to a predictor in batches, keep the explained classes' probabilities.
 
 Perturbed images are built batch by batch by the caller's `make_batch`, so only one batch of
-full-resolution images exists at a time; a remote predictor's batches are capped at its
-message-size limit; a progress bar counts the queries. A failure midway becomes one
+full-resolution images exists at a time (two for a remote predictor: the next one is built in a
+thread while the server answers); a remote predictor's batches are capped at its message-size
+limit; a progress bar counts the queries. A failure midway becomes one
 `PredictorError` saying how far the work got.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Sequence
+import contextlib
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
@@ -75,16 +78,25 @@ def query_scores(
     columns = np.asarray(classes, np.int64)
     out = np.empty((total, len(columns)), np.float64)
     done = 0
-    with progress_bar(total=total, desc=desc, progress=progress, unit="query") as bar:
-        for part in batch_slices(total, effective_batch(predictor, batch_size)):
+    parts = list(batch_slices(total, effective_batch(predictor, batch_size)))
+    # A remote predictor waits on its server: the next batch is made meanwhile, in a thread.
+    maker = ThreadPoolExecutor(max_workers=1) if predictor.remote else None
+    submit = maker.submit if maker else _made_now
+    with progress_bar(total=total, desc=desc, progress=progress, unit="query") as bar, _closing(maker):
+        upcoming = submit(make_batch, parts[0]) if parts else None
+        for position, part in enumerate(parts):
+            images = upcoming.result()
+            upcoming = submit(make_batch, parts[position + 1]) if position + 1 < len(parts) else None
             try:
-                probabilities = predictor(make_batch(part))
+                probabilities = predictor(images)
                 if columns.size and columns.max() >= probabilities.shape[1]:
                     raise PredictorError(
                         f"{predictor.describe} returned {probabilities.shape[1]} classes; class "
                         f"{int(columns.max())} cannot be explained. Received: shape {probabilities.shape}"
                     )
             except KerasvizError as error:
+                if upcoming is not None:
+                    upcoming.cancel()
                 raise PredictorError(
                     f"{error} (the predictor failed after {done} of {total} queries; "
                     "nothing was explained)",
@@ -97,6 +109,21 @@ def query_scores(
             done = part.stop
             bar.update(part.stop - part.start)
     return out
+
+
+@contextlib.contextmanager
+def _closing(maker: Optional[ThreadPoolExecutor]) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        if maker is not None:
+            maker.shutdown(cancel_futures=True)
+
+
+def _made_now(make_batch: Callable[[slice], np.ndarray], part: slice) -> Future:
+    made: Future = Future()
+    made.set_result(make_batch(part))
+    return made
 
 
 def top_classes(predictor: Predictor, images: np.ndarray, target: object) -> np.ndarray:

@@ -10,6 +10,7 @@ import numpy as np
 from ..checks import check_fraction, check_int
 from ..images import as_image_batch
 from .baselines import resolve_baseline
+from .compiled_masking import masked_rise_sums
 from .masks import RiseMasks
 from .predictors import as_predictor
 from .queries import query_scores, top_classes
@@ -34,7 +35,10 @@ def rise(
 
     The masks (random `cell x cell` binary grids, upsampled bilinearly and shifted, as in the
     authors' code) are made `batch_size` at a time; the same seed gives the same masks, so the
-    same map in process and through a server.
+    same map in process and through a server. For an in-process model each batch is one compiled
+    call that upsamples the grids, masks the image, runs the model and adds the
+    probability-weighted masks (no full-size mask leaves the graph); any other predictor gets
+    NumPy images, the next batch being made while the predictor answers.
 
     Args:
         predictor: A `Backbone` / `keras.Model` (softmax of its logits), a `PredictClient` /
@@ -78,14 +82,21 @@ def rise(
     height, width = batch.shape[1:3]
     mask_set = RiseMasks(count, cell, p, (height, width), seed)
     maps = np.zeros((len(batch), height, width), np.float64)
-    current = {}
     for index, (image, fill) in enumerate(zip(batch, fills)):
-        def make_batch(part: slice, image: np.ndarray = image, fill: np.ndarray = fill) -> np.ndarray:
-            current["masks"] = mask_set[part]
-            return (fill + (image - fill) * current["masks"][..., None]).astype(np.float32)
+        if model.keras_model is not None:
+            _, maps[index] = masked_rise_sums(
+                model.keras_model, mask_set.factors, count, image, fill, int(classes[index]), batch_size,
+                describe=model.describe, progress=progress,
+            )
+            continue
+        made = {}
 
-        def consume(part: slice, scores: np.ndarray, index: int = index) -> None:
-            maps[index] += np.tensordot(scores[:, 0], current["masks"], axes=1)
+        def make_batch(part: slice, image: np.ndarray = image, fill: np.ndarray = fill, made: dict = made) -> np.ndarray:
+            made[part.start] = mask_set[part]
+            return fill + (image - fill) * made[part.start][..., None]
+
+        def consume(part: slice, scores: np.ndarray, index: int = index, made: dict = made) -> None:
+            maps[index] += np.tensordot(scores[:, 0], made.pop(part.start), axes=1)
 
         query_scores(model, make_batch, count, [classes[index]], batch_size, desc="RISE", progress=progress, consume=consume)
     maps /= count * p

@@ -11,6 +11,7 @@ from ..checks import check_int
 from ..errors import ImageError
 from ..images import as_image_batch
 from .baselines import resolve_baseline
+from .compiled_masking import segment_scores
 from .predictors import Predictor, as_predictor
 from .queries import query_scores, top_classes
 from .segments import check_segments, default_segments, hide_segments
@@ -41,6 +42,9 @@ class SegmentProblem:
     def scores(self, rows: np.ndarray, batch_size: int, desc: str, progress: Optional[bool]) -> np.ndarray:
         """The target probability of the image with each row's hidden segments replaced.
 
+        An in-process model builds the images from the rows on the graph (one compiled call per
+        batch); any other predictor gets NumPy images.
+
         Args:
             rows: `(S, M)` 0 / 1, 1 = segment kept.
             batch_size: Images per predictor call.
@@ -50,6 +54,13 @@ class SegmentProblem:
         Returns:
             float64 `(S,)`.
         """
+
+        model = self.predictor.keras_model
+        if model is not None:
+            return segment_scores(
+                model, rows, self.segments, self.image, self.fill, self.target, batch_size,
+                desc=desc, describe=self.predictor.describe, progress=progress,
+            )
 
         def make_batch(part: slice) -> np.ndarray:
             return hide_segments(self.image, self.fill, rows[part], self.segments)

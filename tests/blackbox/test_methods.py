@@ -92,6 +92,10 @@ def test_masks_are_made_per_batch():
     batch = masks[slice(0, 8)]
     assert batch.shape == (8, 224, 224) and batch.min() >= 0 and batch.max() <= 1
     np.testing.assert_array_equal(masks[slice(5, 8)], batch[5:])
+    # Each mask is the upsampled grid cropped at its shift (the authors' definition).
+    up = masks.rows @ masks.grids[3] @ masks.cols.T
+    y, x = masks.shifts[3]
+    np.testing.assert_allclose(batch[3], up[y : y + 224, x : x + 224], atol=1e-6)
 
 
 def test_in_process_forward_is_compiled_once(zoo_sequential):
@@ -102,6 +106,43 @@ def test_in_process_forward_is_compiled_once(zoo_sequential):
     rise(zoo_sequential, np.stack([image, image]), [1, 2], masks=30, batch_size=16)
     kernel_shap(zoo_sequential, image, 3, segments=np.arange(32)[:, None] // 16 * 2 + np.arange(32)[None] // 16, samples=20)
     assert function.experimental_get_tracing_count() == count
+    model = as_backbone(zoo_sequential).model
+    for key in ("rise_step", "segment_step"):  # the perturb + forward + reduce steps: traced once
+        step = cached(model, ("blackbox", key), lambda: None)
+        before = step.experimental_get_tracing_count()
+        assert before == 1
+        rise(zoo_sequential, image, 4, masks=13, batch_size=5)
+        lime(zoo_sequential, image, 5, segments=np.arange(32)[:, None] // 8 * 4 + np.arange(32)[None] // 8, samples=11)
+        assert step.experimental_get_tracing_count() == before
+
+
+def test_compiled_path_equals_numpy_path(zoo_sequential):
+    # A Backbone / keras.Model is perturbed, run and reduced on the graph; the same model as a
+    # plain callable gets NumPy images. Same masks and coalitions, so the same maps.
+    image = np.random.default_rng(5).uniform(0, 255, (32, 32, 3)).astype(np.float32)
+    plain = as_predictor(zoo_sequential).function
+    assert as_predictor(zoo_sequential).keras_model is not None
+    compiled_map, numpy_map = rise(zoo_sequential, image, 2, masks=40, seed=2), rise(plain, image, 2, masks=40, seed=2)
+    np.testing.assert_allclose(compiled_map, numpy_map, atol=1e-5)
+    assert compiled_map.std() > 1e-4
+    segments = np.arange(32)[:, None] // 8 * 4 + np.arange(32)[None] // 8
+    for method in (lime, kernel_shap):
+        ours = method(zoo_sequential, image, 2, segments=segments, samples=60, baseline=30, return_segments=True)[1]
+        reference = method(plain, image, 2, segments=segments, samples=60, baseline=30, return_segments=True)[1]
+        np.testing.assert_allclose(ours, reference, atol=1e-5)
+
+
+def test_in_process_nan_is_a_predictor_error():
+    import keras
+
+    from kerasviz.blackbox import PredictorError
+
+    broken = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Rescaling(float("nan")), keras.layers.Flatten(), keras.layers.Dense(3)])
+    image = np.full((8, 8, 3), 100.0, np.float32)
+    with pytest.raises(PredictorError, match="NaN.*after 0 of 12 queries"):
+        rise(broken, image, 1, masks=12)
+    with pytest.raises(PredictorError, match="NaN"):
+        kernel_shap(broken, image, 1, segments=np.arange(8)[:, None] // 4 * 2 + np.arange(8)[None] // 4, samples=10)
 
 
 def test_default_segments_and_mean_baseline(zoo_sequential):
