@@ -1,6 +1,6 @@
 """Benchmark kerasviz.metrics against Quantus 0.6.0 (PyTorch Lite0, its own process), side by side.
 
-    python benchmarks/metrics.py [--images 16] [--evaluate] [--out /tmp/kv/metrics]
+    python benchmarks/bench_metrics.py [--images 16] [--evaluate] [--out /tmp/kv/metrics]
 
 1. Pixel flipping and faithfulness correlation on N Lite0 images with Grad-CAM maps: kerasviz
    (Keras Lite0, every perturbed copy through one cached compiled forward pass, 64 a call) vs
@@ -8,7 +8,9 @@
    interpreter in `KERASVIZ_QUANTUS_PYTHON`, default /tmp/kv/venv-quantus/bin/python; both
    limited to the same thread count). Same settings on both sides (Quantus' defaults for
    faithfulness correlation; `--features-in-step` 3136 (48 steps) for pixel flipping: Quantus
-   requires it to divide H * W). Prints seconds, the ratio, and how the scores compare.
+   requires it to divide H * W). The two sides alternate, metric by metric (kerasviz, Quantus,
+   kerasviz, Quantus), so a machine shared with other work loads both alike. Prints seconds,
+   the ratio, and how the scores compare.
 2. With `--evaluate`: a full `kerasviz.evaluate` of 6 methods x 12 metrics (`DEFAULT_METRICS`,
    quick settings) on the same images, timed, with `scores.csv`, `summary.csv` and the chart
    written to `--out`.
@@ -41,6 +43,7 @@ def photos(count: int) -> np.ndarray:
 
 
 def run_quantus(inputs: str, settings: dict) -> dict:
+    """Quantus 0.6.0 on the torch Lite0 in its own interpreter; its JSON result."""
     python = os.environ.get("KERASVIZ_QUANTUS_PYTHON", "/tmp/kv/venv-quantus/bin/python")
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "metrics_torch_reference.py")
     done = subprocess.run([python, script, inputs, json.dumps(settings)], capture_output=True,
@@ -74,32 +77,32 @@ def main() -> None:
     # Warm-up: trace the compiled forward pass once (one trace serves every later call).
     kvm.pixel_flipping(maps[:1], model=model, images=images[:1], targets=targets[:1],
                        features_in_step=224 * 224 * 3 // 4)
-    ours = {}
-    start = time.perf_counter()
-    ours["pixel_flipping"] = kvm.pixel_flipping(maps, model=model, images=images, targets=targets,
-                                                features_in_step=settings["features_in_step"])
-    ours["pixel_flipping_s"] = time.perf_counter() - start
-    start = time.perf_counter()
-    ours["faithfulness_correlation"] = kvm.faithfulness_correlation(
-        maps, model=model, images=images, targets=targets, nr_runs=settings["nr_runs"],
-        subset_size=settings["subset_size"])
-    ours["faithfulness_correlation_s"] = time.perf_counter() - start
-    print(f"kerasviz: pixel flipping {ours['pixel_flipping_s']:.1f} s, faithfulness correlation "
-          f"{ours['faithfulness_correlation_s']:.1f} s ({len(images)} images)", flush=True)
-    if not args.skip_quantus:
-        with tempfile.TemporaryDirectory() as folder:
-            inputs = os.path.join(folder, "inputs.npz")
-            np.savez(inputs, images=images, maps=maps, targets=targets)
-            theirs = run_quantus(inputs, settings)
-        agree = np.mean(np.asarray(theirs["top1"]) == targets)
-        print(f"torch Lite0 top-1 equals Keras Lite0's on {agree:.0%} of the images")
-        for name in ("pixel_flipping", "faithfulness_correlation"):
-            seconds = theirs[name]["seconds"]
-            a, b = np.asarray(ours[name]), np.asarray(theirs[name]["scores"])
-            print(f"{name}: kerasviz {ours[name + '_s']:.1f} s, Quantus {seconds:.1f} s, "
-                  f"ratio {seconds / ours[name + '_s']:.2f}x; scores mean {a.mean():.4f} vs "
-                  f"{b.mean():.4f}, Pearson r across images {np.corrcoef(a, b)[0, 1]:.3f}",
-                  flush=True)
+    runs = {
+        "pixel_flipping": lambda: kvm.pixel_flipping(
+            maps, model=model, images=images, targets=targets,
+            features_in_step=settings["features_in_step"]),
+        "faithfulness_correlation": lambda: kvm.faithfulness_correlation(
+            maps, model=model, images=images, targets=targets, nr_runs=settings["nr_runs"],
+            subset_size=settings["subset_size"]),
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        inputs = os.path.join(folder, "inputs.npz")
+        np.savez(inputs, images=images, maps=maps, targets=targets)
+        for name, run in runs.items():
+            start = time.perf_counter()
+            ours = np.asarray(run())
+            seconds = time.perf_counter() - start
+            print(f"kerasviz {name}: {seconds:.1f} s ({len(images)} images)", flush=True)
+            if args.skip_quantus:
+                continue
+            theirs = run_quantus(inputs, {**settings, "only": [name]})
+            agree = np.mean(np.asarray(theirs["top1"]) == targets)
+            reference, scores = theirs[name]["seconds"], np.asarray(theirs[name]["scores"])
+            print(f"{name}: kerasviz {seconds:.1f} s, Quantus {reference:.1f} s, ratio "
+                  f"{reference / seconds:.2f}x; scores mean {ours.mean():.4f} vs "
+                  f"{scores.mean():.4f}, Pearson r across images "
+                  f"{np.corrcoef(ours, scores)[0, 1]:.3f} (torch top-1 = Keras top-1 on "
+                  f"{agree:.0%})", flush=True)
     if args.evaluate:
         start = time.perf_counter()
         written = kvm.evaluate_to_folder(images, args.out, model=model, methods=list(METHODS),

@@ -131,6 +131,8 @@ def main(path: str, settings: dict) -> dict:
             return_aggregate=False, disable_warnings=True),
     }
     for name, metric in metrics.items():
+        if name not in settings.get("only", metrics):
+            continue
         start = time.perf_counter()
         scores = metric(model=model, x_batch=x, y_batch=y, a_batch=a, device="cpu",
                         batch_size=len(x))

@@ -12,12 +12,17 @@ import numpy as np
 
 from ..backbones import Backbone
 from ..checks import check_int, check_number
-from .inputs import explain, model_inputs, predict, prepare_maps
+from ..compiled import cached
+from .inputs import explain, model_inputs, predict, prepare_maps, prepared_inputs
 from .perturbation import (
     baseline_values,
     channel_first_maps,
+    copy_grid,
     feature_ranks,
+    fixed_fill,
+    group_sums,
     scores_of_windows,
+    target_scores,
 )
 
 __all__ = ["completeness", "input_invariance", "non_sensitivity", "shifted_backbone"]
@@ -72,10 +77,10 @@ def completeness(
     n = len(heat)
     fill = baseline_values(perturb_baseline, inputs.images, 1, np.random.default_rng(0))
     baseline = np.broadcast_to(fill[:, 0, None, None, None], inputs.images.shape)
-    both = predict(inputs.backbone, np.concatenate([inputs.images, baseline]), softmax=softmax,
-                   batch_size=batch_size)
     rows = np.arange(n)
-    difference = both[rows, inputs.targets] - both[n + rows, inputs.targets]
+    reference = predict(inputs.backbone, np.ascontiguousarray(baseline, np.float32),
+                        softmax=softmax, batch_size=batch_size)[rows, inputs.targets]
+    difference = target_scores(inputs, softmax=softmax, batch_size=batch_size) - reference
     total = heat.reshape(n, -1).sum(axis=1)
     if return_gap:
         return total - difference
@@ -126,28 +131,27 @@ def non_sensitivity(
     Raises:
         ModelError, ImageError, TargetError, ParameterError: Bad inputs.
     """
-    inputs = model_inputs("non_sensitivity", maps, model, images, targets)
+    inputs = prepared_inputs("non_sensitivity", maps, model, images, targets, abs=abs,
+                             normalise=normalise)
     eps = check_number(eps, "eps", low=0.0)
-    inputs.maps = prepare_maps(inputs.maps, abs=abs, normalise=normalise)
     flat = channel_first_maps(inputs.maps)
     n, total = flat.shape
     features_in_step = check_int(features_in_step, "features_in_step", low=1, high=total)
     steps = math.ceil(total / features_in_step)
-    order = np.tile(np.arange(total), (n, 1))
-    ranks = feature_ranks(order, inputs.images.shape[1:])
-    image, step = (a.ravel() for a in np.meshgrid(np.arange(n), np.arange(steps), indexing="ij"))
-    fill = baseline_values(perturb_baseline, inputs.images, 1, np.random.default_rng(0))[image, 0]
-    original = predict(inputs.backbone, inputs.images, softmax=softmax, batch_size=batch_size)
-    original = original[np.arange(n), inputs.targets]
+    ranks = feature_ranks(np.tile(np.arange(total), (n, 1)), inputs.images.shape[1:])
+    image, step, _ = copy_grid(n, steps)
+    original = target_scores(inputs, softmax=softmax, batch_size=batch_size)
     perturbed = scores_of_windows(
-        inputs, ranks, image, step * features_in_step, (step + 1) * features_in_step, fill,
-        softmax=softmax, batch_size=check_int(batch_size, "batch_size", low=1),
-        progress=progress, desc="non_sensitivity",
+        inputs, ranks, image, step * features_in_step, (step + 1) * features_in_step,
+        fixed_fill(perturb_baseline, inputs.images, image), softmax=softmax,
+        batch_size=check_int(batch_size, "batch_size", low=1), progress=progress,
+        desc="non_sensitivity",
     ).reshape(n, steps)
     no_effect = np.abs(perturbed - original[:, None]) < eps
-    padded = np.zeros((n, steps * features_in_step))
-    padded[:, :total] = flat
-    zero = (padded.reshape(n, steps, features_in_step) < eps).all(axis=2)
+    # A group has zero attribution when every value in it is below eps (padding counts as zero).
+    zero = group_sums((flat >= eps).astype(np.float64), features_in_step) == 0
+    if eps <= 0 and total % features_in_step:
+        zero[:, -1] = False  # padding (0) is not below eps = 0
     return (no_effect ^ zero).sum(axis=1).astype(np.float64)
 
 
@@ -161,12 +165,19 @@ def shifted_backbone(backbone: Backbone, input_shift: float) -> Backbone:
         input_shift: Shift added to every input value.
 
     Returns:
-        A Backbone on a new Keras model sharing the original's weights.
+        A Backbone on a Keras model sharing the original's weights (made once per model and
+        shift, and kept as long as the model lives).
     """
     source = backbone.model
-    pixels = keras.Input(shape=tuple(source.inputs[0].shape[1:]), name="shifted_pixels")
-    shifted = keras.Model(pixels, source(pixels - float(input_shift)), name=f"{source.name}_shifted")
-    return dataclasses.replace(backbone, model=shifted)
+
+    def build() -> Backbone:
+        pixels = keras.Input(shape=tuple(source.inputs[0].shape[1:]), name="shifted_pixels")
+        shifted = keras.Model(pixels, source(pixels - float(input_shift)),
+                              name=f"{source.name}_shifted")
+        return dataclasses.replace(backbone, model=shifted)
+
+    # One wrapper per (model, shift): the methods' compiled functions for it are then traced once.
+    return cached(source, ("shifted_backbone", float(input_shift)), build)
 
 
 def input_invariance(

@@ -21,6 +21,7 @@ from .catalogue import (
     resolve_method,
 )
 from .inputs import check_masks, explain, resolve_targets
+from .memo import shared_work
 
 __all__ = ["DEFAULT_METRICS", "evaluate", "evaluate_to_folder"]
 
@@ -70,7 +71,9 @@ def evaluate(
     """Score attribution methods with metrics, one row per (method, metric, image).
 
     Each method explains all images once (`method(model, images, targets)`); each metric then
-    scores those maps, with the model / images / targets / masks / method / seed it needs. With
+    scores those maps, with the model / images / targets / masks / method / seed it needs.
+    Work that does not depend on the maps is shared by every metric and method of the call
+    (`kerasviz.metrics.memo`): the scores are those of separate metric calls. With
     `quick` (default), costly metrics use `quick_settings` (fewer, larger perturbation steps;
     Quantus' definitions otherwise); `settings` overrides any metric's keyword arguments.
 
@@ -115,11 +118,16 @@ def evaluate(
     if needs_masks:
         masks = check_masks(masks, batch.shape[:3], needs_masks[0])
     rows = []
-    with progress_bar(total=len(methods) * len(chosen) if hasattr(methods, "__len__") else None,
-                      desc="evaluate", progress=progress) as bar:
+    # Work that does not depend on the maps (the model's scores of the images, their
+    # explanation by each method, faithfulness correlation's perturbed copies, SLIC segments,
+    # the randomised model copy) is done once for all metrics and methods of this call.
+    with shared_work(), progress_bar(
+        total=len(methods) * len(chosen) if hasattr(methods, "__len__") else None,
+        desc="evaluate", progress=progress,
+    ) as bar:
         for method_name, method in _methods(methods).items():
             maps = explain(method, backbone, batch, classes, metric=f"method {method_name!r}",
-                           batch_size=batch_size, progress=False)
+                           batch_size=batch_size, progress=False, reuse=True)
             for metric_name, function in chosen.items():
                 options = quick_settings(metric_name, height, width) if quick else {}
                 options.update(settings.get(metric_name, {}))
@@ -180,6 +188,8 @@ def evaluate_to_folder(
     from .chart import score_chart
     from .summary import summarize_scores
 
+    for name in [metrics] if isinstance(metrics, str) else metrics:
+        metric_function(name)  # an unknown name fails before a model is loaded
     backbone = load_backbone(model) if isinstance(model, str) else as_backbone(model)
     if isinstance(images, (str, os.PathLike)) or (
         isinstance(images, (list, tuple)) and images and isinstance(images[0], (str, os.PathLike))

@@ -8,15 +8,10 @@ from typing import Any
 import numpy as np
 
 from ..checks import check_bool, check_choice, check_int
-from .inputs import model_inputs, predict, prepare_maps
-from .perturbation import baseline_values, scores_of_windows
+from .inputs import prepared_inputs
+from .perturbation import baseline_values, copy_grid, scores_of_windows, target_scores
 
 __all__ = ["region_perturbation", "selectivity"]
-
-
-def _grid(n: int, steps: int):
-    image, step = (a.ravel() for a in np.meshgrid(np.arange(n), np.arange(steps), indexing="ij"))
-    return image, step, None
 
 
 def _patch_ranks(maps: np.ndarray, patch_size: int, order: str, rng: np.random.Generator):
@@ -43,12 +38,11 @@ def _patch_ranks(maps: np.ndarray, patch_size: int, order: str, rng: np.random.G
 
 def _region_curves(metric, maps, model, images, targets, patch_size, order, regions, baseline,
                    softmax, abs, normalise, seed, batch_size, progress):
-    inputs = model_inputs(metric, maps, model, images, targets)
-    inputs.maps = prepare_maps(inputs.maps, abs=abs, normalise=normalise)
+    inputs = prepared_inputs(metric, maps, model, images, targets, abs=abs, normalise=normalise)
     patch_size = check_int(patch_size, "patch_size", low=1, high=min(inputs.maps.shape[1:]))
     ranks, count = _patch_ranks(inputs.maps, patch_size, order, np.random.default_rng(seed))
     steps = count if regions is None else min(count, check_int(regions, "regions_evaluation", low=1))
-    image, step, _ = _grid(len(inputs.maps), steps)
+    image, step, _ = copy_grid(len(inputs.maps), steps)
     fill = baseline_values(baseline, inputs.images, 1, np.random.default_rng(seed))[image, 0]
     curves = scores_of_windows(
         inputs, ranks, image, np.zeros_like(step), step + 1, fill, softmax=softmax,
@@ -110,8 +104,7 @@ def region_perturbation(
     inputs, curves = _region_curves(
         "region_perturbation", maps, model, images, targets, patch_size, order,
         regions_evaluation, perturb_baseline, softmax, abs, normalise, seed, batch_size, progress)
-    original = predict(inputs.backbone, inputs.images, softmax=softmax, batch_size=batch_size)
-    original = original[np.arange(len(curves)), inputs.targets]
+    original = target_scores(inputs, softmax=softmax, batch_size=batch_size)
     return np.trapezoid(original[:, None] - curves, dx=1, axis=1)
 
 

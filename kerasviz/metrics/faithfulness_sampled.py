@@ -12,15 +12,9 @@ from skimage.segmentation import slic
 from ..checks import check_bool, check_int, check_number
 from ..errors import ParameterError
 from .imputation import noisy_linear_imputation
-from .inputs import (
-    from_features,
-    model_inputs,
-    predict,
-    prepare_maps,
-    score_copies,
-    to_features,
-)
-from .perturbation import baseline_values, channel_first_maps, similarity_rows
+from .inputs import from_features, prepared_inputs, score_copies, to_features
+from .memo import digest, remembered
+from .perturbation import baseline_values, channel_first_maps, similarity_rows, target_scores
 
 __all__ = ["faithfulness_correlation", "irof", "road"]
 
@@ -72,8 +66,8 @@ def faithfulness_correlation(
     Raises:
         ModelError, ImageError, TargetError, ParameterError: Bad inputs.
     """
-    inputs = model_inputs("faithfulness_correlation", maps, model, images, targets)
-    inputs.maps = prepare_maps(inputs.maps, abs=abs, normalise=normalise)
+    inputs = prepared_inputs("faithfulness_correlation", maps, model, images, targets, abs=abs,
+                             normalise=normalise)
     flat = channel_first_maps(inputs.maps)
     n, total = flat.shape
     nr_runs = check_int(nr_runs, "nr_runs", low=2)
@@ -107,12 +101,15 @@ def faithfulness_correlation(
         np.put_along_axis(copies, subsets[who, run], fill[who, run][:, None], axis=1)
         return from_features(copies, shape), inputs.targets[who]
 
-    perturbed = score_copies(
+    # The copies depend on the images, subsets and fill only, not on the maps: one evaluate
+    # call scores them once for every method (`memo.shared_work`).
+    key = ("faithfulness_correlation", id(inputs.backbone.model), softmax,
+           digest(inputs.images, inputs.targets, subsets, fill))
+    perturbed = remembered(key, lambda: score_copies(
         inputs.backbone, n * nr_runs, build, softmax=softmax, batch_size=batch_size,
         progress=progress, desc="faithfulness_correlation",
-    ).reshape(n, nr_runs)
-    original = predict(inputs.backbone, inputs.images, softmax=softmax, batch_size=batch_size)
-    original = original[np.arange(n), inputs.targets]
+    )).reshape(n, nr_runs)
+    original = target_scores(inputs, softmax=softmax, batch_size=batch_size)
     sums = np.take_along_axis(flat[:, None, :].repeat(nr_runs, 1), subsets, axis=2).sum(axis=2)
     return similarity_rows("pearson", sums, original[:, None] - perturbed)
 
@@ -159,8 +156,7 @@ def irof(
     Raises:
         ModelError, ImageError, TargetError, ParameterError: Bad inputs.
     """
-    inputs = model_inputs("irof", maps, model, images, targets)
-    inputs.maps = prepare_maps(inputs.maps, abs=abs, normalise=normalise)
+    inputs = prepared_inputs("irof", maps, model, images, targets, abs=abs, normalise=normalise)
     n_segments = check_int(n_segments, "n_segments", low=2)
     batch_size = check_int(batch_size, "batch_size", low=1)
     softmax = check_bool(softmax, "softmax")
@@ -168,7 +164,8 @@ def irof(
     fill = baseline_values(perturb_baseline, inputs.images, 1, np.random.default_rng(0))[:, 0]
     ranks, counts = [], []
     for image, heat in zip(inputs.images, inputs.maps):
-        segments = slic(image.astype(np.float64), n_segments=n_segments, start_label=0)
+        segments = remembered(("slic", digest(image), n_segments), lambda image=image: slic(
+            image.astype(np.float64), n_segments=n_segments, start_label=0))
         count = int(segments.max()) + 1
         sizes = np.bincount(segments.ravel(), minlength=count)
         means = np.bincount(segments.ravel(), heat.ravel(), count) / np.maximum(sizes, 1)
@@ -189,8 +186,7 @@ def irof(
 
     scores = score_copies(inputs.backbone, len(image), build, softmax=softmax,
                           batch_size=batch_size, progress=progress, desc="irof")
-    original = predict(inputs.backbone, inputs.images, softmax=softmax, batch_size=batch_size)
-    original = original[np.arange(n), inputs.targets]
+    original = target_scores(inputs, softmax=softmax, batch_size=batch_size)
     result = np.empty(n)
     for i in range(n):
         curve = scores[image == i] / original[i]
@@ -245,8 +241,7 @@ def road(
     Raises:
         ModelError, ImageError, TargetError, ParameterError: Bad inputs.
     """
-    inputs = model_inputs("road", maps, model, images, targets)
-    inputs.maps = prepare_maps(inputs.maps, abs=abs, normalise=normalise)
+    inputs = prepared_inputs("road", maps, model, images, targets, abs=abs, normalise=normalise)
     percentages = list(range(1, 100, 2)) if percentages is None else list(percentages)
     if not percentages or any(not 0 < float(p) <= 100 for p in percentages):
         raise ParameterError(

@@ -16,13 +16,17 @@ from typing import Any
 import numpy as np
 
 from ..checks import check_bool, check_int, check_number
-from .inputs import model_inputs, prepare_maps
+from .inputs import prepared_inputs
 from .perturbation import (
     baseline_values,
     channel_first_maps,
+    copy_grid,
     feature_ranks,
+    fixed_fill,
+    group_sums,
     scores_of_windows,
     similarity_rows,
+    target_scores,
 )
 
 __all__ = [
@@ -33,19 +37,30 @@ __all__ = [
 ]
 
 
-def _steps(inputs, features_in_step: int, descending: bool):
-    """Feature ranks, the step count and the flat maps for a step-wise metric."""
+def _step_curves(metric, inputs, features_in_step, descending, baseline, softmax, batch_size,
+                 progress, *, cumulative, repeats=1, fill=None, inside_is_original=False):
+    """Scores `(N, steps, repeats)` of copies whose features are replaced `features_in_step` at
+    a time in map order (cumulatively from the first rank, or one group alone), and the flat
+    maps `(N, F)` in that order.
+
+    The fill is `fixed_fill(baseline)` per copy unless `fill` `(N * steps * repeats,)` is given.
+    """
     flat = channel_first_maps(inputs.maps)
     order = np.argsort(-flat if descending else flat, axis=1, kind="stable")
     total = flat.shape[1]
     features_in_step = check_int(features_in_step, "features_in_step", low=1, high=total)
-    return feature_ranks(order, inputs.images.shape[1:]), math.ceil(total / features_in_step), flat, order
-
-
-def _grid(n: int, steps: int, repeats: int = 1):
-    image, step, rep = (a.ravel() for a in np.meshgrid(
-        np.arange(n), np.arange(steps), np.arange(repeats), indexing="ij"))
-    return image, step, rep
+    steps = math.ceil(total / features_in_step)
+    n = len(inputs.maps)
+    image, step, _ = copy_grid(n, steps, repeats)
+    fill = fixed_fill(baseline, inputs.images, image) if fill is None else fill
+    low = np.zeros_like(step) if cumulative else step * features_in_step
+    scores = scores_of_windows(
+        inputs, feature_ranks(order, inputs.images.shape[1:]), image, low,
+        (step + 1) * features_in_step, fill, softmax=check_bool(softmax, "softmax"),
+        batch_size=check_int(batch_size, "batch_size", low=1), progress=progress, desc=metric,
+        inside_is_original=inside_is_original,
+    ).reshape(n, steps, repeats)
+    return scores, np.take_along_axis(flat, order, axis=1)
 
 
 def pixel_flipping(
@@ -91,16 +106,10 @@ def pixel_flipping(
     Raises:
         ModelError, ImageError, TargetError, ParameterError: Bad inputs.
     """
-    inputs = model_inputs("pixel_flipping", maps, model, images, targets)
-    inputs.maps = prepare_maps(inputs.maps, abs=abs, normalise=normalise)
-    ranks, steps, _, _ = _steps(inputs, features_in_step, True)
-    image, step, _ = _grid(len(inputs.maps), steps)
-    fill = baseline_values(perturb_baseline, inputs.images, 1, np.random.default_rng(0))[image, 0]
-    curves = scores_of_windows(
-        inputs, ranks, image, np.zeros_like(step), (step + 1) * features_in_step, fill,
-        softmax=check_bool(softmax, "softmax"), batch_size=check_int(batch_size, "batch_size", low=1),
-        progress=progress, desc="pixel_flipping",
-    ).reshape(len(inputs.maps), steps)
+    inputs = prepared_inputs("pixel_flipping", maps, model, images, targets, abs=abs,
+                             normalise=normalise)
+    curves = _step_curves("pixel_flipping", inputs, features_in_step, True, perturb_baseline,
+                          softmax, batch_size, progress, cumulative=True)[0][..., 0]
     return curves if return_curves else np.trapezoid(curves, dx=1, axis=1)
 
 
@@ -143,27 +152,14 @@ def faithfulness_estimate(
     Raises:
         ModelError, ImageError, TargetError, ParameterError: Bad inputs.
     """
-    inputs = model_inputs("faithfulness_estimate", maps, model, images, targets)
-    inputs.maps = prepare_maps(inputs.maps, abs=abs, normalise=normalise)
-    ranks, steps, flat, order = _steps(inputs, features_in_step, True)
-    n = len(inputs.maps)
-    image, step, _ = _grid(n, steps)
-    fill = baseline_values(perturb_baseline, inputs.images, 1, np.random.default_rng(0))[image, 0]
-    batch_size = check_int(batch_size, "batch_size", low=1)
-    softmax = check_bool(softmax, "softmax")
-    from .inputs import predict
-
-    original = predict(inputs.backbone, inputs.images, softmax=softmax, batch_size=batch_size)
-    original = original[np.arange(n), inputs.targets]
-    perturbed = scores_of_windows(
-        inputs, ranks, image, step * features_in_step, (step + 1) * features_in_step, fill,
-        softmax=softmax, batch_size=batch_size, progress=progress, desc="faithfulness_estimate",
-    ).reshape(n, steps)
-    sorted_attr = np.take_along_axis(flat, order, axis=1)
-    padded = np.zeros((n, steps * features_in_step))
-    padded[:, : flat.shape[1]] = sorted_attr
-    sums = padded.reshape(n, steps, features_in_step).sum(axis=2)
-    return similarity_rows("pearson", sums, original[:, None] - perturbed)
+    inputs = prepared_inputs("faithfulness_estimate", maps, model, images, targets, abs=abs,
+                             normalise=normalise)
+    perturbed, ordered = _step_curves("faithfulness_estimate", inputs, features_in_step, True,
+                                      perturb_baseline, softmax, batch_size, progress,
+                                      cumulative=False)
+    original = target_scores(inputs, softmax=softmax, batch_size=batch_size)
+    return similarity_rows("pearson", group_sums(ordered, features_in_step),
+                           original[:, None] - perturbed[..., 0])
 
 
 def monotonicity(
@@ -207,16 +203,11 @@ def monotonicity(
     Raises:
         ModelError, ImageError, TargetError, ParameterError: Bad inputs.
     """
-    inputs = model_inputs("monotonicity", maps, model, images, targets)
-    inputs.maps = prepare_maps(inputs.maps, abs=abs, normalise=normalise)
-    ranks, steps, _, _ = _steps(inputs, features_in_step, False)
-    image, step, _ = _grid(len(inputs.maps), steps)
-    fill = baseline_values(perturb_baseline, inputs.images, 1, np.random.default_rng(0))[image, 0]
-    curves = scores_of_windows(
-        inputs, ranks, image, np.zeros_like(step), (step + 1) * features_in_step, fill,
-        softmax=check_bool(softmax, "softmax"), batch_size=check_int(batch_size, "batch_size", low=1),
-        progress=progress, desc="monotonicity", inside_is_original=True,
-    ).reshape(len(inputs.maps), steps)
+    inputs = prepared_inputs("monotonicity", maps, model, images, targets, abs=abs,
+                             normalise=normalise)
+    curves = _step_curves("monotonicity", inputs, features_in_step, False, perturb_baseline,
+                          softmax, batch_size, progress, cumulative=True,
+                          inside_is_original=True)[0][..., 0]
     return np.all(np.diff(curves, axis=1) >= 0, axis=1).astype(np.float64)
 
 
@@ -267,30 +258,20 @@ def monotonicity_correlation(
     Raises:
         ModelError, ImageError, TargetError, ParameterError: Bad inputs.
     """
-    inputs = model_inputs("monotonicity_correlation", maps, model, images, targets)
-    inputs.maps = prepare_maps(inputs.maps, abs=abs, normalise=normalise)
-    ranks, steps, flat, order = _steps(inputs, features_in_step, False)
+    inputs = prepared_inputs("monotonicity_correlation", maps, model, images, targets, abs=abs,
+                             normalise=normalise)
     nr_samples = check_int(nr_samples, "nr_samples", low=1)
     eps = check_number(eps, "eps", low=0.0)
-    n = len(inputs.maps)
-    image, step, _ = _grid(n, steps, nr_samples)
+    total = inputs.maps[0].size * 3
+    steps = math.ceil(total / check_int(features_in_step, "features_in_step", low=1, high=total))
     rng = np.random.default_rng(check_int(seed, "seed", low=0))
     fill = baseline_values(perturb_baseline, inputs.images, steps * nr_samples, rng).reshape(-1)
-    softmax = check_bool(softmax, "softmax")
-    batch_size = check_int(batch_size, "batch_size", low=1)
-    from .inputs import predict
-
-    original = predict(inputs.backbone, inputs.images, softmax=softmax, batch_size=batch_size)
-    original = original[np.arange(n), inputs.targets]
-    inverse = np.ones(n)
+    original = target_scores(inputs, softmax=softmax, batch_size=batch_size)
+    inverse = np.ones(len(original))
     big = np.abs(original) >= eps
     inverse[big] = 1.0 / np.abs(original[big])
-    perturbed = scores_of_windows(
-        inputs, ranks, image, step * features_in_step, (step + 1) * features_in_step, fill,
-        softmax=softmax, batch_size=batch_size, progress=progress, desc="monotonicity_correlation",
-    ).reshape(n, steps, nr_samples)
+    perturbed, ordered = _step_curves("monotonicity_correlation", inputs, features_in_step, False,
+                                      perturb_baseline, softmax, batch_size, progress,
+                                      cumulative=False, repeats=nr_samples, fill=fill)
     variances = ((perturbed - original[:, None, None]) ** 2).mean(axis=2) * inverse[:, None] ** 2
-    padded = np.zeros((n, steps * features_in_step))
-    padded[:, : flat.shape[1]] = np.take_along_axis(flat, order, axis=1)
-    sums = padded.reshape(n, steps, features_in_step).sum(axis=2)
-    return similarity_rows("spearman", sums, variances)
+    return similarity_rows("spearman", group_sums(ordered, features_in_step), variances)

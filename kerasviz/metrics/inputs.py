@@ -19,10 +19,12 @@ from ..compiled import batch_slices, forward_logits
 from ..errors import ImageError, ModelError, ParameterError
 from ..images import as_image_batch, resize_map
 from ..progress import progress_bar
+from .memo import digest, remembered
 
 __all__ = [
     "MetricInputs",
     "check_maps",
+    "check_method",
     "check_masks",
     "explain",
     "from_features",
@@ -30,6 +32,7 @@ __all__ = [
     "normalise_by_max",
     "predict",
     "prepare_maps",
+    "prepared_inputs",
     "resolve_targets",
     "score_copies",
     "to_features",
@@ -184,6 +187,27 @@ def model_inputs(metric: str, maps: Any, model: Any, images: Any, targets: Any) 
                         resolve_targets(backbone, batch, targets))
 
 
+def prepared_inputs(
+    metric: str, maps: Any, model: Any, images: Any, targets: Any, *, abs: bool, normalise: bool
+) -> MetricInputs:
+    """`model_inputs` with the maps preprocessed as Quantus does (`prepare_maps`).
+
+    Args:
+        metric, maps, model, images, targets: As `model_inputs`.
+        abs: Absolute maps.
+        normalise: Divide each map by its largest absolute value first.
+
+    Returns:
+        `MetricInputs` whose `maps` are preprocessed.
+
+    Raises:
+        ModelError, ImageError, TargetError: As `model_inputs`.
+    """
+    inputs = model_inputs(metric, maps, model, images, targets)
+    inputs.maps = prepare_maps(inputs.maps, abs=abs, normalise=normalise)
+    return inputs
+
+
 def resolve_targets(backbone: Backbone, batch: np.ndarray, targets: Any) -> np.ndarray:
     """Class indices `(N,)`: the given ones (validated) or each image's predicted class."""
     from ..errors import TargetError
@@ -277,6 +301,23 @@ def score_copies(
     return values
 
 
+def check_method(method: Any, metric: str) -> None:
+    """Fail clearly when a metric that re-explains images got no method.
+
+    Args:
+        method: `fn(model, images, targets) -> maps`, or anything else.
+        metric: Metric name for messages.
+
+    Raises:
+        ParameterError: `method` is not callable.
+    """
+    if method is None or not callable(method):
+        raise ParameterError(
+            f"{metric} recomputes explanations: pass method=fn(model, images, targets) -> maps "
+            f"(e.g. kerasviz.gradcam). Received: method={method!r}"
+        )
+
+
 def explain(
     method: Callable[..., Any] | None,
     backbone: Backbone,
@@ -286,6 +327,7 @@ def explain(
     metric: str,
     batch_size: int = 64,
     progress: bool | None = None,
+    reuse: bool = False,
 ) -> np.ndarray:
     """Maps `(N, H, W)` float64 of `method(model, images, targets)`, `batch_size` images a call.
 
@@ -298,19 +340,21 @@ def explain(
         metric: Metric name for messages.
         batch_size: Images per call of `method`.
         progress: Progress bar setting.
+        reuse: Inside `memo.shared_work()`, reuse an earlier explanation of the same images by
+            the same method and model (only for a model whose weights do not change meanwhile).
 
     Returns:
-        float64 `(N, H, W)`.
+        float64 `(N, H, W)` (read-only when reused).
 
     Raises:
         ParameterError: No method given.
         ImageError: The method's output is not one map per image at the images' size.
     """
-    if method is None or not callable(method):
-        raise ParameterError(
-            f"{metric} recomputes explanations: pass method=fn(model, images, targets) -> maps "
-            f"(e.g. kerasviz.gradcam). Received: method={method!r}"
-        )
+    check_method(method, metric)
+    if reuse:
+        key = ("explain", id(method), id(backbone.model), digest(images, targets))
+        return remembered(key, lambda: explain(method, backbone, images, targets, metric=metric,
+                                               batch_size=batch_size, progress=progress))
     parts = []
     with progress_bar(total=len(images), desc=f"{metric}: explain", progress=progress) as bar:
         for rows in batch_slices(len(images), batch_size):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -15,9 +16,11 @@ from ..backbones import Backbone, as_backbone
 from ..checks import check_choice
 from ..errors import ModelError
 from ..graph_nodes import find_layer, layer_names
+from .memo import remembered
 
 __all__ = [
     "clone_backbone",
+    "fully_randomised",
     "randomise_layer",
     "randomised_models",
     "rank_correlation",
@@ -159,3 +162,30 @@ def randomised_models(
             clone.model.set_weights(saved)
         randomise_layer(find_layer(clone.model, name), rng, how)
         yield name, clone
+
+
+def fully_randomised(model: Any, **options: Any) -> tuple[str, Backbone] | None:
+    """The last step of `randomised_models`: a copy with every chosen layer randomised.
+
+    Inside `memo.shared_work()` the copy is made once and shared by every method scored (it is
+    never changed after), so each method traces its compiled functions on one copy only.
+
+    Args:
+        model: A `Backbone` or Keras model (never modified).
+        **options: `order`, `layers`, `how`, `seed`, as `randomised_models`.
+
+    Returns:
+        `(last layer randomised, Backbone)`, or `None` when there is no layer to randomise.
+
+    Raises:
+        ModelError, ParameterError: As `randomised_models`.
+    """
+    layers = options.get("layers")
+    options["layers"] = None if layers is None else tuple(layers)
+    key = ("fully_randomised", id(as_backbone(model).model), tuple(sorted(options.items())))
+
+    def compute() -> tuple[str, Backbone] | None:
+        steps = collections.deque(randomised_models(model, **options), maxlen=1)
+        return steps[0] if steps else None
+
+    return remembered(key, compute)

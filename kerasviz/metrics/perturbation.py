@@ -12,10 +12,22 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import check_bool, check_int
 from ..errors import ParameterError
-from .inputs import MetricInputs, from_features, score_copies, to_features
+from .inputs import MetricInputs, from_features, predict, score_copies, to_features
+from .memo import digest, remembered
 
-__all__ = ["baseline_values", "feature_ranks", "scores_of_windows", "similarity_rows"]
+__all__ = [
+    "baseline_values",
+    "channel_first_maps",
+    "copy_grid",
+    "feature_ranks",
+    "fixed_fill",
+    "group_sums",
+    "scores_of_windows",
+    "similarity_rows",
+    "target_scores",
+]
 
 _BASELINES = ("black", "white", "mean", "uniform")
 
@@ -128,4 +140,75 @@ def channel_first_maps(maps: np.ndarray) -> np.ndarray:
     return to_features(np.repeat(maps[..., None], 3, axis=-1))
 
 
-__all__ += ["channel_first_maps"]
+def fixed_fill(value: Any, images: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """The baseline value of each copy `(M,)` for copies of `image` `(M,)` (one draw per image;
+    `"uniform"` draws with seed 0, as the step-wise metrics always did).
+
+    Args:
+        value: A `perturb_baseline` (see `baseline_values`).
+        images: `(N, H, W, 3)` images.
+        image: `(M,)` image index of each copy.
+
+    Returns:
+        float32 `(M,)`.
+
+    Raises:
+        ParameterError: Unknown baseline.
+    """
+    return baseline_values(value, images, 1, np.random.default_rng(0))[image, 0]
+
+
+def copy_grid(n: int, steps: int, repeats: int = 1) -> tuple[np.ndarray, ...]:
+    """Image, step and repeat index `(n * steps * repeats,)` of every copy, image-major.
+
+    Args:
+        n: Images.
+        steps: Steps per image.
+        repeats: Draws per step.
+
+    Returns:
+        `(image, step, repeat)` int arrays.
+    """
+    grids = np.meshgrid(np.arange(n), np.arange(steps), np.arange(repeats), indexing="ij")
+    return tuple(a.ravel() for a in grids)
+
+
+def group_sums(values: np.ndarray, group: int) -> np.ndarray:
+    """Sums of consecutive groups of `group` values per row, the last group zero-padded.
+
+    Args:
+        values: `(N, F)` values (e.g. attributions in perturbation order).
+        group: Group length, `>= 1`.
+
+    Returns:
+        `(N, ceil(F / group))` sums.
+    """
+    n, total = values.shape
+    steps = -(-total // group)
+    padded = np.zeros((n, steps * group))
+    padded[:, :total] = values
+    return padded.reshape(n, steps, group).sum(axis=2)
+
+
+def target_scores(inputs: MetricInputs, *, softmax: bool, batch_size: int = 64) -> np.ndarray:
+    """The model's score `(N,)` of each unperturbed image for its target class (computed once
+    per `memo.shared_work()` block).
+
+    Args:
+        inputs: Validated model, images, targets.
+        softmax: Probabilities instead of logits.
+        batch_size: Images per compiled call.
+
+    Returns:
+        float64 `(N,)`.
+    """
+    softmax = check_bool(softmax, "softmax")
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    key = ("target_scores", id(inputs.backbone.model), digest(inputs.images, inputs.targets),
+           bool(softmax))
+
+    def compute() -> np.ndarray:
+        outputs = predict(inputs.backbone, inputs.images, softmax=softmax, batch_size=batch_size)
+        return outputs[np.arange(len(outputs)), inputs.targets]
+
+    return remembered(key, compute)

@@ -13,8 +13,8 @@ from skimage.metrics import structural_similarity
 from ..checks import check_choice, check_int, check_number
 from ..errors import TargetError
 from ..progress import progress_bar
-from .inputs import explain, model_inputs, prepare_maps
-from .model_randomisation import randomised_models, weight_layers
+from .inputs import check_method, explain, model_inputs, prepare_maps
+from .model_randomisation import fully_randomised, randomised_models, weight_layers
 from .perturbation import similarity_rows
 
 __all__ = ["efficient_mprt", "model_parameter_randomisation", "random_logit", "smooth_mprt"]
@@ -23,13 +23,16 @@ __all__ = ["efficient_mprt", "model_parameter_randomisation", "random_logit", "s
 def _cascade(metric, inputs, explain_fn, layer_order, layers, how, seed, skip_layers, progress):
     """Explanations after each randomisation step `[(layer, maps)]` (only the last when
     `skip_layers`)."""
+    if skip_layers:
+        last = fully_randomised(inputs.backbone, order=layer_order, layers=layers, how=how,
+                                seed=seed)
+        return [] if last is None else [(last[0], explain_fn(last[1]))]
     total = len(layers) if layers is not None else len(weight_layers(inputs.backbone.model))
     steps = []
     with progress_bar(total=total, desc=metric, progress=progress, unit="layer") as bar:
-        for index, (name, model) in enumerate(randomised_models(
-                inputs.backbone, order=layer_order, layers=layers, how=how, seed=seed)):
-            if not skip_layers or index == total - 1:
-                steps.append((name, explain_fn(model)))
+        for name, model in randomised_models(
+                inputs.backbone, order=layer_order, layers=layers, how=how, seed=seed):
+            steps.append((name, explain_fn(model)))
             bar.update(1)
     return steps
 
@@ -102,8 +105,7 @@ def model_parameter_randomisation(
         return explain(method, randomised, inputs.images, inputs.targets,
                        metric="model_parameter_randomisation", batch_size=batch_size)
 
-    explain(method, inputs.backbone, inputs.images[:1], inputs.targets[:1],
-            metric="model_parameter_randomisation")  # a missing method fails before cloning
+    check_method(method, "model_parameter_randomisation")  # fail before cloning
     steps = _cascade("model_parameter_randomisation", inputs, explain_fn, layer_order, layers,
                      randomisation, seed, skip_layers or reduce == "last", progress)
     return _correlations(inputs.maps, steps, reduce, abs, normalise)
@@ -176,7 +178,7 @@ def smooth_mprt(
                         metric="smooth_mprt", batch_size=batch_size)
         return found.reshape(nr_samples, *inputs.maps.shape).mean(axis=0)
 
-    explain(method, inputs.backbone, inputs.images[:1], inputs.targets[:1], metric="smooth_mprt")
+    check_method(method, "smooth_mprt")
     steps = _cascade("smooth_mprt", inputs, explain_fn, layer_order, layers, randomisation,
                      int(seed), reduce == "last", progress)
     return _correlations(inputs.maps, steps, reduce, abs, normalise)
@@ -246,12 +248,12 @@ def efficient_mprt(
         maps = np.zeros(np.shape(images)[:3])
     inputs = model_inputs("efficient_mprt", maps, model, images, targets)
 
-    def explain_fn(randomised):
+    def explain_fn(randomised, reuse=False):
         found = explain(method, randomised, inputs.images, inputs.targets,
-                        metric="efficient_mprt", batch_size=batch_size)
+                        metric="efficient_mprt", batch_size=batch_size, reuse=reuse)
         return np.abs(found) if abs else found
 
-    before = discrete_entropy(explain_fn(inputs.backbone), n_bins)
+    before = discrete_entropy(explain_fn(inputs.backbone, reuse=True), n_bins)
     steps = _cascade("efficient_mprt", inputs, explain_fn, layer_order, layers, randomisation,
                      check_int(seed, "seed", low=0), True, progress)
     after = discrete_entropy(steps[-1][1], n_bins)

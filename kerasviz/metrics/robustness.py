@@ -291,7 +291,7 @@ def continuity(
     # As Quantus, the reference explanation is the method's own (a deterministic method then
     # scores 0 at a zero shift); `maps` only fix the shapes.
     own = explain(method, inputs.backbone, inputs.images, inputs.targets, metric="continuity",
-                  batch_size=batch_size)
+                  batch_size=batch_size, reuse=True)
     original = prepare_maps(own, abs=abs, normalise=normalise)
     perturbed, distance = _perturbed_maps(
         "continuity", inputs, method, draw, nr_steps,

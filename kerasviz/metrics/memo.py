@@ -1,0 +1,82 @@
+"""Work one `kerasviz.evaluate` call shares between its metrics and methods.
+
+Inside `shared_work()`, results that do not depend on the maps being scored are computed once
+and reused: the model's scores of the unperturbed images, a method's explanation of them (so
+continuity and efficient MPRT do not explain them again), faithfulness correlation's perturbed
+copies (the same random subsets for every method on a seed), SLIC segments, and the fully
+randomised copy of the model. Outside the block every call computes afresh. Keys name the model
+and method by identity (they are alive for the whole block) and the arrays by a digest of their
+bytes, so a different image batch never hits another's entry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import hashlib
+from collections.abc import Callable, Hashable, Iterator
+from typing import Any
+
+import numpy as np
+
+__all__ = ["digest", "remembered", "shared_work"]
+
+_STORE: contextvars.ContextVar[dict | None] = contextvars.ContextVar("kerasviz_metrics_memo",
+                                                                     default=None)
+
+
+@contextlib.contextmanager
+def shared_work() -> Iterator[None]:
+    """Reuse map-independent work across the metric calls made inside the block.
+
+    Returns:
+        A context manager; nested blocks share the outer block's store.
+    """
+    if _STORE.get() is not None:
+        yield
+        return
+    token = _STORE.set({})
+    try:
+        yield
+    finally:
+        _STORE.reset(token)
+
+
+def digest(*arrays: Any) -> str:
+    """A short fingerprint of arrays' shapes, dtypes and bytes.
+
+    Args:
+        *arrays: NumPy arrays (or anything `np.asarray` takes).
+
+    Returns:
+        A hex string.
+    """
+    hasher = hashlib.blake2b(digest_size=16)
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        hasher.update(f"{array.shape}{array.dtype}".encode())
+        hasher.update(array.view(np.uint8).reshape(-1) if array.size else b"")
+    return hasher.hexdigest()
+
+
+def remembered(key: Hashable, compute: Callable[[], Any]) -> Any:
+    """`compute()`, or its earlier result under `key` inside `shared_work()`.
+
+    Arrays that are remembered are made read-only, so no caller can change another's result.
+
+    Args:
+        key: What the result depends on (hashable).
+        compute: Makes the result.
+
+    Returns:
+        The result.
+    """
+    store = _STORE.get()
+    if store is None:
+        return compute()
+    if key not in store:
+        value = compute()
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)
+        store[key] = value
+    return store[key]
