@@ -139,6 +139,7 @@ def rise_rows(lite0: Any, image: np.ndarray, masks: int, repeats: int) -> List[D
         return run
 
     best = interleaved({"kv": lambda: rise(lite0, image, CAT, masks=masks, batch_size=64) is None,
+                        "kv_32": lambda: rise(lite0, image, CAT, masks=masks, batch_size=32) is None,
                         "bare": bare, "ref_all": reference(True), "ref_one": reference(False)}, repeats)
     bare_s = best["bare"][0]
     split_line(f"kv.rise, {masks} masks (model = bare forward of as many images)", best["kv"][0], bare_s)
@@ -149,6 +150,7 @@ def rise_rows(lite0: Any, image: np.ndarray, masks: int, repeats: int) -> List[D
         ratio_row(name, "reference RISE (all classes)", "kv.rise", best["ref_all"][0], best["kv"][0]),
         ratio_row(name, "reference RISE (target class)", "kv.rise", best["ref_one"][0], best["kv"][0]),
         ratio_row(name, "bare compiled forward (floor)", "kv.rise", bare_s, best["kv"][0]),
+        ratio_row(name, "kv.rise batch 64", "kv.rise batch 32", best["kv"][0], best["kv_32"][0]),
     ]
 
 

@@ -14,6 +14,7 @@ from typing import Any, Optional, Tuple, Union
 import numpy as np
 
 from ..checks import check_int
+from .blas import one_blas_thread
 from .segment_inputs import prepare_segment_problem
 from .segments import paint_segments
 from .shap_sampling import kernel_coalitions
@@ -37,8 +38,13 @@ def shapley_regression(rows: np.ndarray, weights: np.ndarray, y: np.ndarray, f_x
     mask = rows.astype(np.float64)
     adjusted = (y - f_null) - mask[:, -1] * (f_x - f_null)
     design = mask[:, :-1] - mask[:, -1:]
-    root = np.sqrt(weights)
-    w = np.linalg.lstsq(root[:, None] * design, root * adjusted, rcond=None)[0]
+    with one_blas_thread():
+        weighted = weights[:, None] * design
+        try:  # shap's solve: the normal equations, least squares where they are singular
+            w = np.linalg.solve(design.T @ weighted, weighted.T @ adjusted)
+        except np.linalg.LinAlgError:
+            root = np.sqrt(weights)
+            w = np.linalg.lstsq(root[:, None] * design, root * adjusted, rcond=None)[0]
     return np.append(w, (f_x - f_null) - w.sum())
 
 

@@ -14,6 +14,7 @@ from typing import Any, Optional, Tuple, Union
 import numpy as np
 
 from ..checks import check_int, check_number
+from .blas import one_blas_thread
 from .segment_inputs import prepare_segment_problem
 from .segments import paint_segments
 
@@ -50,12 +51,13 @@ def weighted_ridge(rows: np.ndarray, y: np.ndarray, weights: np.ndarray, alpha: 
         `(coefficients (M,), intercept)`.
     """
     x = rows.astype(np.float64)
-    w = weights / weights.sum()
-    x_mean, y_mean = w @ x, w @ y
-    xc, yc = x - x_mean, y - y_mean
-    xw = xc * weights[:, None]
-    coef = np.linalg.solve(xc.T @ xw + alpha * np.eye(x.shape[1]), xw.T @ yc)
-    return coef, float(y_mean - x_mean @ coef)
+    with one_blas_thread():
+        w = weights / weights.sum()
+        x_mean, y_mean = w @ x, w @ y
+        xc, yc = x - x_mean, y - y_mean
+        xw = xc * weights[:, None]
+        coef = np.linalg.solve(xc.T @ xw + alpha * np.eye(x.shape[1]), xw.T @ yc)
+        return coef, float(y_mean - x_mean @ coef)
 
 
 def lime(
