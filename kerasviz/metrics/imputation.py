@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.sparse import coo_matrix
-from scipy.sparse.linalg import splu
+from scipy.sparse.linalg import spsolve
 
 __all__ = ["noisy_linear_imputation"]
 
@@ -64,12 +64,7 @@ def noisy_linear_imputation(
         (np.concatenate(entries_v), (np.concatenate(entries_r), np.concatenate(entries_c))),
         shape=(len(pixels), len(pixels)),
     ).tocsc()
-    # The matrix is symmetric (neighbour weights are mutual) and diagonally dominant: a minimum
-    # degree ordering of A + A^T without pivoting factors it 1.2-2x faster than `spsolve`'s
-    # default, to the same solution (1e-12).
-    factor = splu(matrix, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                  options={"SymmetricMode": True})
-    solution = factor.solve(b).reshape(len(pixels), channels)
+    solution = spsolve(matrix, b).reshape(len(pixels), channels)
     result = flat.copy()
     result[pixels] = solution + noise * rng.standard_normal(solution.shape)
     return result.reshape(image.shape)

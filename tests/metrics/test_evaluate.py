@@ -151,3 +151,31 @@ def test_registry_names_resolve_to_batched_methods(zoo_sequential):
     lime = kvm.resolve_method("lime")  # one image per call: called per image, stacked
     maps = lime(zoo_sequential, images, [1, 2])
     assert maps.shape == (2, 32, 32) and np.isfinite(maps).all()
+
+
+def test_shared_work_reuses_the_model_calls_and_keeps_the_scores(small, gradient_method,
+                                                                 monkeypatch):
+    from kerasviz.metrics import inputs
+    from kerasviz.metrics.memo import shared_work
+
+    model, images, targets, _ = small
+    first = np.asarray(gradient_method(model, images, targets))
+    maps = (first, np.abs(first) + 0.1 * np.roll(first, 1, axis=-1))
+    options = {"model": model, "images": images, "targets": targets, "nr_runs": 12,
+               "subset_size": 30, "seed": 3}
+    alone = [kvm.faithfulness_correlation(m, **options) for m in maps]
+    calls = []
+    forward = inputs.forward_logits
+    monkeypatch.setattr(inputs, "forward_logits",
+                        lambda *args, **kwargs: calls.append(1) or forward(*args, **kwargs))
+    with shared_work():
+        together = [kvm.faithfulness_correlation(maps[0], **options)]
+        used = len(calls)
+        together.append(kvm.faithfulness_correlation(maps[1], **options))
+    # The second map's copies and original scores come from the first call: no model call.
+    assert used > 0 and len(calls) == used
+    np.testing.assert_allclose(together, alone)
+    assert not np.allclose(alone[0], alone[1])
+    # Outside the block nothing is remembered.
+    kvm.faithfulness_correlation(maps[1], **options)
+    assert len(calls) > used
