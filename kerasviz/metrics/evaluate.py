@@ -119,8 +119,8 @@ def evaluate(
         masks = check_masks(masks, batch.shape[:3], needs_masks[0])
     rows = []
     # Work that does not depend on the maps (the model's scores of the images, their
-    # explanation by each method, faithfulness correlation's perturbed copies, SLIC segments,
-    # the randomised model copy) is done once for all metrics and methods of this call.
+    # explanation by each method, faithfulness correlation's perturbed copies, SLIC segments)
+    # is done once for all metrics and methods of this call.
     with shared_work(), progress_bar(
         total=len(methods) * len(chosen) if hasattr(methods, "__len__") else None,
         desc="evaluate", progress=progress,

@@ -3,8 +3,9 @@
 Inside `shared_work()`, results that do not depend on the maps being scored are computed once
 and reused: the model's scores of the unperturbed images, a method's explanation of them (so
 continuity and efficient MPRT do not explain them again), faithfulness correlation's perturbed
-copies (the same random subsets for every method on a seed), SLIC segments, and the fully
-randomised copy of the model. Outside the block every call computes afresh. Keys name the model
+copies (the same random subsets for every method on a seed) and SLIC segments. (Copies of the
+model that live longer, the randomised one and the input-shifted one, are kept with the model by
+`kerasviz.compiled.cached` instead.) Outside the block every call computes afresh. Keys name the model
 and method by identity (they are alive for the whole block) and the arrays by a digest of their
 bytes, so a different image batch never hits another's entry.
 """

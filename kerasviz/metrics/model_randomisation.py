@@ -14,9 +14,10 @@ from scipy.stats import spearmanr
 
 from ..backbones import Backbone, as_backbone
 from ..checks import check_choice
+from ..compiled import cached
 from ..errors import ModelError
 from ..graph_nodes import find_layer, layer_names
-from .memo import remembered
+from .memo import digest
 
 __all__ = [
     "clone_backbone",
@@ -167,8 +168,9 @@ def randomised_models(
 def fully_randomised(model: Any, **options: Any) -> tuple[str, Backbone] | None:
     """The last step of `randomised_models`: a copy with every chosen layer randomised.
 
-    Inside `memo.shared_work()` the copy is made once and shared by every method scored (it is
-    never changed after), so each method traces its compiled functions on one copy only.
+    The copy is kept with the model (`kerasviz.compiled.cached`) and made again only when the
+    model's weights or the options change, so the methods' compiled functions for it are traced
+    once, not once per metric call. It is never changed after it is made.
 
     Args:
         model: A `Backbone` or Keras model (never modified).
@@ -182,10 +184,11 @@ def fully_randomised(model: Any, **options: Any) -> tuple[str, Backbone] | None:
     """
     layers = options.get("layers")
     options["layers"] = None if layers is None else tuple(layers)
-    key = ("fully_randomised", id(as_backbone(model).model), tuple(sorted(options.items())))
-
-    def compute() -> tuple[str, Backbone] | None:
+    source = as_backbone(model).model
+    slot = cached(source, ("fully_randomised", tuple(sorted(options.items()))), dict)
+    weights = digest(*source.get_weights())
+    if slot.get("weights") != weights:
         steps = collections.deque(randomised_models(model, **options), maxlen=1)
-        return steps[0] if steps else None
-
-    return remembered(key, compute)
+        slot.clear()
+        slot.update(weights=weights, result=steps[0] if steps else None)
+    return slot["result"]

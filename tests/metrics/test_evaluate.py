@@ -179,3 +179,20 @@ def test_shared_work_reuses_the_model_calls_and_keeps_the_scores(small, gradient
     # Outside the block nothing is remembered.
     kvm.faithfulness_correlation(maps[1], **options)
     assert len(calls) > used
+
+
+def test_the_randomised_copy_is_made_once_per_model_and_weights(small):
+    from kerasviz.metrics.model_randomisation import fully_randomised
+
+    model = small[0]
+    first = fully_randomised(model, order="top_down", seed=4)
+    # Same model, weights and options: the same copy (its compiled functions are not retraced).
+    assert fully_randomised(model, order="top_down", seed=4) is first
+    assert fully_randomised(model, order="top_down", seed=5) is not first
+    saved = model.get_weights()
+    try:
+        model.set_weights([w + 1.0 for w in saved])
+        assert fully_randomised(model, order="top_down", seed=4) is not first
+    finally:
+        model.set_weights(saved)
+    np.testing.assert_allclose(model.get_weights()[0], saved[0])
