@@ -58,7 +58,8 @@ class NetworkOptions:
     Attributes:
         width: Channels of the first convolution (the paper's 32; 16 is faster), >= 1.
         upsample: `"resize_conv"`, `"bilinear_conv"` or `"transpose"`.
-        output: The output activation, `"tanh"` or `"linear"`.
+        output: The output activation, `"tanh"` or `"linear"` (clipped to [0, 255] at inference; in
+            training the loss sees the clipped pixels, with gradients passed straight through).
     """
 
     width: int = 32

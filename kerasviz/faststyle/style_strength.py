@@ -127,20 +127,21 @@ def style_strength(stylized: Any, photos: Any, paintings: Sequence[Any], styles:
         ParameterError: Different numbers of outputs and photos, no paintings, or a style index
             out of range.
     """
-    out = _grams(stylized, "stylized")
-    photo = _grams(photos, "photos")
-    count = len(out[0])
-    if len(photo[0]) != count:
-        raise ParameterError(f"Give one photo per stylized image. Received: {count} stylized, {len(photo[0])} photos")
+    stylized, _ = as_image_batch(stylized, name="stylized")
+    photos, _ = as_image_batch(photos, name="photos")
+    count = len(stylized)
+    if len(photos) != count:
+        raise ParameterError(f"Give one photo per stylized image. Received: {count} stylized, {len(photos)} photos")
     if isinstance(paintings, np.ndarray) and paintings.ndim == 3:
         paintings = [paintings]
     if len(paintings) == 0:
         raise ParameterError("Give at least one painting. Received: paintings=[]")
-    painted = [_grams(p, f"paintings[{i}]") for i, p in enumerate(paintings)]
-    targets = [np.concatenate([p[layer] for p in painted]) for layer in range(len(STRENGTH_LAYERS))]
     own = np.broadcast_to(np.asarray(styles), (count,)).astype(np.int64)
     for index in own:
         check_int(int(index), "styles", low=0, high=len(paintings) - 1)
+    out, photo = _grams(stylized, "stylized"), _grams(photos, "photos")
+    painted = [_grams(p, f"paintings[{i}]") for i, p in enumerate(paintings)]
+    targets = [np.concatenate([p[layer] for p in painted]) for layer in range(len(STRENGTH_LAYERS))]
     distances = _distances(out, targets)
     photo_distances = _distances(photo, targets)[np.arange(count), own]
     return StyleStrength(strength=distances[np.arange(count), own] / photo_distances, distances=distances,

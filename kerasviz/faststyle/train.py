@@ -196,11 +196,14 @@ def train_style_network(
         lambda context: training_dataset(content_images, image_size, batch_size, n_styles, start, seed, context,
                                          augment=data.augment)))
     conditional = n_styles > 1
+    clipped = network.output == "linear"
 
     def replica_step(crops, style_index):
         with tf.GradientTape() as tape:
             inputs = crops if not conditional else {"images": crops, "style_weights": tf.one_hot(style_index, n_styles)}
             stylized = tf.cast(net(inputs, training=True), tf.float32)
+            if clipped:  # the loss sees the clipped pixels the user will see; gradients pass straight through
+                stylized = stylized + tf.stop_gradient(tf.clip_by_value(stylized, 0.0, 255.0) - stylized)
             if jitter or flips:  # stateless draws keyed by the step: a resumed run draws the same
                 view_seed = tf.stack([tf.constant(seed, tf.int64), step.read_value()])
             if jitter:  # the same random window of both: the loss network's borders move

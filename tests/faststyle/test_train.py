@@ -230,3 +230,35 @@ def test_truncated_newest_checkpoint_falls_back_to_the_previous_one(lite0, conte
         warnings.simplefilter("ignore", RuntimeWarning)
         with pytest.raises(ParameterError, match="None of the checkpoints"):
             train_style_network(contents, styles, steps=5, **args)
+
+
+@pytest.mark.slow  # ~20-40 s on 2 cores: loads vgg16_hed, trains twice
+def test_style_backbone_takes_the_gram_loss(lite0, contents, styles, tmp_path):
+    """Lite0 content + vgg16_hed Grams: the style loss is VGG16's (it differs from Lite0's alone)."""
+    common = dict(backbone=lite0, steps=1, **SMALL)
+    split = TrainingLoss(content_layers=["block3b_add"], style_layers=["block1_conv2", "block2_conv2"],
+                         style_backbone="vgg16_hed", normalized=True)
+    same = TrainingLoss(content_layers=["block3b_add"], normalized=True)
+    first = train_style_network(contents, styles[:1], loss=split, **common).history[0]
+    second = train_style_network(contents, styles[:1], loss=same, **common).history[0]
+    assert first["content"] == pytest.approx(second["content"], rel=1e-5)  # same seed, net and content loss
+    assert abs(first["style"] - second["style"]) > 1e-3 * second["style"]
+    with pytest.raises(LayerNotFoundError):
+        train_style_network(contents, styles[:1], loss=TrainingLoss(style_layers=["block3b_add"], style_backbone="vgg16_hed"),
+                            **common)
+
+
+def test_initial_weights_start_from_a_saved_network(lite0, contents, styles, tmp_path):
+    from kerasviz.errors import ModelError
+    from kerasviz.faststyle.network import build_transform_net
+
+    saved = build_transform_net(1, width=4)
+    saved.save(tmp_path / "start.keras")
+    result = train_style_network(contents, styles[:1], backbone=lite0, steps=1, run=TrainingRun(initial_weights=tmp_path / "start.keras"),
+                                 **{**SMALL, "learning_rate": 1e-9})
+    for before, after in zip(saved.get_weights(), result.net.get_weights()):
+        np.testing.assert_allclose(after, before, atol=1e-6)  # one Adam step of 1e-9 from the saved weights
+    build_transform_net(1, width=8).save(tmp_path / "wider.keras")
+    with pytest.raises(ModelError, match="configuration"):
+        train_style_network(contents, styles[:1], backbone=lite0, steps=1, run=TrainingRun(initial_weights=tmp_path / "wider.keras"),
+                            **SMALL)
