@@ -1,7 +1,9 @@
 """The `kerasviz stylize` command: its arguments, its input image (a file or `skimage:NAME`,
 its longer side resized by `--size`), and what stylizes (a local SavedModel / .keras / .tflite
 network, a client of TF Serving / `kerasviz serve` with `--server`, or without either the bundled
-3-style network); images out as PNG, videos as video.
+3-style network), or with `--style PAINTING` the arbitrary-style AdaIN network
+(`faststyle.arbitrary`: any style image, `--alpha`, `--preserve-color`, several `--style` files
+mixed by `--style-weights`); images out as PNG, videos as video.
 
 `cli/faststyle.py` registers it beside `train-style` and `export-style`. TensorFlow and Keras are
 imported inside the handlers only, so building the parser (`kerasviz --help`) stays light.
@@ -23,6 +25,7 @@ __all__ = [
     "INTERRUPTED",
     "VIDEO_SUFFIXES",
     "add_stylize_arguments",
+    "arbitrary_stylizer",
     "load_keras_network",
     "check_resize_side",
     "load_stylize_image",
@@ -66,7 +69,14 @@ def add_stylize_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="a SavedModel (version folder or base path: newest version), NET.keras or "
                         "NET.tflite (default: the bundled 3-style network)")
     parser.add_argument("--style-weights", type=float, nargs="+", default=None,
-                        help="convex mix of the styles of a multi-style model, e.g. 0.5 0.5 0")
+                        help="convex mix of the styles of a multi-style model, e.g. 0.5 0.5 0, or of several --style images")
+    arbitrary = parser.add_argument_group("arbitrary style (any style image, the AdaIN network; instead of --model)")
+    arbitrary.add_argument("--style", action="extend", nargs="+", default=None, metavar="PAINTING",
+                           help="style image file(s) or painting:NAME / skimage:NAME; several are interpolated")
+    arbitrary.add_argument("--alpha", type=float, default=1.0, help="content-style trade-off in [0, 1] (default 1: full style)")
+    arbitrary.add_argument("--preserve-color", action="store_true", help="keep the photo's colours (recolour the style first)")
+    arbitrary.add_argument("--style-size", type=int, default=256,
+                           help="shorter side the style images are resized to: the texture scale (default 256)")
     parser.add_argument("--size", type=int, default=None,
                         help="resize the image's (or frames') longer side to this first (4..4096)")
     parser.add_argument("--out", default=None, help="output PNG (default stylized.png) or video (default stylized.mp4)")
@@ -163,6 +173,8 @@ def stylizer(args: argparse.Namespace) -> Stylizer:
         ModelError: An unloadable `--model`.
         ParameterError: `--style-weights` that do not fit the network's styles.
     """
+    if args.style:
+        return arbitrary_stylizer(args)
     if args.server:
         client = style_client(args)
         return lambda frames, weights: client.stylize(frames, style_weights=weights, timeout=args.timeout)
@@ -179,6 +191,46 @@ def stylizer(args: argparse.Namespace) -> Stylizer:
 
     loaded = load_style_model(args.model)
     return lambda frames, weights: stylize_saved_model(loaded, frames, weights)
+
+
+def arbitrary_stylizer(args: argparse.Namespace) -> Stylizer:
+    """The arbitrary-style (AdaIN) stylizer of `--style` (with `--alpha`, `--preserve-color`,
+    `--style-weights`, `--style-size`); the style images are loaded and checked before it returns.
+
+    Args:
+        args: Parsed `stylize` arguments with `style` set.
+
+    Returns:
+        The callable `(frames, ignored) -> stylized uint8`.
+
+    Raises:
+        ParameterError: `--style` with `--model` / `--server`, bad `--alpha` or `--style-weights`.
+        ImageError: An unreadable or unusable style image.
+    """
+    import numpy as np
+
+    from ..checks import check_fraction
+    from ..faststyle.arbitrary import load_arbitrary_stylizer, prepare_style, stylize_arbitrary
+    from ..faststyle.inference import check_style_weights
+    from ..images import load_image
+
+    if args.model or args.server:
+        raise ParameterError("--style uses the arbitrary-style network; leave out --model and --server. "
+                             f"Received: style={args.style}, model={args.model!r}, server={args.server!r}")
+    check_fraction(args.alpha, "alpha")
+    styles = [prepare_style(load_image(path), args.style_size, name=f"--style {path}") for path in args.style]
+    if args.style_weights is not None:
+        check_style_weights(args.style_weights, len(styles), 1)
+    network = load_arbitrary_stylizer()
+    print(f"arbitrary style: {', '.join(args.style)}, alpha {args.alpha:g}"
+          f"{', colours preserved' if args.preserve_color else ''}")
+
+    def run(frames: Any, _: Any) -> Any:
+        out = stylize_arbitrary(frames, styles, alpha=args.alpha, preserve_color=args.preserve_color,
+                                style_weights=args.style_weights, style_size=args.style_size, stylizer=network)
+        return np.round(out).astype(np.uint8)
+
+    return run
 
 
 def _keras_stylizer(net: Any, style_weights: Any) -> Stylizer:
