@@ -307,8 +307,8 @@ def server_rows(lite0: Any, image: np.ndarray, masks: int, repeats: int) -> List
 
 
 def run(quick: bool = False, masks: int = 4000, samples: int = 2048, lite0_samples: int = 2048,
-        repeats: int = 2) -> List[Dict[str, Any]]:
-    """All rows (quick: 256 masks, 512 samples, 256 Lite0 samples)."""
+        repeats: int = 2, parts: Tuple[str, ...] = ("rise", "shap", "server")) -> List[Dict[str, Any]]:
+    """The rows of `parts` (quick: 256 masks, 512 samples, 256 Lite0 samples)."""
     import kerasviz as kv
     from kerasviz.progress import set_progress
 
@@ -317,9 +317,9 @@ def run(quick: bool = False, masks: int = 4000, samples: int = 2048, lite0_sampl
         masks, samples, lite0_samples = 256, 512, 256
     lite0 = kv.load_backbone("efficientnet_lite0")
     image = kv.sample_image("chelsea", size=224)
-    rows = rise_rows(lite0, image, masks, repeats)
-    rows += shap_rows(lite0, image, samples, lite0_samples, repeats)
-    rows += server_rows(lite0, image, masks, repeats)
+    rows = rise_rows(lite0, image, masks, repeats) if "rise" in parts else []
+    rows += shap_rows(lite0, image, samples, lite0_samples, repeats) if "shap" in parts else []
+    rows += server_rows(lite0, image, masks, repeats) if "server" in parts else []
     return rows
 
 
@@ -329,8 +329,10 @@ if __name__ == "__main__":
     parser.add_argument("--samples", type=int, default=2048)
     parser.add_argument("--lite0-samples", type=int, default=2048)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--parts", nargs="+", choices=("rise", "shap", "server"), default=("rise", "shap", "server"))
     args = parser.parse_args()
-    table = format_table(run(masks=args.masks, samples=args.samples, lite0_samples=args.lite0_samples, repeats=args.repeats))
+    table = format_table(run(masks=args.masks, samples=args.samples, lite0_samples=args.lite0_samples, repeats=args.repeats,
+                             parts=tuple(args.parts)))
     print(table)
     print("\n| run | total s | model s | explainer's own s |\n|---|---:|---:|---:|")
     print("\n".join(SPLITS))

@@ -79,7 +79,7 @@ def hide_segments(image: np.ndarray, fill: np.ndarray, rows: np.ndarray, segment
         float32 `(B, H, W, 3)`.
     """
     keep = rows.astype(bool)[:, segments][..., None]
-    return np.where(keep, image[None], fill[None]).astype(np.float32)
+    return np.where(keep, image[None], fill[None]).astype(np.float32, copy=False)
 
 
 def paint_segments(values: np.ndarray, segments: np.ndarray) -> np.ndarray:
