@@ -119,6 +119,55 @@ def _worker_setup_seconds() -> float:
     return float(output[-2]) + float(output[-1])
 
 
+def timed_collect_shard(plan, model, shard: int):
+    """`collect_shard`, and a line `pid start end` (wall clock) per shard in `$KERASVIZ_BENCH_TIMING`."""
+    from kerasviz.concepts.plan import collect_shard
+
+    start = time.time()
+    result = collect_shard(plan, model, shard)
+    with open(os.path.join(os.environ["KERASVIZ_BENCH_TIMING"], f"shard-{shard}.txt"), "w") as file:
+        file.write(f"{os.getpid()} {start} {time.time()}\n")
+    return result
+
+
+def steady_state(files: str, layer: str, shard: int, workers: int, threads: int, folder: str) -> Dict[str, float]:
+    """A Beam run whose shards report when they ran: setup-free throughput and worker overlap.
+
+    Returns:
+        `wall` (whole pipeline), `compute` (first shard start to last shard end), `workers` (distinct
+        worker processes that computed shards) and `overlap` (share of the compute span during
+        which two or more workers computed at once).
+    """
+    import shutil
+
+    from kerasviz.concepts.beam_pipeline import load_model_spec, run_with_beam
+    from kerasviz.concepts.plan import plan_collection
+    from kerasviz.concepts.shards import check_settings
+
+    out, timing = os.path.join(folder, "steady_out"), os.path.join(folder, "steady_timing")
+    for path in (out, timing):
+        shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(timing)
+    os.environ["KERASVIZ_BENCH_TIMING"] = timing
+    plan = plan_collection(load_model_spec("efficientnet_lite0"), files, [layer], out=out, batch_size=shard,
+                           shard_size=shard)
+    check_settings(plan.out, plan.settings)  # creates the folder, as collect_activations does
+    start = time.perf_counter()
+    run_with_beam(plan, "efficientnet_lite0", "DirectRunner",
+                  {"direct_num_workers": workers, "direct_running_mode": "multi_processing", "worker_threads": threads},
+                  work=timed_collect_shard)
+    wall = time.perf_counter() - start
+    spans = [open(os.path.join(timing, name)).read().split() for name in os.listdir(timing)]
+    spans = [(int(pid), float(a), float(b)) for pid, a, b in spans]
+    first, last = min(a for _, a, _ in spans), max(b for _, _, b in spans)
+    grid = np.linspace(first, last, 2000)
+    busy = np.zeros_like(grid)
+    for pid in {p for p, _, _ in spans}:
+        busy += np.any([(grid >= a) & (grid <= b) for p, a, b in spans if p == pid], axis=0)
+    return {"wall": wall, "compute": last - first, "workers": len({p for p, _, _ in spans}),
+            "overlap": float(np.mean(busy >= 2))}
+
+
 def _beam_rows(images: np.ndarray, folder: str, layer: str, batch: int, quick: bool) -> List[Dict]:
     """Beam DirectRunner (multi-processing) rows: workers x threads, overhead (module docstring)."""
     import shutil
@@ -164,7 +213,14 @@ def _beam_rows(images: np.ndarray, folder: str, layer: str, batch: int, quick: b
         timings["1 shard, 1 worker"].append(collect(one_shard, "one shard", 1, cores))
         timings["1 shard, in-process"].append(collect(one_shard, "one shard"))
         timings["worker setup"].append(_worker_setup_seconds())
+    steady: Dict[int, List[Dict[str, float]]] = {1: [], 2: []}
+    for round_ in range(1 if quick else 2):
+        for workers in ((1, 2) if round_ % 2 == 0 else (2, 1)):
+            steady[workers].append(steady_state(files, layer, shard, workers, 1, folder))
+            print(f"steady state, {workers} worker(s) x 1 thread: {steady[workers][-1]}", file=sys.stderr)
     median = {name: statistics.median(values) for name, values in timings.items()}
+    compute = {w: statistics.median(r["compute"] for r in runs) for w, runs in steady.items()}
+    overlap = statistics.median(r["overlap"] for r in steady[2])
     two = f"2 workers x {threads_per_worker(2, cores)} threads"
     where = f"Beam DirectRunner multi-processing, {count} PNGs, {cores} cores"
     return [
@@ -178,6 +234,8 @@ def _beam_rows(images: np.ndarray, folder: str, layer: str, batch: int, quick: b
                   median["1 worker x 1 thread"], median[f"1 worker x {cores} threads"]),
         ratio_row(f"{where}: Beam overhead", "in-process", f"1 worker x {cores} threads", median["in-process"],
                   median[f"1 worker x {cores} threads"]),
+        ratio_row(f"{where}: shards only (first shard start to last end; 2 workers overlap {overlap:.0%})",
+                  "1 worker x 1 thread", "2 workers x 1 thread", compute[1], compute[2]),
         ratio_row(f"Beam fixed cost: one {shard}-image shard", "in-process", "1 worker pipeline",
                   median["1 shard, in-process"], median["1 shard, 1 worker"]),
         ratio_row("Beam fixed cost: per-worker setup (fresh process: TF import + Lite0 load)", "worker setup",

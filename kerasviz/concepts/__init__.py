@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from .atlas import AtlasResult, activation_atlas
 from .atlas_page import save_atlas, write_atlas_page
+from .atlas_quality import colorfulness, direction_cosines, high_frequency_ratio
+from .atlas_render import render_directions
+from .beam_pipeline import threads_per_worker
 from .collect import (
     CollectionResult,
     activation_matrix,
@@ -26,6 +29,11 @@ __all__ = [
     "dff_picture",
     "save_atlas",
     "write_atlas_page",
+    "colorfulness",
+    "direction_cosines",
+    "high_frequency_ratio",
+    "render_directions",
+    "threads_per_worker",
     "CollectionResult",
     "DFFResult",
     "TCAVResult",
