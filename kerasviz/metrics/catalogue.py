@@ -181,8 +181,10 @@ def quick_settings(name: str, height: int, width: int) -> dict[str, Any]:
         "monotonicity_correlation": {"features_in_step": 3 * math.ceil(height * width / 16),
                                      "nr_samples": 4},
         "non_sensitivity": {"features_in_step": step64},
-        "faithfulness_correlation": {"nr_runs": 50,
-                                     "subset_size": 3 * math.ceil(height * width / 10)},
+        # Quantus' own settings (100 runs of 224 values): one evaluate call scores these copies
+        # once for all methods. (Subsets of 10 % of the values rank a smooth random map above
+        # Grad-CAM on Lite0: -0.009 vs -0.074 over 16 photos.)
+        "faithfulness_correlation": {"nr_runs": 100, "subset_size": min(224, 3 * height * width)},
         "selectivity": {"patch_size": max(1, min(height, width) // 8)},
         "region_perturbation": {"regions_evaluation": 32,
                                 "patch_size": max(1, min(height, width) // 16)},
