@@ -39,6 +39,8 @@ import tensorflow as tf
 from ..checks import check_int
 from ..images.image_bytes import DEFAULT_MAX_DECODE_PIXELS, decode_limited
 from ..serving.versioned_export import export_version, write_warmup_requests
+from .arbitrary_checks import is_arbitrary_stylizer
+from .export_arbitrary import export_arbitrary_model
 from .layers import plain_inference
 from .network import IMAGES, STYLE_WEIGHTS, transform_net_config
 from .saved_model import SERVING_DEFAULT, STYLIZE_BYTES, STYLIZED
@@ -121,9 +123,13 @@ def export_style_model(
     export leaves no version folder behind. With `version=None`, concurrent exports into the
     same folder each get their own number (a taken number moves the rename on to the next).
 
+    An arbitrary stylizer (`build_arbitrary_stylizer`: `content`, `style`, `alpha` inputs) is
+    exported by `export_arbitrary_model`, with signatures taking a style image (see
+    `kerasviz.faststyle.export_arbitrary`).
+
     Args:
-        net: A network from `build_transform_net` (trained or not); any dtype policy (the
-            signatures take and return float32).
+        net: A network from `build_transform_net` (trained or not; any dtype policy, the
+            signatures take and return float32) or from `build_arbitrary_stylizer`.
         export_dir: Model base path; created if missing.
         version: Version number (a positive int64, not already present), or `None` for one
             more than the highest existing version (1 for an empty folder).
@@ -135,12 +141,14 @@ def export_style_model(
         The version folder written, `export_dir/<version>`.
 
     Raises:
-        ModelError: `net` is not a transform network.
+        ModelError: `net` is neither a transform network nor an arbitrary stylizer.
         ParameterError: `version` not a positive int64 or already exported, `export_dir` a file,
             or a bad `max_decode_pixels`.
         ExportError: The disk (or quota) filled up while writing (nothing is left behind), or
             `version=None` after the largest int64 version (9223372036854775807) exists.
     """
+    if is_arbitrary_stylizer(net):
+        return export_arbitrary_model(net, export_dir, version, max_decode_pixels=max_decode_pixels)
     config = transform_net_config(net)
     max_decode_pixels = check_int(max_decode_pixels, "max_decode_pixels", low=1)
 

@@ -26,10 +26,12 @@ import numpy as np
 import tensorflow as tf
 
 from ..checks import check_choice, check_side
-from ..errors import ImageError, ModelError
+from ..errors import ImageError, ModelError, ParameterError
 from ..images import as_image_batch, to_uint8
+from .arbitrary_checks import is_arbitrary_stylizer
 from .inference import check_style_weights
 from .layers import PadToMultiple, plain_inference
+from .litert_arbitrary import export_arbitrary_tflite, is_arbitrary_tflite, stylize_arbitrary_tflite
 from .network import IMAGES, MIN_SIZE, STYLE_WEIGHTS, transform_net_config
 
 __all__ = ["QUANTIZATIONS", "export_style_tflite", "load_tflite", "stylize_tflite"]
@@ -102,22 +104,29 @@ def export_style_tflite(
 ) -> Path:
     """Convert a transform network (one or several styles) to a LiteRT `.tflite` file.
 
+    An arbitrary stylizer (`build_arbitrary_stylizer`) is converted by `export_arbitrary_tflite`
+    (inputs `content`, `style`, `alpha`; see `kerasviz.faststyle.litert_arbitrary`).
+
     Args:
-        net: A network from `build_transform_net` (trained by `train_style_network`).
+        net: A network from `build_transform_net` (trained by `train_style_network`), or an
+            arbitrary stylizer.
         path: The `.tflite` file to write (parent folders are created).
         quantization: `None` (float32 weights), `"float16"` (half the size; float16 weights,
             dequantized on CPU) or `"dynamic"` (dynamic-range: int8 weights, a quarter of the
             size, float activations).
         image_size: `None` for dynamic height and width (any size >= 4, set per call), or a
-            fixed `size` / `(height, width)` for delegates that need static shapes.
+            fixed `size` / `(height, width)` for delegates that need static shapes (an arbitrary
+            stylizer: the content's size; its style stays dynamic).
 
     Returns:
         The written path.
 
     Raises:
-        ModelError: `net` is not a transform network.
+        ModelError: `net` is neither a transform network nor an arbitrary stylizer.
         ParameterError: An unknown `quantization` or a bad `image_size`.
     """
+    if is_arbitrary_stylizer(net):
+        return export_arbitrary_tflite(net, path, quantization=quantization, image_size=image_size)
     config = transform_net_config(net)
     quantization = check_choice(quantization, "quantization", QUANTIZATIONS)
     size = None if image_size is None else check_side(image_size, "image_size", low=MIN_SIZE)
@@ -159,14 +168,17 @@ def load_tflite(path: Union[str, os.PathLike], num_threads: Optional[int] = None
         raise ModelError(f"Not a LiteRT model ({error}). Received: path={str(path)!r}") from None
 
 
-def stylize_tflite(model: Any, images: Any, style_weights: Any = None) -> np.ndarray:
+def stylize_tflite(model: Any, images: Any, style_weights: Any = None, *, style: Any = None, alpha: Any = None) -> np.ndarray:
     """Stylize images with an exported LiteRT network (the input tensors are resized per batch).
 
     Args:
         model: A `.tflite` path or an interpreter from `load_tflite`.
         images: `(H, W, 3)` or `(N, H, W, 3)` pixels in `[0, 255]`, `H, W >= 4` (exactly the
-            exported size if it was fixed).
+            exported size if it was fixed; an arbitrary stylizer's content: sides >= 16).
         style_weights: For a multi-style model, a convex mix `(n_styles,)` or one per image.
+        style: Only for an arbitrary stylizer (required there): one style image `(h, w, 3)` or
+            one per image, pixels in `[0, 255]`, sides >= 32.
+        alpha: Only for an arbitrary stylizer: style strength in `[0, 1]` (`None`: 1).
 
     Returns:
         uint8 `(H, W, 3)` or `(N, H, W, 3)`, matching the input.
@@ -174,9 +186,22 @@ def stylize_tflite(model: Any, images: Any, style_weights: Any = None) -> np.nda
     Raises:
         ImageError: Invalid images, or a size the model was not exported for.
         ModelError: Not a LiteRT model from `export_style_tflite`.
-        ParameterError: Bad `style_weights`.
+        ParameterError: Bad `style_weights` or `alpha`; `style` / `alpha` for a transform
+            network, or no `style` for an arbitrary stylizer.
     """
     interpreter = load_tflite(model) if isinstance(model, (str, os.PathLike)) else model
+    if is_arbitrary_tflite(interpreter):
+        if style is None or style_weights is not None:
+            raise ParameterError(
+                "This LiteRT model is an arbitrary stylizer: pass a style image as `style=` (and `alpha=`), "
+                f"not style_weights. Received: style={'None' if style is None else 'an image'}"
+            )
+        return stylize_arbitrary_tflite(interpreter, images, style, 1.0 if alpha is None else alpha)
+    if style is not None or alpha is not None:
+        raise ParameterError(
+            "This LiteRT model is a transform network with its own trained styles: drop `style` / `alpha`. "
+            f"Received: alpha={alpha!r}, style={'None' if style is None else 'an image'}"
+        )
     batch, single = as_image_batch(images)
     runner = interpreter.get_signature_runner()
     details = runner.get_input_details()
