@@ -78,8 +78,14 @@ def hide_segments(image: np.ndarray, fill: np.ndarray, rows: np.ndarray, segment
     Returns:
         float32 `(B, H, W, 3)`.
     """
-    keep = rows.astype(bool)[:, segments][..., None]
-    return np.where(keep, image[None], fill[None]).astype(np.float32, copy=False)
+    keep = np.take(np.asarray(rows).astype(bool), segments.ravel(), axis=1)
+    height, width = segments.shape
+    images = np.empty((len(keep), height * width, 3), np.float32)
+    # One channel at a time: a `where` over (B, pixels) is several times faster than one over
+    # (B, H, W, 3) broadcasting a 3-wide last axis (measured 70 ms vs 509 ms for 64 x 224^2).
+    for channel in range(3):
+        images[..., channel] = np.where(keep, image[..., channel].ravel(), fill[..., channel].ravel())
+    return images.reshape(len(keep), height, width, 3)
 
 
 def paint_segments(values: np.ndarray, segments: np.ndarray) -> np.ndarray:
