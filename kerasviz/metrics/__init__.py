@@ -3,7 +3,9 @@
 Every metric is a function `metric(maps, *, model=, images=, targets=, masks=, method=, ...)`
 returning one score per image; `evaluate` runs methods x metrics into a tidy table,
 `summarize_scores` adds means, bootstrap intervals and ranks, `score_chart` draws them, and
-`evaluate_to_folder` writes all three (the `kerasviz evaluate` command).
+`evaluate_to_folder` writes all three (the `kerasviz evaluate` command). Inside
+`shared_work()` (which `evaluate` enters), metric calls reuse work that does not depend on the
+maps, e.g. faithfulness correlation's perturbed copies for every method scored.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from .localisation import (
     relevance_rank_accuracy,
     top_k_intersection,
 )
+from .memo import shared_work
 from .randomisation import (
     efficient_mprt,
     model_parameter_randomisation,
@@ -55,6 +58,7 @@ from .sufficiency import sufficiency
 from .summary import summarize_scores
 
 __all__ = [
+    "shared_work",
     "DEFAULT_METRICS",
     "FAMILIES",
     "HIGHER_IS_BETTER",
