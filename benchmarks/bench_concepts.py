@@ -11,6 +11,11 @@ Rows (ratio = baseline seconds / kerasviz seconds, same process, warm-up exclude
   cores two workers only add contention unless each gets C // 2 threads. Rows:
   * speed-up: 1 worker x 1 thread vs 2 workers x 1 thread (is the pipeline really parallel?);
   * the honest comparison on the machine's cores: 1 worker x C threads vs 2 workers x C//2;
+  * 2 workers without a budget (each TensorFlow takes every core) vs 1 worker x C threads;
+  * shards only: first shard start to last shard end (worker start-up excluded), 1 vs 2 workers
+    x 1 thread, with the share of that span during which both workers computed shards at once
+    (each shard reports its process id and times: `steady_state`), which shows the two worker
+    processes really run side by side;
   * overhead: a fresh process's TensorFlow import + model load (what each worker pays once,
     timed inside the process) vs the pipeline over one small shard, and the 1-worker pipeline
     vs the in-process collection of the whole folder.
