@@ -70,7 +70,7 @@ def dff_picture(
 
 
 def _offline_photos(size: int) -> list:
-    """The bundled scikit-image photos and scikit-learn's two sample photos, shorter side `size`."""
+    """The bundled scikit-image photos (`size x size`) and scikit-learn's two (shorter side `size`)."""
     photos = [sample_image(name, size=size) for name in PHOTOS]
     try:
         from sklearn.datasets import load_sample_images
