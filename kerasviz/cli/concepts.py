@@ -182,7 +182,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("source", help="a folder of images, or a folder written by `kerasviz collect`")
     parser.add_argument("--layer", required=True, help="the layer to map")
     parser.add_argument("--grid", type=int, default=20, help="cells per side (default: 20)")
-    parser.add_argument("--steps", type=int, default=64, help="feature-visualization steps per cell (default: 64)")
+    parser.add_argument("--steps", type=int, default=256, help="feature-visualization steps per cell (default: 256)")
     parser.add_argument("--class", dest="class_filter", type=int, action="append", default=None,
                         help="keep positions whose image's top class is this (repeatable)")
     parser.add_argument("--projection", default="umap", choices=("umap", "pca"), help="2-D layout (default: umap)")
