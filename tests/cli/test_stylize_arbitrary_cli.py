@@ -1,14 +1,12 @@
 """`kerasviz stylize IMAGE --style PAINTING`: the arbitrary-style (AdaIN) network from the command line."""
 
 import numpy as np
-import pytest
 
 from kerasviz.cli import main
 from kerasviz.faststyle.arbitrary import stylize_arbitrary
 from kerasviz.images import load_image
 
 
-@pytest.mark.slow
 def test_style_alpha_and_preserve_color_write_the_library_result(tmp_path, capsys):
     out = tmp_path / "out.png"
     assert main(["stylize", "skimage:chelsea", "--size", "64", "--style", "painting:udnie", "--alpha", "0.8",

@@ -120,7 +120,6 @@ def test_training_checks_its_arguments(tiny_bank, tmp_path):
         train_arbitrary_stylizer(photos, tiny_bank, steps=1, width=16, checkpoint_dir=tmp_path)
 
 
-@pytest.mark.slow
 def test_training_resumes_from_its_checkpoint(tiny_bank, tmp_path):
     rng = np.random.default_rng(5)
     photos = rng.uniform(0, 255, (3, 40, 40, 3)).astype("float32")

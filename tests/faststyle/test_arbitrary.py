@@ -57,7 +57,6 @@ def test_agrees_with_the_one_keras_model(stylizer, photo, paintings):
     np.testing.assert_allclose(ours, np.clip(model_out.numpy()[0], 0, 255), atol=0.05)
 
 
-@pytest.mark.slow
 def test_alpha_moves_from_the_reconstruction_to_the_style(stylizer, photo, paintings):
     outs = [stylize_arbitrary(photo, paintings[1], alpha=a, stylizer=stylizer, style_size=SMALL) for a in (0.0, 0.5, 1.0)]
     other = stylize_arbitrary(photo, paintings[0], alpha=0.0, stylizer=stylizer, style_size=SMALL)
@@ -65,7 +64,6 @@ def test_alpha_moves_from_the_reconstruction_to_the_style(stylizer, photo, paint
     assert np.abs(outs[2] - outs[0]).mean() > np.abs(outs[1] - outs[0]).mean() > 1.0
 
 
-@pytest.mark.slow
 def test_interpolation_mixes_the_adain_targets(stylizer, photo, paintings):
     single = [stylize_arbitrary(photo, p, stylizer=stylizer, style_size=SMALL) for p in paintings]
     ends = [stylize_arbitrary(photo, paintings, style_weights=w, stylizer=stylizer, style_size=SMALL) for w in ([1, 0], [0, 1])]
@@ -85,7 +83,6 @@ def test_match_colour_gives_the_content_colour_statistics():
                                atol=3.0)
 
 
-@pytest.mark.slow
 def test_preserve_color_keeps_the_photo_colours(stylizer, photo, paintings):
     plain = stylize_arbitrary(photo, paintings[1], stylizer=stylizer, style_size=SMALL)
     kept = stylize_arbitrary(photo, paintings[1], preserve_color=True, stylizer=stylizer, style_size=SMALL)
@@ -94,7 +91,6 @@ def test_preserve_color_keeps_the_photo_colours(stylizer, photo, paintings):
         plain.reshape(-1, 3).mean(axis=0) - photo_mean).sum()
 
 
-@pytest.mark.slow
 def test_grey_and_opaque_rgba_styles_are_accepted(stylizer, photo, paintings):
     grey = paintings[0].mean(axis=-1)
     as_rgb = stylize_arbitrary(photo, np.repeat(grey[..., None], 3, axis=-1), stylizer=stylizer, style_size=SMALL)
@@ -172,5 +168,5 @@ def test_demo_panel_renders(tmp_path):
 
     picture, details = render_arbitrary_style(DemoContext(out=tmp_path, quick=True))
     assert picture.dtype == np.uint8 and picture.ndim == 3 and picture.shape[1] >= 5 * 128
-    assert "never seen" not in details or "udnie" in details
+    assert "udnie" in details and "held out of training" in details
     assert PANELS[0].family == "style" and PANELS[0].name == "arbitrary_style"
