@@ -48,7 +48,8 @@ def render_arbitrary_style(ctx: DemoContext) -> Tuple[np.ndarray, str]:
               *(f"{UNSEEN_PAINTING} {w:g} / great wave {1 - w:g}" for w in (1, 0.75, 0.5, 0.25, 0))]
     picture = image_grid(tiles, ncols=5, labels=labels)
     details = (
-        f"AdaIN (Huang & Belongie 2017): vgg16_hed relu4_1 encoder, decoder trained on CPU; "
+        f"AdaIN (Huang & Belongie 2017): vgg16_hed relu4_1 encoder; the decoder is a CPU-trained preview "
+        f"(1550 steps, see weights/ADAIN.md): blotchy, with an 8-px grid and weak palettes; "
         f"{UNSEEN_PAINTING} and the photos {', '.join(HELD_OUT_PHOTOS)} were held out of training; "
         f"rows: stylization, alpha {ALPHAS[0]:g}..{ALPHAS[-1]:g}, interpolation to great_wave"
     )
