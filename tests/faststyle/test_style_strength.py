@@ -79,5 +79,6 @@ def test_bundled_network_outputs_are_nearest_their_paintings(paintings):  # ~25 
     assert [info["styles"][i] for i in range(3)] == list(PAINTINGS)
 
 
-#: Mean style strength of the bundled network on HELD_OUT x 3 styles (see weights/README.md).
-BUNDLED_STRENGTH = 0.52
+#: Mean style strength of the bundled network on HELD_OUT x 3 styles (see weights/README.md): the
+#: Lite0-only network scored 0.506; fine-tuned with vgg16_hed Gram losses, 0.400 (the issue's 0.4).
+BUNDLED_STRENGTH = 0.41
