@@ -40,7 +40,7 @@ def network_quality(net: Any, grid: Optional[Path] = None) -> Dict[str, Any]:
     from kerasviz.images import load_image, save_image
 
     photos = np.stack([load_image(f"skimage:{name}", (256, 256)) for name in HELD_OUT])
-    paintings = [load_image(f"kerasviz/data/styles/{name}.jpg") for name in PAINTINGS]
+    paintings = [load_image(f"painting:{name}") for name in PAINTINGS]
     outputs = [stylize(net, photos, np.repeat(mix[None], len(photos), axis=0)) for mix in MIXES]
     pure = np.concatenate(outputs[:3])
     result = style_strength(pure, np.concatenate([photos] * 3), paintings, np.repeat(np.arange(3), len(photos)))

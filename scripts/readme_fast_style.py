@@ -27,10 +27,10 @@ def main(out: str) -> None:
     net, _ = load_demo_network()
     mixes = np.eye(3, dtype=np.float32)
     first = [photo, *kv.stylize(net, np.repeat(photo[None], 3, axis=0), mixes)]
-    udnie = kv.load_image("kerasviz/data/styles/udnie.jpg")
+    udnie = kv.load_image("painting:udnie")
     flower = load_sample_images().images[1].astype(np.float32)
     second = [kv.stylize_arbitrary(photo, udnie), kv.stylize_arbitrary(photo, flower),
-              kv.stylize_arbitrary(photo, udnie, alpha=0.5), kv.load_image("kerasviz/data/styles/udnie.jpg", size=(256, 256))]
+              kv.stylize_arbitrary(photo, udnie, alpha=0.5), kv.load_image("painting:udnie", size=(256, 256))]
     rows = [np.concatenate([np.clip(np.asarray(p, np.float32), 0, 255) for p in row], axis=1) for row in (first, second)]
     Image.fromarray(np.concatenate(rows, axis=0).astype(np.uint8)).save(out, quality=88)
 

@@ -25,6 +25,8 @@ import urllib.request
 from pathlib import Path
 from typing import Dict, List, Tuple
 
+import pytest
+
 from kerasviz.registry import TECHNIQUES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,6 +105,7 @@ def test_parsing_helpers():
     ]
 
 
+@pytest.mark.slow  # ~2 min on 2 cores: every Python and shell example of the README
 def test_readme_runs_verbatim(tmp_path, monkeypatch):
     from kerasviz.cli import main
 

@@ -14,7 +14,7 @@ HELD_OUT = ("astronaut", "rocket", "camera")
 
 @pytest.fixture(scope="module")
 def paintings():
-    return [load_image(f"kerasviz/data/styles/{name}.jpg", (256, 256)) for name in PAINTINGS]
+    return [load_image(f"painting:{name}", (256, 256)) for name in PAINTINGS]
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ def test_there_are_four_notebooks():
     assert [p.stem[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04"]
 
 
+@pytest.mark.slow  # ~70 s for the four on 2 cores
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_offline(path, tmp_path, monkeypatch):
     monkeypatch.setenv("KERASVIZ_NOTEBOOK_QUICK", "1")
