@@ -25,6 +25,7 @@ def test_every_family_has_panels():
     assert len({p.name for p in panels}) == len(panels) >= 20
 
 
+@pytest.mark.slow  # ~90 s on 2 cores: every panel of `kerasviz demo --quick`
 def test_quick_demo_renders_every_panel(gallery):
     out, outcomes = gallery
     failures = {o.panel.name: o.error for o in outcomes if o.error}
@@ -36,6 +37,7 @@ def test_quick_demo_renders_every_panel(gallery):
         assert outcome.details, f"{outcome.panel.name} has no caption"
 
 
+@pytest.mark.slow  # shares the quick gallery above
 def test_index_references_exist(gallery):
     out, outcomes = gallery
     html = (out / "index.html").read_text()
