@@ -23,6 +23,7 @@ __all__ = [
     "ReflectionPad",
     "ClipPixels",
     "BilinearUpsampling",
+    "NearestUpsample",
 ]
 
 
@@ -268,3 +269,12 @@ class BilinearUpsampling(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         grow = lambda n: None if n is None else 2 * n  # noqa: E731
         return (input_shape[0], grow(input_shape[1]), grow(input_shape[2]), input_shape[3])
+
+
+class NearestUpsample(keras.layers.Layer):
+    """Nearest-neighbour ×2 upsampling as one `resize_nearest` (same pixels as Keras' `repeat`)."""
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:
+        shape = tf.shape(x)
+        resized = tf.image.resize(x, [2 * shape[1], 2 * shape[2]], method="nearest")
+        return tf.reshape(resized, [shape[0], 2 * shape[1], 2 * shape[2], x.shape[-1]])

@@ -30,7 +30,7 @@ from ..errors import ImageError, ModelError, ParameterError
 from ..images import as_image_batch, to_uint8
 from .arbitrary_checks import is_arbitrary_stylizer
 from .inference import check_style_weights
-from .layers import PadToMultiple, plain_inference
+from .layers import NearestUpsample, PadToMultiple, plain_inference
 from .litert_arbitrary import export_arbitrary_tflite, is_arbitrary_tflite, stylize_arbitrary_tflite
 from .network import IMAGES, MIN_SIZE, STYLE_WEIGHTS, transform_net_config
 
@@ -51,20 +51,11 @@ class _ShapedPad(PadToMultiple):
         return tf.reshape(padded, [shape[0], shape[1], shape[2], x.shape[-1]])
 
 
-class _NearestUpsample(keras.layers.Layer):
-    """Nearest-neighbour ×2 upsampling as one `resize_nearest` (same pixels as Keras' `repeat`)."""
-
-    def call(self, x: tf.Tensor) -> tf.Tensor:
-        shape = tf.shape(x)
-        resized = tf.image.resize(x, [2 * shape[1], 2 * shape[2]], method="nearest")
-        return tf.reshape(resized, [shape[0], 2 * shape[1], 2 * shape[2], x.shape[-1]])
-
-
 def _litert_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
     if isinstance(layer, PadToMultiple):
         return _ShapedPad(**layer.get_config())
     if isinstance(layer, keras.layers.UpSampling2D):
-        return _NearestUpsample(name=layer.name)
+        return NearestUpsample(name=layer.name)
     return layer.__class__.from_config(layer.get_config())
 
 

@@ -28,6 +28,7 @@ from ..checks import check_choice, check_side
 from ..errors import ImageError, ParameterError
 from ..images import to_uint8
 from .arbitrary_checks import ALPHA, CONTENT, MIN_CONTENT_SIDE, STYLE, check_arbitrary_inputs, is_arbitrary_stylizer
+from .layers import NearestUpsample
 from .saved_model import STYLIZED
 
 __all__ = ["export_arbitrary_tflite", "is_arbitrary_tflite", "stylize_arbitrary_tflite"]
@@ -35,21 +36,12 @@ __all__ = ["export_arbitrary_tflite", "is_arbitrary_tflite", "stylize_arbitrary_
 _QUANTIZATIONS = (None, "float16", "dynamic")
 
 
-class _NearestUpsample(keras.layers.Layer):
-    """Nearest-neighbour ×2 upsampling as one `resize_nearest`, keeping the static channel count."""
-
-    def call(self, x: tf.Tensor) -> tf.Tensor:
-        shape = tf.shape(x)
-        resized = tf.image.resize(x, [2 * shape[1], 2 * shape[2]], method="nearest")
-        return tf.reshape(resized, [shape[0], 2 * shape[1], 2 * shape[2], x.shape[-1]])
-
-
 def _swap_upsampling(layer: keras.layers.Layer) -> keras.layers.Layer:
     """The layer itself (weights shared), a LiteRT-friendly upsampling, or a nested model rebuilt so."""
     if isinstance(layer, keras.layers.UpSampling2D):
         if tuple(layer.size) != (2, 2) or layer.interpolation != "nearest":
             raise ParameterError(f"Only nearest ×2 upsampling converts to LiteRT. Received: layer {layer.name!r}")
-        return _NearestUpsample(name=layer.name)
+        return NearestUpsample(name=layer.name)
     if isinstance(layer, keras.Model) and any(isinstance(inner, (keras.Model, keras.layers.UpSampling2D)) for inner in layer.layers):
         return keras.models.clone_model(layer, clone_function=_swap_upsampling)
     return layer
