@@ -33,12 +33,10 @@ from .inference import check_style_weights
 from .layers import NearestUpsample, PadToMultiple, plain_inference
 from .litert_arbitrary import export_arbitrary_tflite, is_arbitrary_tflite, stylize_arbitrary_tflite
 from .network import IMAGES, MIN_SIZE, STYLE_WEIGHTS, transform_net_config
+from .tflite_file import QUANTIZATIONS, write_tflite
 
 __all__ = ["QUANTIZATIONS", "export_style_tflite", "load_tflite", "stylize_tflite"]
 
-#: `quantization=` choices: float32 weights, float16 weights, or int8 weights with float
-#: activations (dynamic-range quantization).
-QUANTIZATIONS = (None, "float16", "dynamic")
 _OUTPUT = "stylized"
 
 
@@ -119,19 +117,9 @@ def export_style_tflite(
     if is_arbitrary_stylizer(net):
         return export_arbitrary_tflite(net, path, quantization=quantization, image_size=image_size)
     config = transform_net_config(net)
-    quantization = check_choice(quantization, "quantization", QUANTIZATIONS)
+    check_choice(quantization, "quantization", QUANTIZATIONS)  # before the size: the first error names it
     size = None if image_size is None else check_side(image_size, "image_size", low=MIN_SIZE)
-    function = _frozen_signature(net, config["n_styles"], size)
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([function], tf.Module())
-    if quantization is not None:
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if quantization == "float16":
-        converter.target_spec.supported_types = [tf.float16]
-    data = converter.convert()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
+    return write_tflite(_frozen_signature(net, config["n_styles"], size), path, quantization)
 
 
 def load_tflite(path: Union[str, os.PathLike], num_threads: Optional[int] = None) -> Any:

@@ -30,10 +30,10 @@ from ..images import to_uint8
 from .arbitrary_checks import ALPHA, CONTENT, MIN_CONTENT_SIDE, STYLE, check_arbitrary_inputs, is_arbitrary_stylizer
 from .layers import NearestUpsample
 from .saved_model import STYLIZED
+from .tflite_file import QUANTIZATIONS, write_tflite
 
 __all__ = ["export_arbitrary_tflite", "is_arbitrary_tflite", "stylize_arbitrary_tflite"]
 
-_QUANTIZATIONS = (None, "float16", "dynamic")
 
 
 def _swap_upsampling(layer: keras.layers.Layer) -> keras.layers.Layer:
@@ -101,18 +101,9 @@ def export_arbitrary_tflite(
         raise ParameterError(
             f"Expected an arbitrary stylizer from build_arbitrary_stylizer. Received: net={type(net).__name__}"
         )
-    quantization = check_choice(quantization, "quantization", _QUANTIZATIONS)
+    check_choice(quantization, "quantization", QUANTIZATIONS)  # before the size: the first error names it
     size = None if image_size is None else check_side(image_size, "image_size", low=MIN_CONTENT_SIDE)
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([_frozen_signature(net, size)], tf.Module())
-    if quantization is not None:
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if quantization == "float16":
-        converter.target_spec.supported_types = [tf.float16]
-    data = converter.convert()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
+    return write_tflite(_frozen_signature(net, size), path, quantization)
 
 
 def is_arbitrary_tflite(interpreter: Any) -> bool:
