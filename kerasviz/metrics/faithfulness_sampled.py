@@ -11,7 +11,7 @@ from skimage.segmentation import slic
 
 from ..checks import check_bool, check_int, check_number
 from ..errors import ParameterError
-from .imputation import noisy_linear_imputation
+from .imputation import imputed_copies
 from .inputs import from_features, prepared_inputs, score_copies, to_features
 from .memo import digest, remembered
 from .perturbation import baseline_values, channel_first_maps, similarity_rows, target_scores
@@ -251,7 +251,7 @@ def road(
     noise = check_number(noise, "noise", low=0.0)
     if order not in ("morf", "lerf"):
         raise ParameterError(f"`order` must be 'morf' or 'lerf'. Received: order={order!r}")
-    rng = np.random.default_rng(check_int(seed, "seed", low=0))
+    seed = check_int(seed, "seed", low=0)
     n, height, width = inputs.maps.shape
     flat = inputs.maps.reshape(n, -1)
     ordered = np.argsort(-flat if order == "morf" else flat, axis=1, kind="stable")
@@ -259,11 +259,12 @@ def road(
     image, which = np.divmod(np.arange(n * len(percentages)), len(percentages))
 
     def build(rows: slice):
-        copies = np.stack([
-            noisy_linear_imputation(inputs.images[i], ordered[i, : counts[p]], noise, rng)
-            for i, p in zip(image[rows], which[rows])
-        ])
-        return copies.astype(np.float32), inputs.targets[image[rows]]
+        copies = imputed_copies(
+            [inputs.images[i] for i in image[rows]],
+            [ordered[i, : counts[p]] for i, p in zip(image[rows], which[rows])],
+            noise, [(seed, k) for k in range(rows.start, rows.stop)],
+        )
+        return copies, inputs.targets[image[rows]]
 
     predicted = score_copies(inputs.backbone, len(image), build, softmax=False,
                              batch_size=check_int(batch_size, "batch_size", low=1),
