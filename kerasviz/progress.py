@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from typing import Iterable, Optional, TypeVar
+from typing import Iterable, Iterator, Optional, TypeVar
 
 from tqdm.auto import tqdm
 
-__all__ = ["set_progress", "progress_enabled", "progress_bar"]
+__all__ = ["set_progress", "progress_enabled", "progress_bar", "muted_progress"]
 
 T = TypeVar("T")
 
@@ -23,6 +24,21 @@ def set_progress(enabled: bool) -> None:
     """
     global _ENABLED
     _ENABLED = bool(enabled)
+
+
+@contextlib.contextmanager
+def muted_progress() -> Iterator[None]:
+    """Hide the progress bars of calls that do not say otherwise, inside a `with` block.
+
+    For work that shows its own bar around other kerasviz calls (a metric explaining images
+    with a method that would show one bar per batch).
+    """
+    global _ENABLED
+    before, _ENABLED = _ENABLED, False
+    try:
+        yield
+    finally:
+        _ENABLED = before
 
 
 def progress_enabled(progress: Optional[bool] = None) -> bool:

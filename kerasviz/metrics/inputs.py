@@ -18,7 +18,7 @@ from ..backbones import Backbone, as_backbone
 from ..compiled import batch_slices, forward_logits
 from ..errors import ImageError, ModelError, ParameterError
 from ..images import as_image_batch, resize_map
-from ..progress import progress_bar
+from ..progress import muted_progress, progress_bar
 from .memo import digest, remembered
 
 __all__ = [
@@ -358,8 +358,9 @@ def explain(
     parts = []
     with progress_bar(total=len(images), desc=f"{metric}: explain", progress=progress) as bar:
         for rows in batch_slices(len(images), batch_size):
-            raw = np.asarray(getattr(out := method(backbone, images[rows], targets[rows]),
-                                     "attributions", out))
+            with muted_progress():  # this bar counts the method's work
+                out = method(backbone, images[rows], targets[rows])
+            raw = np.asarray(getattr(out, "attributions", out))
             if raw.ndim == 4 or (raw.ndim == 3 and raw.shape[-1] == 3 and images.shape[-2] != 3):
                 raw = raw.sum(axis=-1)
             maps = check_maps(raw, name="method output")

@@ -196,3 +196,19 @@ def test_the_randomised_copy_is_made_once_per_model_and_weights(small):
     finally:
         model.set_weights(saved)
     np.testing.assert_allclose(model.get_weights()[0], saved[0])
+
+
+def test_evaluate_without_progress_prints_no_bar(small, capsys):
+    model, images, targets, _ = small
+
+    def path_method(model, images, targets):
+        return kerasviz.integrated_gradients(model, images, targets, steps=2).attributions
+
+    before = kerasviz.progress.progress_enabled()
+    kerasviz.set_progress(True)  # the methods' own default, here
+    try:
+        kvm.evaluate(model, images[:2], targets[:2], {"ig": path_method}, ["sparseness"],
+                     progress=False)
+    finally:
+        kerasviz.set_progress(before)
+    assert "integrated gradients" not in capsys.readouterr().err
