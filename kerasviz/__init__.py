@@ -39,6 +39,7 @@ _NAMED = {
         "UnitRangeWarning",
     ),
     "kerasviz.progress": ("set_progress",),
+    "kerasviz.litert_forward": ("set_forward_engine",),
     "kerasviz.attribution.technique_maps": ("technique_map",),
     "kerasviz.metrics": ("evaluate", "summarize_scores"),  # each metric: kv.metrics.<name>
 }

@@ -82,17 +82,31 @@ def _logits_function(model: keras.Model) -> Callable:
     return logits
 
 
-def forward_logits(model: keras.Model, images: np.ndarray, batch_size: int = 32) -> np.ndarray:
+def forward_logits(model: keras.Model, images: np.ndarray, batch_size: int = 32, *,
+                   engine: str = "tensorflow") -> np.ndarray:
     """Outputs `(N, C)` of a pixels-in model through one cached compiled forward pass, in batches.
 
     Args:
         model: A Keras model taking float32 pixels (a `Backbone.model`: logits out).
         images: float32 `(N, H, W, 3)` matching the model's input shape.
         batch_size: Images per compiled call, >= 1.
+        engine: `"tensorflow"`, or `"litert"` for the model converted to LiteRT
+            (`kerasviz.litert_forward`; TensorFlow where it does not convert). Callers with a
+            long stream pass `kerasviz.litert_forward.forward_engine(total)`.
 
     Returns:
         float32 array `(N, C)`.
     """
-    fn = cached(model, "logits", lambda: _logits_function(model))
-    parts = [fn(tf.constant(images[s])).numpy() for s in batch_slices(len(images), batch_size)]
+    fn = None
+    if engine == "litert":
+        from .litert_forward import litert_forward
+
+        fn = litert_forward(model)
+    if fn is None:
+        graph = cached(model, "logits", lambda: _logits_function(model))
+
+        def fn(batch):
+            return graph(tf.constant(batch)).numpy()
+
+    parts = [fn(images[s]) for s in batch_slices(len(images), batch_size)]
     return np.concatenate(parts).astype(np.float32)

@@ -22,6 +22,7 @@ from ..checks import check_choice, check_int, check_number
 from ..compiled import batch_slices, forward_logits
 from ..errors import ImageError
 from ..images import as_image_batch, resize_map
+from ..litert_forward import forward_engine
 from ..targets import Target, TargetLike, resolve_target
 
 __all__ = [
@@ -227,13 +228,14 @@ def deletion_insertion(
     ))
     indices = np.zeros(n, np.int64) if resolved.indices is None else resolved.indices
     values = np.empty(len(curve), np.float64)
+    engine = forward_engine(len(curve))
     for part in batch_slices(len(curve), batch_size):
         who, k, deleting = image[part], step[part], curve[part] == 0
         chosen = (ranks[who] < counts[k][:, None, None])[..., None]
         first = np.where(deleting[:, None, None, None], removed[who], batch[who])
         second = np.where(deleting[:, None, None, None], batch[who], inserted[who])
         copies = np.where(chosen, first, second)
-        logits = forward_logits(backbone.model, copies, batch_size)
+        logits = forward_logits(backbone.model, copies, batch_size, engine=engine)
         values[part] = _scores(logits, resolved, indices[who], score)
     values = values.reshape(2, n, steps + 1)
     fractions = counts / float(block_maps.shape[1])

@@ -18,6 +18,7 @@ from ..backbones import Backbone, as_backbone
 from ..compiled import batch_slices, forward_logits
 from ..errors import ImageError, ModelError, ParameterError
 from ..images import as_image_batch, resize_map
+from ..litert_forward import forward_engine
 from ..progress import muted_progress, progress_bar
 from .memo import digest, remembered
 
@@ -240,7 +241,8 @@ def from_features(flat: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def predict(
-    backbone: Backbone, images: np.ndarray, *, softmax: bool, batch_size: int = 64
+    backbone: Backbone, images: np.ndarray, *, softmax: bool, batch_size: int = 64,
+    engine: str | None = None,
 ) -> np.ndarray:
     """Model outputs `(N, C)` float64: logits, or softmax probabilities.
 
@@ -249,11 +251,14 @@ def predict(
         images: float32 `(N, H, W, 3)`.
         softmax: Apply a softmax to the logits.
         batch_size: Images per compiled call.
+        engine: `"tensorflow"` / `"litert"`; `None`: `forward_engine(len(images))`.
 
     Returns:
         float64 `(N, C)`.
     """
-    logits = forward_logits(backbone.model, np.asarray(images, np.float32), batch_size)
+    engine = forward_engine(len(images)) if engine is None else engine
+    logits = forward_logits(backbone.model, np.asarray(images, np.float32), batch_size,
+                            engine=engine)
     values = logits.astype(np.float64)
     if softmax:
         values = np.exp(values - values.max(axis=1, keepdims=True))
@@ -289,10 +294,12 @@ def score_copies(
         `(total,)` float64 scores (or int64 predicted classes).
     """
     values = np.empty(total, np.int64 if argmax else np.float64)
+    engine = forward_engine(total)  # the whole stream runs on one engine
     with progress_bar(total=total, desc=desc, progress=progress, unit="img") as bar:
         for rows in batch_slices(total, batch_size):
             copies, classes = build(rows)
-            outputs = predict(backbone, copies, softmax=softmax, batch_size=batch_size)
+            outputs = predict(backbone, copies, softmax=softmax, batch_size=batch_size,
+                              engine=engine)
             if argmax:
                 values[rows] = outputs.argmax(axis=1)
             else:
