@@ -82,6 +82,8 @@ def main() -> int:
     parser.add_argument("--width", type=int, default=128)
     parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument("--style-weight", type=float, default=10.0)
+    parser.add_argument("--identity-weight", type=float, default=0.0,
+                        help="weight of the identity loss (the photo as its own style gives it back)")
     parser.add_argument("--variants", type=int, default=240, help="augmented style variants in the bank")
     parser.add_argument("--style-size", type=int, default=256)
     parser.add_argument("--checkpoint-every", type=int, default=100)
@@ -114,7 +116,7 @@ def main() -> int:
     started = time.time()
     result = train_arbitrary_stylizer(
         str(content), bank, steps=args.steps, image_size=args.image_size, batch_size=args.batch_size,
-        width=args.width, learning_rate=args.learning_rate, style_weight=args.style_weight,
+        width=args.width, learning_rate=args.learning_rate, style_weight=args.style_weight, identity_weight=args.identity_weight,
         checkpoint_dir=work / "ckpt", checkpoint_every=args.checkpoint_every)
     done = result.step - result.start_step
     seconds = time.time() - started

@@ -4,6 +4,11 @@ Loss (the paper's, in its reference implementation's mean-squared form): with
 `t = AdaIN(f(c), s)` and `g` the decoder, `content = mean((f(g(t)) − t)²)` at relu4_1 and
 `style = Σ_l mean((μ(φ_l(g(t))) − μ_s,l)²) + mean((σ(φ_l(g(t))) − σ_s,l)²)` over relu1_1 ... relu4_1,
 `loss = content + style_weight · style`. The encoder `f` / `φ` is the fixed `vgg16_hed`.
+With `identity_weight > 0` the decoder also learns to give the photo back when it is its own
+style (Park & Lee 2019, SANet's identity loss in feature form): `identity = Σ_l
+mean((φ_l(g(f(c))) − φ_l(c))²)` over relu1_1 ... relu4_1 is added with that weight — relu1_1
+nearly is the pixels, so this term teaches flat-region colour, which an edge-tuned encoder's
+relu4_1 content loss barely carries.
 
 Styles are a *bank*: every style image is expanded into many augmented variants (random scale,
 crop, flip, hue rotation and saturation; grey textures get random two-colour palettes) whose
@@ -33,7 +38,7 @@ from .train_inputs import CONFIG_FILE, check_checkpoint_config
 
 __all__ = ["ArbitraryTrainingResult", "StyleBank", "style_bank", "style_variants", "train_arbitrary_stylizer"]
 
-_LOSS_NAMES = ("loss", "content", "style")
+_LOSS_NAMES = ("loss", "content", "style", "identity")
 
 
 @dataclass
@@ -160,6 +165,7 @@ def train_arbitrary_stylizer(
     width: int = 128,
     learning_rate: float = 1e-4,
     style_weight: float = 10.0,
+    identity_weight: float = 0.0,
     checkpoint_dir: Union[str, Path, None] = None,
     checkpoint_every: int = 100,
     seed: int = 0,
@@ -179,6 +185,8 @@ def train_arbitrary_stylizer(
         width: Decoder width (`build_decoder`), >= 8.
         learning_rate: Adam's learning rate, > 0.
         style_weight: λ, the style loss factor, >= 0.
+        identity_weight: Factor of the identity loss (module docstring), >= 0; 0 leaves it out
+            (and its extra decoder pass).
         checkpoint_dir: Folder of resumable `tf.train.Checkpoint`s (decoder, optimizer, step);
             the newest readable one is restored. `None`: no checkpoints.
         checkpoint_every: Steps between checkpoints, >= 1.
@@ -199,6 +207,7 @@ def train_arbitrary_stylizer(
     width, checkpoint_every = check_int(width, "width", low=8), check_int(checkpoint_every, "checkpoint_every", low=1)
     learning_rate = check_number(learning_rate, "learning_rate", low=0.0, open_low=True)
     style_weight = check_number(style_weight, "style_weight", low=0.0)
+    identity_weight = check_number(identity_weight, "identity_weight", low=0.0)
     seed = check_int(seed, "seed", low=0)
     if not isinstance(bank, StyleBank) or len(bank) == 0:
         raise ParameterError(f"`bank` must be a non-empty StyleBank (see style_bank). Received: {type(bank).__name__}")
@@ -221,7 +230,8 @@ def train_arbitrary_stylizer(
     iterator = iter(training_dataset(content_images, image_size, batch_size, len(bank), start, seed, augment=True))
 
     def one_step(crops, index):
-        content = encoder(crops)[ADAIN_LAYER]
+        photo = encoder(crops)
+        content = photo[ADAIN_LAYER]
         target = adain(content, tf.gather(means[ADAIN_LAYER], index), tf.gather(stds[ADAIN_LAYER], index))
         with tf.GradientTape() as tape:
             features = encoder(decoder(target, training=True))
@@ -231,10 +241,15 @@ def train_arbitrary_stylizer(
                 mean, std = channel_moments(features[name])
                 style_loss += tf.reduce_mean(tf.square(mean - tf.gather(means[name], index)))
                 style_loss += tf.reduce_mean(tf.square(std - tf.gather(stds[name], index)))
-            loss = content_loss + style_weight * style_loss
+            identity_loss = tf.constant(0.0)
+            if identity_weight > 0:
+                rebuilt = encoder(decoder(content, training=True))
+                identity_loss = tf.add_n([tf.reduce_mean(tf.square(rebuilt[name] - photo[name]))
+                                          for name in ENCODER_LAYERS])
+            loss = content_loss + style_weight * style_loss + identity_weight * identity_loss
         gradients = tape.gradient(loss, decoder.trainable_variables)
         optimizer.apply_gradients(zip(gradients, decoder.trainable_variables))
-        return tf.stack([loss, content_loss, style_loss])
+        return tf.stack([loss, content_loss, style_loss, identity_loss])
 
     @tf.function
     def train_steps(iterator, count):

@@ -7,11 +7,13 @@ import tensorflow as tf
 from kerasviz.errors import ParameterError
 from kerasviz.faststyle.adain import (
     ADAIN_LAYER,
+    ENCODER_LAYERS,
     EPSILON,
     AdaptiveInstanceNormalization,
     adain,
     build_arbitrary_stylizer,
     build_decoder,
+    build_encoder,
     channel_moments,
 )
 from kerasviz.faststyle.train_arbitrary import style_bank, style_variants, train_arbitrary_stylizer
@@ -128,11 +130,27 @@ def test_training_resumes_from_its_checkpoint(tiny_bank, tmp_path):
     assert first.step == 2 and first.checkpoint is not None
     resumed = train_arbitrary_stylizer(photos, tiny_bank, steps=3, **kwargs)
     assert resumed.start_step == 2 and resumed.step == 3
-    assert set(resumed.history[-1]) == {"step", "loss", "content", "style"}
+    assert set(resumed.history[-1]) == {"step", "loss", "content", "style", "identity"}
+    assert resumed.history[-1]["identity"] == 0.0  # identity_weight 0: the term is left out
     restored = resumed.decoder.get_layer("dec1_2").get_weights()[0]
     again = train_arbitrary_stylizer(photos, tiny_bank, steps=3, **kwargs)  # nothing left to do
     assert again.start_step == 3 and again.history == []
     np.testing.assert_array_equal(again.decoder.get_layer("dec1_2").get_weights()[0], restored)
+
+
+def test_identity_loss_is_the_photo_given_back_through_the_decoder(tiny_bank):
+    photos = np.broadcast_to(np.float32([120, 80, 200]), (2, 40, 40, 3))  # every crop the same
+    result = train_arbitrary_stylizer(photos, tiny_bank, steps=1, image_size=32, batch_size=2, width=8,
+                                      learning_rate=1e-12, identity_weight=2.0, seed=3, progress=False)
+    record = result.history[-1]
+    tf.keras.utils.set_random_seed(3)
+    decoder = build_decoder(8)  # the same initial weights
+    encoder = build_encoder(ENCODER_LAYERS)
+    photo = encoder(photos[:, :32, :32])
+    rebuilt = encoder(decoder(photo[ADAIN_LAYER]))
+    expected = sum(float(np.mean(np.square(rebuilt[name] - photo[name]))) for name in ENCODER_LAYERS)
+    assert record["identity"] == pytest.approx(expected, rel=1e-3)
+    assert record["loss"] == pytest.approx(record["content"] + 10 * record["style"] + 2 * expected, rel=1e-3)
 
 
 @pytest.mark.slow
