@@ -12,7 +12,7 @@ from skimage.segmentation import slic
 from ..checks import check_bool, check_int, check_number
 from ..errors import ParameterError
 from .imputation import imputed_copies
-from .inputs import from_features, prepared_inputs, score_copies, to_features
+from .inputs import prepared_inputs, score_copies
 from .memo import digest, remembered
 from .perturbation import baseline_values, channel_first_maps, similarity_rows, target_scores
 
@@ -92,14 +92,15 @@ def faithfulness_correlation(
                 f"shape {subsets.shape}"
             )
     fill = baseline_values(perturb_baseline, inputs.images, nr_runs, rng)
-    features = to_features(inputs.images)
-    shape = inputs.images.shape[1:]
+    height, width, channels = inputs.images.shape[1:]
+    channel, pixel = np.divmod(subsets, height * width)
+    positions = pixel * channels + channel  # the same features in the images' own layout
 
     def build(rows: slice):
         who, run = np.divmod(np.arange(rows.start, rows.stop), nr_runs)
-        copies = features[who].copy()
-        np.put_along_axis(copies, subsets[who, run], fill[who, run][:, None], axis=1)
-        return from_features(copies, shape), inputs.targets[who]
+        copies = inputs.images[who].reshape(len(who), -1)  # fancy indexing copies
+        np.put_along_axis(copies, positions[who, run], fill[who, run][:, None], axis=1)
+        return copies.reshape(-1, height, width, channels), inputs.targets[who]
 
     # The copies depend on the images, subsets and fill only, not on the maps: one evaluate
     # call scores them once for every method (`memo.shared_work`).
@@ -110,7 +111,7 @@ def faithfulness_correlation(
         progress=progress, desc="faithfulness_correlation",
     )).reshape(n, nr_runs)
     original = target_scores(inputs, softmax=softmax, batch_size=batch_size)
-    sums = np.take_along_axis(flat[:, None, :].repeat(nr_runs, 1), subsets, axis=2).sum(axis=2)
+    sums = flat[np.arange(n)[:, None, None], subsets].sum(axis=2)  # (n, runs): no (n, runs, features) copy
     return similarity_rows("pearson", sums, original[:, None] - perturbed)
 
 
