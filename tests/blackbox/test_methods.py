@@ -132,6 +132,30 @@ def test_compiled_path_equals_numpy_path(zoo_sequential):
         np.testing.assert_allclose(ours, reference, atol=1e-5)
 
 
+def test_litert_path_equals_graph_path(zoo_sequential, monkeypatch):
+    # Long streams run on the model converted to LiteRT, with the masks / images made in NumPy.
+    from kerasviz import litert_forward
+
+    calls = []
+    original = litert_forward.LiteRTForward.__call__
+    monkeypatch.setattr(litert_forward.LiteRTForward, "__call__", lambda self, batch: calls.append(len(batch)) or original(self, batch))
+    image = np.random.default_rng(6).uniform(0, 255, (32, 32, 3)).astype(np.float32)
+    segments = np.arange(32)[:, None] // 8 * 4 + np.arange(32)[None] // 8
+    results = {}
+    for engine in ("tensorflow", "litert"):
+        litert_forward.set_forward_engine(engine)
+        try:
+            results[engine] = [rise(zoo_sequential, image, 2, masks=40, seed=2, batch_size=16)] + [
+                method(zoo_sequential, image, 2, segments=segments, samples=60, baseline=30, return_segments=True)[1]
+                for method in (lime, kernel_shap)
+            ]
+        finally:
+            litert_forward.set_forward_engine("auto")
+    for graph, converted in zip(results["tensorflow"], results["litert"]):
+        np.testing.assert_allclose(converted, graph, atol=1e-5)
+    assert sum(calls) >= 40 + 60 + 60  # every query of the "litert" runs went through LiteRT
+
+
 def test_in_process_nan_is_a_predictor_error():
     import keras
 
