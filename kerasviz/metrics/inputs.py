@@ -3,8 +3,9 @@
 Quantus 0.6.0 treats an image as `C * H * W` features laid out channel first and broadcasts a map
 `(H, W)` over the channels; kerasviz does the same (`to_features` / `from_features`) so that
 "the first k features" names the same pixels in both. Every perturbed copy is scored through
-the model's one cached compiled forward pass (`kerasviz.compiled.forward_logits`), many copies
-per call, built chunk by chunk so memory stays bounded.
+the model's one cached compiled forward pass (`kerasviz.compiled.forward_logits`; streams of 256
+copies or more on the model converted to LiteRT, `kerasviz.litert_forward`), many copies per
+call, built chunk by chunk so memory stays bounded.
 """
 
 from __future__ import annotations
