@@ -13,7 +13,7 @@ from ..checks import check_bool, check_int, check_number
 from ..errors import ParameterError
 from .imputation import imputed_copies
 from .inputs import prepared_inputs, score_copies
-from .memo import digest, remembered
+from .memo import digest, identity, remembered
 from .perturbation import baseline_values, channel_first_maps, similarity_rows, target_scores
 
 __all__ = ["faithfulness_correlation", "irof", "road"]
@@ -104,7 +104,7 @@ def faithfulness_correlation(
 
     # The copies depend on the images, subsets and fill only, not on the maps: one evaluate
     # call scores them once for every method (`memo.shared_work`).
-    key = ("faithfulness_correlation", id(inputs.backbone.model), softmax,
+    key = ("faithfulness_correlation", identity(inputs.backbone.model), softmax,
            digest(inputs.images, inputs.targets, subsets, fill))
     perturbed = remembered(key, lambda: score_copies(
         inputs.backbone, n * nr_runs, build, softmax=softmax, batch_size=batch_size,

@@ -21,7 +21,7 @@ from ..errors import ImageError, ModelError, ParameterError
 from ..images import as_image_batch, resize_map
 from ..litert_forward import forward_engine
 from ..progress import muted_progress, progress_bar
-from .memo import digest, remembered
+from .memo import digest, identity, remembered
 
 __all__ = [
     "MetricInputs",
@@ -360,7 +360,7 @@ def explain(
     """
     check_method(method, metric)
     if reuse:
-        key = ("explain", id(method), id(backbone.model), digest(images, targets))
+        key = ("explain", identity(method), identity(backbone.model), digest(images, targets))
         return remembered(key, lambda: explain(method, backbone, images, targets, metric=metric,
                                                batch_size=batch_size, progress=progress))
     parts = []

@@ -6,8 +6,9 @@ continuity and efficient MPRT do not explain them again), faithfulness correlati
 copies (the same random subsets for every method on a seed) and SLIC segments. (Copies of the
 model that live longer, the randomised one and the input-shifted one, are kept with the model by
 `kerasviz.compiled.cached` instead.) Outside the block every call computes afresh. Keys name the model
-and method by identity (they are alive for the whole block) and the arrays by a digest of their
-bytes, so a different image batch never hits another's entry.
+and method by `identity(obj)`, which keeps the object alive for the whole block (so a method made
+afresh by a later `evaluate` call in the same block can never take a dropped one's id), and the
+arrays by a digest of their bytes, so a different image batch never hits another's entry.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["digest", "remembered", "shared_work"]
+__all__ = ["digest", "identity", "remembered", "shared_work"]
 
+_PINNED = object()  # the store's entry of objects named in keys
 _STORE: contextvars.ContextVar[dict | None] = contextvars.ContextVar("kerasviz_metrics_memo",
                                                                      default=None)
 
@@ -58,6 +60,21 @@ def digest(*arrays: Any) -> str:
         hasher.update(f"{array.shape}{array.dtype}".encode())
         hasher.update(array.view(np.uint8).reshape(-1) if array.size else b"")
     return hasher.hexdigest()
+
+
+def identity(obj: Any) -> int:
+    """`id(obj)` for a key, with `obj` kept alive until the `shared_work()` block ends.
+
+    Args:
+        obj: A model, method or any object named in a key.
+
+    Returns:
+        Its id (unique among live objects, and `obj` stays live inside the block).
+    """
+    store = _STORE.get()
+    if store is not None:
+        store.setdefault(_PINNED, {})[id(obj)] = obj
+    return id(obj)
 
 
 def remembered(key: Hashable, compute: Callable[[], Any]) -> Any:

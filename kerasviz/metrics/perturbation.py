@@ -15,7 +15,7 @@ import numpy as np
 from ..checks import check_bool, check_int
 from ..errors import ParameterError
 from .inputs import MetricInputs, from_features, predict, score_copies, to_features
-from .memo import digest, remembered
+from .memo import digest, identity, remembered
 
 __all__ = [
     "baseline_values",
@@ -204,7 +204,7 @@ def target_scores(inputs: MetricInputs, *, softmax: bool, batch_size: int = 64) 
     """
     softmax = check_bool(softmax, "softmax")
     batch_size = check_int(batch_size, "batch_size", low=1)
-    key = ("target_scores", id(inputs.backbone.model), digest(inputs.images, inputs.targets),
+    key = ("target_scores", identity(inputs.backbone.model), digest(inputs.images, inputs.targets),
            bool(softmax))
 
     def compute() -> np.ndarray:

@@ -212,3 +212,28 @@ def test_evaluate_without_progress_prints_no_bar(small, capsys):
     finally:
         kerasviz.set_progress(before)
     assert "integrated gradients" not in capsys.readouterr().err
+
+
+def test_shared_work_keeps_the_methods_it_remembers_alive(small):
+    # Keys name a method by id: a method dropped inside the block must not free its id for a
+    # new method of a later evaluate call (which would then get the dropped one's maps).
+    import gc
+    import weakref
+
+    model, images, targets, _ = small
+    rng = np.random.default_rng(0)
+    maps = [rng.random(images.shape[:3]), rng.random(images.shape[:3]) ** 8]
+    with kvm.shared_work():
+        scores, refs = [], []
+        for k in range(2):
+            def method(model, images, targets, k=k):
+                return maps[k]
+
+            refs.append(weakref.ref(method))
+            scores.append(kvm.evaluate(model, images, targets, {"m": method}, ["sparseness"])["score"].to_numpy())
+            del method
+            gc.collect()
+            assert refs[-1]() is not None
+        assert not np.allclose(scores[0], scores[1])
+    gc.collect()
+    assert all(ref() is None for ref in refs)
