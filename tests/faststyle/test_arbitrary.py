@@ -149,8 +149,8 @@ def test_missing_or_wrong_decoder_files(tmp_path):
 @pytest.mark.slow
 def test_style_strength_on_held_out_photos(stylizer):
     """Measured bounds of the shipped CPU-trained decoder (weights/ADAIN.md): a seen painting pulls
-    the held-out photos' Grams well towards it (measured 0.37, 0.42, 0.56); the held-out painting
-    udnie does NOT reach the issue's 0.5 target (measured 1.05, 1.09, 1.81): this guards
+    the held-out photos' Grams well towards it (measured 0.33, 0.42, 0.55); the held-out painting
+    udnie does NOT reach the issue's 0.5 target (measured 0.64, 0.65, 1.07): this guards
     against regressions only."""
     from kerasviz.faststyle.style_strength import style_strength
 
@@ -159,7 +159,7 @@ def test_style_strength_on_held_out_photos(stylizer):
     seen = style_strength(stylize_arbitrary(photos, paintings[0], stylizer=stylizer), photos, paintings, 0)
     assert seen.strength.max() < 0.65, seen.strength
     unseen = style_strength(stylize_arbitrary(photos, paintings[1], stylizer=stylizer), photos, paintings, 1)
-    assert unseen.strength.max() < 2.0, unseen.strength
+    assert unseen.strength.max() < 1.3, unseen.strength
 
 @pytest.mark.slow
 def test_demo_panel_renders(tmp_path):
