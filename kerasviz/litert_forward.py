@@ -1,7 +1,7 @@
 """Forward passes through LiteRT (XNNPACK) for work that needs no gradients.
 
-Perturbation metrics and occlusion-style work push thousands of copies through a model and need
-only its outputs. TensorFlow's CPU kernels run EfficientNet-Lite0 at about 86 images / s on two
+Perturbation metrics, deletion / insertion curves and black-box methods push thousands of copies
+through a model and need only its outputs. TensorFlow's CPU kernels run EfficientNet-Lite0 at about 86 images / s on two
 cores; the same model converted to LiteRT runs at about 160 (XNNPACK), with logits within
 2e-5 of TensorFlow's. `forward_engine(total)` says which engine a stream of `total` images uses:
 `"auto"` (default) picks LiteRT from `AUTO_MIN_IMAGES` images on, where the one conversion
