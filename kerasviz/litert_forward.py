@@ -32,6 +32,9 @@ ENGINES = ("auto", "tensorflow", "litert")
 AUTO_MIN_IMAGES = 256
 #: Largest difference from TensorFlow's outputs accepted on the check image, relative to their scale.
 AGREEMENT = 1e-3
+#: Input values per invoke: XNNPACK keeps a small batch's activations in cache (Lite0 224²:
+#: 2 images an invoke ran 8-13 % faster than 64, measured alternately on two cores).
+VALUES_PER_INVOKE = 2 * 224 * 224 * 3
 
 _ENGINE = os.environ.get("KERASVIZ_FORWARD_ENGINE", "auto").lower()
 
@@ -68,36 +71,43 @@ def forward_engine(total: int) -> str:
 class LiteRTForward:
     """A model converted to LiteRT: `forward(images)` -> float32 outputs `(N, C)`.
 
-    One interpreter per model, resized to each batch; calls are serialised with a lock.
+    One interpreter per model, invoked on a fixed small batch (`VALUES_PER_INVOKE` input values,
+    at most 64 images; the last one padded); calls are serialised with a lock.
     """
 
     def __init__(self, flatbuffer: bytes, threads: int) -> None:
         from ai_edge_litert.interpreter import Interpreter
 
         self._interpreter = Interpreter(model_content=flatbuffer, num_threads=threads)
-        self._input = self._interpreter.get_input_details()[0]["index"]
+        details = self._interpreter.get_input_details()[0]
+        self._input = details["index"]
         self._output = self._interpreter.get_output_details()[0]["index"]
-        self._batch: Optional[int] = None
+        shape = tuple(int(size) for size in details["shape"][1:])
+        self._batch = int(np.clip(VALUES_PER_INVOKE // max(1, int(np.prod(shape))), 1, 64))
+        self._interpreter.resize_tensor_input(self._input, (self._batch, *shape), strict=False)
+        self._interpreter.allocate_tensors()
         self._lock = threading.Lock()
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
         """Outputs of one batch.
 
         Args:
-            images: float32 `(N, H, W, C)` at the model's input size.
+            images: float32 `(N, H, W, C)` at the model's input size, N >= 1.
 
         Returns:
             float32 `(N, classes)`.
         """
         images = np.ascontiguousarray(images, np.float32)
+        parts = []
         with self._lock:
-            if self._batch != len(images):
-                self._interpreter.resize_tensor_input(self._input, images.shape, strict=False)
-                self._interpreter.allocate_tensors()
-                self._batch = len(images)
-            self._interpreter.set_tensor(self._input, images)
-            self._interpreter.invoke()
-            return self._interpreter.get_tensor(self._output).copy()
+            for start in range(0, len(images), self._batch):
+                part = images[start:start + self._batch]
+                if len(part) < self._batch:  # pad with the last image: no resize, no re-plan
+                    part = np.concatenate([part, np.repeat(part[-1:], self._batch - len(part), 0)])
+                self._interpreter.set_tensor(self._input, part)
+                self._interpreter.invoke()
+                parts.append(self._interpreter.get_tensor(self._output)[:len(images) - start].copy())
+        return np.concatenate(parts)
 
 
 def _convert(model: keras.Model) -> Optional[LiteRTForward]:

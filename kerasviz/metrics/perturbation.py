@@ -67,8 +67,8 @@ def baseline_values(
 
 def feature_ranks(order: np.ndarray, shape: tuple) -> np.ndarray:
     """Rank of every feature `(N, H, W, 3)` from a channel-first feature order `(N, 3*H*W)`."""
-    ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.arange(order.shape[1])[None, :], axis=1)
+    ranks = np.empty(order.shape, np.int32)
+    np.put_along_axis(ranks, order, np.arange(order.shape[1], dtype=np.int32)[None, :], axis=1)
     return from_features(ranks, shape)
 
 
@@ -106,16 +106,17 @@ def scores_of_windows(
         `(M,)` target-class scores.
     """
 
+    ranks = ranks.astype(np.int32, copy=False)  # ranks < 3 H W; half the memory traffic
+    width = (high - low).astype(np.uint32)
+
     def build(rows: slice):
         who = image[rows]
-        r = ranks[who]
-        inside = (r >= low[rows, None, None, None]) & (r < high[rows, None, None, None])
-        value = fill[rows, None, None, None].astype(np.float32)
-        originals = inputs.images[who]
-        copies = np.where(inside, originals, value) if inside_is_original else np.where(
-            inside, value, originals
-        )
-        return copies.astype(np.float32), inputs.targets[who]
+        offset = ranks[who] - low[rows, None, None, None].astype(np.int32)
+        inside = offset.view(np.uint32) < width[rows, None, None, None]  # low <= rank < high
+        copies = inputs.images[who]
+        np.copyto(copies, fill[rows, None, None, None].astype(np.float32),
+                  where=~inside if inside_is_original else inside)
+        return copies, inputs.targets[who]
 
     return score_copies(
         inputs.backbone, len(image), build, softmax=softmax, batch_size=batch_size,
