@@ -5,7 +5,8 @@ Every gradient technique is a thin layer on two compiled helpers:
 
 * `score_gradient(model, target)`: `(scores, d score / d pixels)` of the Keras model it is given
   (the Backbone's model, or a clone such as guided backprop's) as a `tf.function` with the fixed
-  input signature `(None, H, W, 3)` float32 pixels + `(None,)` int32 indices;
+  input signature `(None, H, W, 3)` float32 pixels + `(None,)` int32 indices, run on the
+  model with its BatchNorms merged into the layers before them (`merged_batch_norm_model`);
 * `feature_gradients(model, layer, images, target)` (in `layer_gradients.py`): the activations
   of a layer and the gradient of the target score with respect to them, in batches (Grad-CAM
   and the CAM family).
@@ -24,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..backbones import Backbone
+from ..canonizers import merged_batch_norm_model
 from ..compiled import batch_slices, cached
 from ..features import LOGITS
 from ..targets import Target, target_scores
@@ -108,6 +110,9 @@ class ScoreGradient:
             grid: The layer is a token layer `(B, T, C)`: return its patch tokens and their
                 gradients as maps `(B, h, w, C)` (class / register tokens dropped).
         """
+
+        if layer is None:  # pixel gradients only: a merged layer has no output of its own
+            model = merged_batch_norm_model(model)
 
         def gradients(images, indices):
             with tf.GradientTape() as tape:

@@ -22,7 +22,7 @@ from typing import Any, Callable, List, Optional, Sequence
 import keras
 import tensorflow as tf
 
-from .canonizers import LinearOp
+from ..canonizers import LinearOp
 from .rules import STABILIZER, linear_relevance, stabilize
 
 __all__ = ["LinearRule", "NodeRule", "RelevanceMask", "pass_activation"]

@@ -1,5 +1,9 @@
 """Canonizers: linear layers as `apply(x, kernel, bias)`, with a following BatchNorm merged in.
 
+Used by LRP (`kerasviz.relevance`, whose rules need the merged layer) and by the pixel gradients of
+`kerasviz.attribution` (`merged_batch_norm_model`: the same function with one operation where there
+were three, about 1.3x faster gradients on EfficientNet-Lite0).
+
 `LinearOp` describes one linear operation of the relevance clone: a `Dense`, a convolution
 (`Conv1D/2D/3D`, grouped too), a `DepthwiseConv2D`, or one half of a `SeparableConv2D` (its
 depthwise and pointwise parts are two operations, as PyTorch models write them). A BatchNorm
@@ -12,13 +16,19 @@ so the user's layers are never changed and later training is seen.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Dict
 from typing import Any, List, Optional, Tuple
 
 import keras
 import tensorflow as tf
 from keras import ops
 
-__all__ = ["LinearOp", "is_linear_layer", "linear_ops", "mergeable_batch_norm"]
+from .compiled import cached
+from .graph_nodes import is_graph_model
+from .graph_tracing import trace_graph
+
+__all__ = ["LinearOp", "MergedLinear", "is_linear_layer", "linear_ops", "merged_batch_norm_model",
+           "mergeable_batch_norm"]
 
 _CONV = keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D
 
@@ -116,7 +126,7 @@ class LinearOp:
                 return out  # its bias is the pointwise part's
         else:  # separable_pointwise: a 1x1 convolution
             out = ops.conv(x, kernel, strides=1, padding="valid", data_format="channels_last")
-        return out + bias
+        return tf.nn.bias_add(out, bias)  # a BiasAdd, which TensorFlow fuses into the operation
 
 
 def linear_ops(layer: Any) -> List[LinearOp]:
@@ -135,3 +145,72 @@ def linear_ops(layer: Any) -> List[LinearOp]:
     if isinstance(layer, keras.layers.Dense):
         return [LinearOp("dense", layer)]
     return [LinearOp("conv", layer)]
+
+
+class MergedLinear(keras.layers.Layer):
+    """A linear layer and the BatchNorm after it as one operation (the merged parameters are
+    computed from the shared variables on every call)."""
+
+    def __init__(self, op: LinearOp, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.op = op
+        self.inner = op.layers  # tracked: the twin reads the user's variables
+
+    def call(self, x):
+        kernel, bias = self.op.parameters()
+        return self.op.apply(x, kernel, bias)
+
+
+class _BatchNormMerger:
+    """`Tracer` hook: a BatchNorm whose input is a linear layer's output (no activation)
+    becomes one `MergedLinear` on that layer's input; every other node runs as it is."""
+
+    def __init__(self) -> None:
+        self.linear_out: Dict[int, Tuple[Any, Any]] = {}
+        self.merged = 0
+
+    def __call__(self, node: Any, *args: Any, **kwargs: Any) -> Any:
+        source = self.linear_out.get(id(args[0])) if len(args) == 1 else None
+        inference = kwargs.get("training") is not True and all(
+            not isinstance(value, keras.KerasTensor) for value in kwargs.values())
+        if source is not None and inference and mergeable_batch_norm(node, len(args[0].shape)):
+            layer, x = source
+            self.merged += 1
+            return MergedLinear(LinearOp(linear_ops(layer)[0].kind, layer, node),
+                                name=f"merged_{node.name}")(x)
+        out = node(*args, **kwargs)
+        linear = is_linear_layer(node) and not isinstance(node, keras.layers.SeparableConv2D)
+        if linear and len(args) == 1 and not kwargs and getattr(node, "activation", None) in (
+                None, keras.activations.linear):
+            self.linear_out[id(out)] = (node, args[0])
+        return out
+
+
+def _merged(model: keras.Model) -> Optional[keras.Model]:
+    merger = _BatchNormMerger()
+    try:
+        inputs, outputs, _ = trace_graph(model, None, merger)
+    except Exception:  # noqa: BLE001 - a graph the tracer cannot rebuild keeps the model itself
+        return None
+    return keras.Model(inputs, outputs, name=f"{model.name}_merged") if merger.merged else None
+
+
+def merged_batch_norm_model(model: Any) -> Any:
+    """The model with every BatchNorm that follows a convolution or dense layer merged into it.
+
+    The same function (outputs equal to float rounding; a gradient can differ where a ReLU or
+    ReLU6 input lies within rounding of its kink), with one fused operation instead of
+    convolution, multiply and add: faster forward and backward passes. Built once and cached
+    with the model; the model is never changed and later training is seen.
+
+    Args:
+        model: A Keras model with one input.
+
+    Returns:
+        The merged twin, or `model` itself when nothing merges (no BatchNorm after a linear layer,
+        a subclassed model, several inputs, or a graph that cannot be rebuilt).
+    """
+    if not isinstance(model, keras.Model) or not is_graph_model(model) or len(model.inputs) != 1:
+        return model
+    twin = cached(model, "merged_batch_norm_model", lambda: _merged(model))
+    return model if twin is None else twin
