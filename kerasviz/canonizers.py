@@ -16,8 +16,7 @@ so the user's layers are never changed and later training is seen.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import keras
 import tensorflow as tf

@@ -14,12 +14,12 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 import keras
 from keras import ops
 
+from ..canonizers import LinearOp, is_linear_layer, linear_ops, mergeable_batch_norm
 from ..compiled import cached
 from ..errors import ModelError, ParameterError
 from ..graph_nodes import find_layer, opaque_models
 from ..graph_tracing import Tracer, single_input_shape
 from ..model_outputs import select_output
-from ..canonizers import LinearOp, is_linear_layer, linear_ops, mergeable_batch_norm
 from .composites import Composite, rules_key
 from .layers import LinearRule, NodeRule, RelevanceMask
 from .node_kinds import RELU_NAMES, activation_name, node_kind
