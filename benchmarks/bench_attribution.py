@@ -1,6 +1,8 @@
 """Attribution benchmarks: batched occlusion / SmoothGrad / integrated gradients against a
-per-sample loop of the same compiled computation (`batch_size=1`), and Grad-CAM's per-image
-cost against one plain forward + backward pass (gradient of a logit w.r.t. the pixels)."""
+per-sample loop of the same compiled computation (`batch_size=1`), Grad-CAM's per-image
+cost against one plain forward + backward pass (gradient of a logit w.r.t. the pixels), and
+that pixel gradient on the model as given against its BatchNorm-merged twin (what every
+gradient technique runs on)."""
 
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
         occlusion,
         smoothgrad,
     )
-    from kerasviz.attribution.core import score_gradient
+    from kerasviz.attribution.core import ScoreGradient, score_gradient
     from kerasviz.images import sample_image
     from kerasviz.targets import resolve_target
 
@@ -64,6 +66,13 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
     backward = best_time(lambda: grad(pixels, index), repeats=repeats * 3)
     cam = best_time(lambda: gradcam(backbone, image, CAT), repeats=repeats * 3)
     rows.append(ratio_row("Grad-CAM, one image", "forward + backward pass", "gradcam", backward, cam))
+
+    batch, indices = np.repeat(pixels, 32, axis=0), np.full(32, CAT, np.int32)
+    as_given = ScoreGradient(backbone.model, None, merge_batch_norm=False)
+    merged = ScoreGradient(backbone.model, None)
+    seconds = [best_time(lambda g=g: g(batch, indices), repeats=repeats * 2) for g in (as_given, merged)]
+    rows.append(ratio_row("pixel gradients, 32 images", "model as given", "BatchNorms merged",
+                          *seconds))
     return rows
 
 

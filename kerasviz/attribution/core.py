@@ -96,6 +96,7 @@ class ScoreGradient:
         jit_compile: bool = False,
         layer: Optional[str] = None,
         grid: Optional[TokenGrid] = None,
+        merge_batch_norm: bool = True,
     ) -> None:
         """Compile the gradient.
 
@@ -109,9 +110,11 @@ class ScoreGradient:
             layer: Differentiate with respect to this output of `model` instead of the pixels.
             grid: The layer is a token layer `(B, T, C)`: return its patch tokens and their
                 gradients as maps `(B, h, w, C)` (class / register tokens dropped).
+            merge_batch_norm: Differentiate pixels through `merged_batch_norm_model(model)`
+                (the same function, faster); `False` runs the model as given.
         """
 
-        if layer is None:  # pixel gradients only: a merged layer has no output of its own
+        if layer is None and merge_batch_norm:  # a merged layer has no output of its own
             model = merged_batch_norm_model(model)
 
         def gradients(images, indices):
