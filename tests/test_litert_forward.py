@@ -92,3 +92,15 @@ def test_a_metric_scores_the_same_on_either_engine(zoo_sequential, engine_settin
                                             features_in_step=96)
     np.testing.assert_allclose(scores["litert"], scores["tensorflow"], rtol=1e-4, atol=1e-6)
     assert sum(calls) >= 3 * 32  # every flipping step of every image went through LiteRT
+
+
+def test_chunk_size_bounds_litert_streams_only():
+    from kerasviz.litert_forward import CHUNK_BYTES, chunk_size
+
+    lite0 = (224, 224, 3)
+    assert chunk_size("tensorflow", 64, lite0) == 64
+    assert chunk_size("litert", 64, lite0) == CHUNK_BYTES // (4 * 224 * 224 * 3) == 13
+    assert chunk_size("litert", 8, lite0) == 8
+    assert chunk_size("litert", 64, (8, 8, 1)) == 64
+    assert chunk_size("litert", 64, (None, None, 3)) == 64
+    assert chunk_size("litert", 64, (4096, 4096, 3)) == 1

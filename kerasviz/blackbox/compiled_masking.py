@@ -27,7 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..compiled import batch_slices, cached
-from ..litert_forward import LiteRTForward, forward_engine, litert_forward
+from ..litert_forward import LiteRTForward, chunk_size, forward_engine, litert_forward
 from ..progress import progress_bar
 from .errors import PredictorError
 
@@ -139,7 +139,7 @@ def masked_rise_sums(
     weighted = np.zeros(image.shape[:2], np.float64)
     forward = _litert(model, total)
     if forward is not None:
-        for part in _batches(total, batch_size, "RISE", progress):
+        for part in _batches(total, chunk_size("litert", batch_size, image.shape), "RISE", progress):
             grids, rows, columns = factors(part)
             masks = rows @ grids @ columns.transpose(0, 2, 1)
             batch_scores = _probabilities(forward, fill + (image - fill) * masks[..., None], target)
@@ -194,7 +194,8 @@ def segment_scores(
     out = np.empty(len(keep), np.float64)
     forward = _litert(model, len(keep))
     if forward is not None:
-        for part in _batches(len(keep), batch_size, desc, progress):
+        for part in _batches(len(keep), chunk_size("litert", batch_size, image.shape), desc,
+                             progress):
             images = np.where(keep[part][:, segments][..., None], image, fill)
             out[part] = _checked(_probabilities(forward, images, target), part.start, len(keep), describe)
         return out

@@ -22,7 +22,7 @@ from ..checks import check_choice, check_int, check_number
 from ..compiled import batch_slices, forward_logits
 from ..errors import ImageError
 from ..images import as_image_batch, resize_map
-from ..litert_forward import forward_engine
+from ..litert_forward import chunk_size, forward_engine
 from ..targets import Target, TargetLike, resolve_target
 
 __all__ = [
@@ -229,7 +229,7 @@ def deletion_insertion(
     indices = np.zeros(n, np.int64) if resolved.indices is None else resolved.indices
     values = np.empty(len(curve), np.float64)
     engine = forward_engine(len(curve))
-    for part in batch_slices(len(curve), batch_size):
+    for part in batch_slices(len(curve), chunk_size(engine, batch_size, batch.shape[1:])):
         who, k, deleting = image[part], step[part], curve[part] == 0
         chosen = (ranks[who] < counts[k][:, None, None])[..., None]
         first = np.where(deleting[:, None, None, None], removed[who], batch[who])

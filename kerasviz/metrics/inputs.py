@@ -19,7 +19,7 @@ from ..backbones import Backbone, as_backbone
 from ..compiled import batch_slices, forward_logits
 from ..errors import ImageError, ModelError, ParameterError
 from ..images import as_image_batch, resize_map
-from ..litert_forward import forward_engine
+from ..litert_forward import chunk_size, forward_engine
 from ..progress import muted_progress, progress_bar
 from .memo import digest, identity, remembered
 
@@ -286,7 +286,8 @@ def score_copies(
         build: `build(rows) -> (copies (m, H, W, 3) float32, classes (m,))` for a slice of the
             stream; called once per chunk, so at most `batch_size` copies live at a time.
         softmax: Score with probabilities instead of logits.
-        batch_size: Copies per compiled call.
+        batch_size: Copies per compiled call (a LiteRT stream builds at most
+            `kerasviz.litert_forward.CHUNK_BYTES` of copies at a time).
         progress: Progress bar on / off / `None` for the global setting.
         desc: Progress bar label.
         argmax: Return each copy's predicted class instead of the class score.
@@ -296,8 +297,9 @@ def score_copies(
     """
     values = np.empty(total, np.int64 if argmax else np.float64)
     engine = forward_engine(total)  # the whole stream runs on one engine
+    chunk = chunk_size(engine, batch_size, tuple(backbone.model.inputs[0].shape[1:]))
     with progress_bar(total=total, desc=desc, progress=progress, unit="img") as bar:
-        for rows in batch_slices(total, batch_size):
+        for rows in batch_slices(total, chunk):
             copies, classes = build(rows)
             outputs = predict(backbone, copies, softmax=softmax, batch_size=batch_size,
                               engine=engine)
