@@ -39,6 +39,8 @@ VALUES_PER_INVOKE = 2 * 224 * 224 * 3
 #: chunk reuses freed memory instead of faulting in fresh pages (Lite0 pixel flipping: building
 #: 64 copies at a time took 0.75-1.0 s of page faults and copying, 13 at a time 0.42 s).
 CHUNK_BYTES = 8 * 2**20
+#: Most images one invoke holds.
+MOST_IMAGES = 64
 
 _ENGINE = os.environ.get("KERASVIZ_FORWARD_ENGINE", "auto").lower()
 
@@ -85,14 +87,19 @@ def chunk_size(engine: str, batch_size: int, image_shape: tuple) -> int:
     """
     if engine != "litert" or None in tuple(image_shape):
         return batch_size
-    return int(min(batch_size, max(1, CHUNK_BYTES // (4 * int(np.prod(image_shape))))))
+    return _images_within(CHUNK_BYTES // 4, image_shape, most=batch_size)
+
+
+def _images_within(values: int, image_shape: tuple, most: int) -> int:
+    """How many images of `image_shape` fit in `values` input values (1 to `most`)."""
+    return int(np.clip(values // max(1, int(np.prod(image_shape))), 1, most))
 
 
 class LiteRTForward:
     """A model converted to LiteRT: `forward(images)` -> float32 outputs `(N, C)`.
 
     One interpreter per model, invoked on a fixed small batch (`VALUES_PER_INVOKE` input values,
-    at most 64 images; the last one padded); calls are serialised with a lock.
+    at most `MOST_IMAGES`; the last one padded); calls are serialised with a lock.
     """
 
     def __init__(self, flatbuffer: bytes, threads: int) -> None:
@@ -103,7 +110,7 @@ class LiteRTForward:
         self._input = details["index"]
         self._output = self._interpreter.get_output_details()[0]["index"]
         shape = tuple(int(size) for size in details["shape"][1:])
-        self._batch = int(np.clip(VALUES_PER_INVOKE // max(1, int(np.prod(shape))), 1, 64))
+        self._batch = _images_within(VALUES_PER_INVOKE, shape, most=MOST_IMAGES)
         self._interpreter.resize_tensor_input(self._input, (self._batch, *shape), strict=False)
         self._interpreter.allocate_tensors()
         self._lock = threading.Lock()
